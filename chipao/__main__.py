@@ -1,0 +1,3 @@
+from chipao.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""Who is asking, and what they may see: passed to every query function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    EXECUTIVE = "executive"  # national aggregates, no personal data
+    PROVINCE = "province"  # provincial committee: aggregates + records of its province
+    DISTRICT = "district"  # district committee: aggregates + records of its district
+    TAMBON = "tambon"  # tambon officer: records of its tambons, may update plans/visits
+    PUBLIC = "public"  # aggregates only, small counts suppressed
+    ADMIN = "admin"  # users, imports and the audit log; no household records
+    SYSTEM = "system"  # command-line tools and tests run as the owner role
+
+
+RECORD_ROLES = {Role.PROVINCE, Role.DISTRICT, Role.TAMBON}
+
+
+@dataclass(frozen=True)
+class Scope:
+    username: str
+    role: Role
+    areas: tuple[str, ...] = ()  # P-codes whose subtree's household records are visible
+
+    @property
+    def may_see_records(self) -> bool:
+        return self.role in RECORD_ROLES and bool(self.areas)
+
+    @property
+    def may_update_plans(self) -> bool:
+        return self.role == Role.TAMBON
+
+    @property
+    def may_see_names(self) -> bool:
+        return self.role in RECORD_ROLES
+
+    @property
+    def suppress_small_counts(self) -> bool:
+        return self.role == Role.PUBLIC
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def covers(self, pcode: str) -> bool:
+        """True when the area (or household's tambon) lies inside this scope."""
+        return self.may_see_records and any(pcode.startswith(a) for a in self.areas)
+
+    @property
+    def rls_setting(self) -> str:
+        """Value for the `chipao.scope` setting that row-level security reads."""
+        return ",".join(self.areas) if self.may_see_records else ""
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.role}:{','.join(sorted(self.areas))}"
+
+
+SYSTEM = Scope("system", Role.SYSTEM, ("TH",))
+PUBLIC = Scope("anonymous", Role.PUBLIC)
