@@ -46,3 +46,53 @@ def database() -> Iterator[dict[str, str]]:
             os.environ[k] = v
     config.settings.cache_clear()
     localdb.drop_database(TEST_DB)
+
+
+# ── browser fixtures ─────────────────────────────────────────────────────────
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def live_server(database) -> Iterator[str]:
+    """The real dashboard, served by waitress in a thread against the test database."""
+    import socket
+    import threading
+
+    from waitress.server import create_server
+
+    from app import app  # imported after the database fixture set the environment
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server(app.server, host="127.0.0.1", port=port, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page that records console errors in page.errors."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
+    pg = context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    context.close()

@@ -43,7 +43,10 @@ CREATE TABLE survey_round (
     round_id smallint PRIMARY KEY,
     year_be  smallint NOT NULL UNIQUE CHECK (year_be BETWEEN 2500 AND 2700),
     label_th text NOT NULL,
-    label_en text NOT NULL
+    label_en text NOT NULL,
+    -- where the figures come from, printed under every figure of the round
+    source_th text NOT NULL DEFAULT 'ข้อมูลความจำเป็นพื้นฐาน (จปฐ.) ตามเกณฑ์ TPMAP',
+    source_en text NOT NULL DEFAULT 'Basic Minimum Needs (BMN) survey, TPMAP criteria'
 );
 
 CREATE TABLE dimension (

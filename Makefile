@@ -1,0 +1,65 @@
+# Chipao — `make help` lists the targets. Two commands set everything up:
+#   make run    install, start the local PostGIS, load demo data if empty, serve
+#   make test   install (incl. Chromium) and run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHIPAO := $(PY) -m chipao
+HOUSEHOLDS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install system-deps run serve test db demo status stop bench lint clean
+
+help: ## Show this help
+	@echo "Chipao (ชี้เป้า) — make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "Settings: DATABASE_URL (else a local PostGIS in .pgdata/), CHIPAO_BOUNDARIES, HOUSEHOLDS=N for demo"
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+install: system-deps $(VENV)/.installed ## Install system packages (if root) and the Python venv
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+run: install ## Set up everything and serve the dashboard on http://127.0.0.1:8050
+	@$(CHIPAO) db >/dev/null
+	@$(CHIPAO) demo --if-empty
+	@$(CHIPAO) serve
+
+serve: install ## Serve the dashboard (store must be ready)
+	@$(CHIPAO) serve
+
+test: install ## Run the test suite (real PostGIS, headless Chromium)
+	@scripts/install-system-deps.sh --browser
+	@$(PY) -m ruff check .
+	@$(PY) -m pytest -q
+
+db: install ## Start the local PostGIS if needed; last line: its DATABASE_URL
+	@$(CHIPAO) db
+
+demo: install ## Load boundaries and demo data (HOUSEHOLDS=N to choose the size)
+	@$(CHIPAO) db >/dev/null
+	@$(CHIPAO) demo --replace $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS))
+
+status: install ## Print what the store holds (JSON on the last line)
+	@$(CHIPAO) db >/dev/null
+	@$(CHIPAO) status
+
+stop: ## Stop the local PostGIS
+	@test -x $(PY) && $(CHIPAO) stop || true
+
+bench: install ## Run the benchmarks (full scale: HOUSEHOLDS=4104450); see docs/performance.md
+	@$(CHIPAO) db >/dev/null
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS)) || exit 1; done
+
+lint: install ## ruff
+	@$(PY) -m ruff check .
+
+clean: stop ## Remove the venv and the local PostGIS data
+	rm -rf $(VENV) .pgdata .cache

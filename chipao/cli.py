@@ -1,0 +1,245 @@
+"""Command line: ``python -m chipao <command>`` (or the ``chipao`` script).
+
+Each command has ``--help``. Database commands use the owner role (DATABASE_URL,
+or the project-managed local PostGIS when it is not set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+console = Console(stderr=True)
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(name: str, help_text: str):
+    def wrap(fn):
+        def no_args(_p: argparse.ArgumentParser) -> None:
+            pass
+
+        COMMANDS[name] = (fn, getattr(fn, "_args", no_args), help_text)
+        return fn
+    return wrap
+
+
+def args(builder: Callable[[argparse.ArgumentParser], None]):
+    def wrap(fn):
+        fn._args = builder
+        return fn
+    return wrap
+
+
+def _use_local_db() -> bool:
+    return not os.environ.get("DATABASE_URL")
+
+
+def ensure_store() -> None:
+    """Start the local PostGIS when no DATABASE_URL is given, then migrate."""
+    from chipao import config, localdb
+
+    if _use_local_db():
+        localdb.start()
+        config.settings.cache_clear()
+    from queries import migrate
+    from queries.db import owner
+    from queries.reference_data import load_catalogue, load_reference_tables
+
+    migrate.upgrade()
+    with owner() as conn:
+        load_catalogue(conn)
+        load_reference_tables(conn)
+
+
+# ── db ───────────────────────────────────────────────────────────────────────
+@command("db", "Start the project-managed local PostGIS (unless DATABASE_URL is set), "
+               "migrate it, and print its DATABASE_URL as the last line.")
+def cmd_db(_a: argparse.Namespace) -> int:
+    from chipao.config import libpq_url, settings
+
+    ensure_store()
+    print(libpq_url(settings().owner_url))
+    return 0
+
+
+@command("stop", "Stop the project-managed local PostGIS.")
+def cmd_stop(_a: argparse.Namespace) -> int:
+    from chipao import localdb
+
+    if _use_local_db():
+        console.print("stopped" if localdb.stop() else "the local PostGIS was not running")
+    else:
+        console.print("DATABASE_URL points elsewhere: nothing to stop")
+    return 0
+
+
+@args(lambda p: p.add_argument("direction", choices=["up", "down", "current"], nargs="?",
+                               default="up", help="upgrade to the latest, downgrade to empty, "
+                                                  "or show the current revision"))
+@command("migrate", "Apply (or revert) the Alembic migrations as the owner role.")
+def cmd_migrate(a: argparse.Namespace) -> int:
+    from queries import migrate
+
+    {"up": migrate.upgrade, "down": migrate.downgrade, "current": migrate.current}[a.direction]()
+    return 0
+
+
+@args(lambda p: (p.add_argument("--dimensions", type=Path, help="dimensions CSV"),
+                 p.add_argument("--indicators", type=Path, help="indicators CSV")))
+@command("catalogue", "Load the indicator catalogue (default: the 17 TPMAP indicators).")
+def cmd_catalogue(a: argparse.Namespace) -> int:
+    from queries.db import owner
+    from queries.reference_data import load_catalogue
+
+    with owner() as conn:
+        n = load_catalogue(conn, a.dimensions, a.indicators)
+    console.print(f"catalogue loaded: {n} indicators")
+    return 0
+
+
+# ── imports ──────────────────────────────────────────────────────────────────
+@args(lambda p: p.add_argument("source", nargs="?", type=Path,
+                               help="folder of GeoJSON, a GeoPackage or zipped Shapefile "
+                                    "(default: $CHIPAO_BOUNDARIES, else ../shared/geodata)"))
+@command("import-boundaries", "Import province, district and tambon boundaries (HDX COD-AB layout).")
+def cmd_import_boundaries(a: argparse.Namespace) -> int:
+    from geodata.boundaries import import_boundaries
+
+    report = import_boundaries(a.source)
+    return 0 if report.ok else 1
+
+
+@args(lambda p: (p.add_argument("file", type=Path, help="household CSV (UTF-8 or TIS-620)"),
+                 p.add_argument("--accept-partial", action="store_true",
+                                help="load the good rows even when some rows are rejected"),
+                 p.add_argument("--report", type=Path, help="where to write the reject report")))
+@command("import-households", "Import a household CSV (see docs/household-csv.md).")
+def cmd_import_households(a: argparse.Namespace) -> int:
+    from chipao.household_csv import import_file
+
+    result = import_file(a.file, accept_partial=a.accept_partial, report_path=a.report)
+    return 0 if result.ok else 1
+
+
+@args(lambda p: (p.add_argument("--households", type=int, default=None,
+                                help="number of households (full scale: 4104450)"),
+                 p.add_argument("--seed", type=int, default=2565),
+                 p.add_argument("--replace", action="store_true",
+                                help="replace household data already in the store"),
+                 p.add_argument("--if-empty", action="store_true",
+                                help="do nothing when the store already holds households")))
+@command("demo", "Load boundaries (if missing) and generate deterministic demo data.")
+def cmd_demo(a: argparse.Namespace) -> int:
+    from chipao import demo
+    from queries.db import owner
+    from queries.status import store_status
+
+    with owner() as conn:
+        status = store_status(conn)
+    if status["areas"].get("3", 0) == 0:
+        from geodata.boundaries import import_boundaries
+
+        if not import_boundaries(None).ok:
+            return 1
+    if a.if_empty and status["households"] > 0:
+        console.print(f"the store already holds {status['households']:,} households: demo skipped")
+        return 0
+    kwargs = {"seed": a.seed, "replace": a.replace}
+    if a.households:
+        kwargs["households"] = a.households
+    demo.load_demo(**kwargs)
+    return 0
+
+
+@command("refresh", "Rebuild every aggregate table from the household data.")
+def cmd_refresh(_a: argparse.Namespace) -> int:
+    from queries import aggregates
+    from queries.db import owner
+
+    with owner() as conn:
+        aggregates.refresh(conn)
+    console.print("aggregates rebuilt")
+    return 0
+
+
+@command("status", "Print what the store holds, as one JSON object on the last line.")
+def cmd_status(_a: argparse.Namespace) -> int:
+    from queries.db import owner
+    from queries.status import store_status
+
+    with owner() as conn:
+        print(json.dumps(store_status(conn), ensure_ascii=False))
+    return 0
+
+
+# ── serve ────────────────────────────────────────────────────────────────────
+@args(lambda p: (p.add_argument("--host", default="127.0.0.1"),
+                 p.add_argument("--port", type=int, default=8050),
+                 p.add_argument("--threads", type=int, default=8),
+                 p.add_argument("--dev", action="store_true",
+                                help="Dash dev tools (hot reload); never on a shared network")))
+@command("serve", "Serve the dashboard (http://127.0.0.1:8050 by default).")
+def cmd_serve(a: argparse.Namespace) -> int:
+    from chipao.config import settings
+
+    if settings().production and a.dev:
+        console.print("[red]--dev is refused when CHIPAO_PRODUCTION is set[/red]")
+        return 2
+    from app import app
+
+    console.print(f"Chipao: http://{a.host}:{a.port}")
+    if a.dev:
+        app.run(host=a.host, port=a.port, debug=True, dev_tools_hot_reload=True)
+        return 0
+    from waitress import serve
+
+    serve(app.server, host=a.host, port=a.port, threads=a.threads, ident="chipao")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _load_extra_commands()
+    parser = argparse.ArgumentParser(prog="chipao", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (fn, builder, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        builder(p)
+        p.set_defaults(func=fn)
+    return parser
+
+
+def _load_extra_commands() -> None:
+    """Commands that live beside the features they serve (users, centres, …)."""
+    import importlib
+
+    for module in ("chipao.users_cli", "chipao.centres_cli"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    try:
+        return a.func(a)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # one clear line for users; the trace only with CHIPAO_DEBUG
+        if os.environ.get("CHIPAO_DEBUG"):
+            raise
+        console.print(f"[red]error:[/red] {err}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

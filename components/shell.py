@@ -1,0 +1,184 @@
+"""The frame around every page: navigation, survey-round selector, language switch,
+the signed-in user, and the footer with sources and boundary attribution.
+
+The survey round lives in the URL (``?round=2566``) so a shared link reproduces the
+view; the language lives in a cookie (a preference, not part of the view).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
+
+from components.i18n import current_lang, round_label, t
+
+NAV_ORDER = ["/", "/map", "/households", "/plans", "/centres", "/admin"]
+
+
+def _nav_items(lang: str) -> list:
+    pages = {p["path"]: p for p in dash.page_registry.values() if p.get("nav", True)}
+    allowed = getattr(flask.g, "allowed_paths", None)
+    items = []
+    for path in NAV_ORDER:
+        page = pages.get(path)
+        if page is None or (allowed is not None and path not in allowed):
+            continue
+        items.append(dbc.NavItem(dbc.NavLink(
+            t(page["nav_key"], lang), href=path, active="exact", id={"type": "shell-nav", "path": path},
+        )))
+    return items
+
+
+def _user_menu(lang: str) -> html.Div:
+    user = getattr(flask.g, "user", None)
+    if user is None:
+        return html.Div()
+    return html.Div(
+        [
+            html.Span(f"{user.display_name or user.username} · {user.role_label(lang)}",
+                      className="shell-user me-2", id="shell-user"),
+            html.A(t("nav.signout", lang), href="/logout", className="btn btn-sm btn-outline-light"),
+        ],
+        className="d-flex align-items-center",
+    )
+
+
+def _round_options(lang: str) -> list[dict]:
+    from chipao.session import current_scope
+    from queries.db import scoped  # late import: the shell is built per request
+    from queries.rounds import list_rounds
+
+    with scoped(current_scope()) as conn:
+        rounds = list_rounds(conn)
+    return [{"label": round_label(r.year_be, lang), "value": r.year_be} for r in rounds]
+
+
+def shell_layout() -> html.Div:
+    lang = current_lang()
+    options = _round_options(lang)
+    return html.Div(
+        [
+            dcc.Location(id="shell-url", refresh="callback-nav"),
+            html.A("ข้ามไปยังเนื้อหา / Skip to content", href="#main", className="visually-hidden-focusable"),
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        dbc.NavbarBrand(
+                            [html.Span(t("app.name", lang), className="brand-name"),
+                             html.Span(t("app.tagline", lang), className="brand-tagline d-none d-lg-inline")],
+                            href="/", className="d-flex align-items-baseline gap-2",
+                        ),
+                        dbc.NavbarToggler(id="shell-toggler"),
+                        dbc.Collapse(
+                            [
+                                dbc.Nav(_nav_items(lang), navbar=True, className="me-auto"),
+                                html.Div(
+                                    [
+                                        html.Label(t("shell.round", lang), htmlFor="shell-round",
+                                                   className="shell-label me-1"),
+                                        dcc.Dropdown(
+                                            id="shell-round", options=options,
+                                            value=options[-1]["value"] if options else None,
+                                            clearable=False, searchable=False,
+                                            className="shell-round me-3",
+                                        ),
+                                        dbc.ButtonGroup(
+                                            [
+                                                dbc.Button("ไทย", id="shell-lang-th", size="sm",
+                                                           outline=lang != "th", color="light",
+                                                           title="ภาษาไทย"),
+                                                dbc.Button("EN", id="shell-lang-en", size="sm",
+                                                           outline=lang != "en", color="light",
+                                                           title="English"),
+                                            ],
+                                            className="me-3", id="shell-lang",
+                                        ),
+                                        _user_menu(lang),
+                                    ],
+                                    className="d-flex align-items-center flex-wrap gap-1",
+                                ),
+                            ],
+                            id="shell-collapse", navbar=True, is_open=False,
+                        ),
+                    ],
+                    fluid=True,
+                ),
+                color="primary", dark=True, className="shell-navbar", expand="lg",
+            ),
+            html.Main(dbc.Container(dash.page_container, fluid=True, className="py-3"), id="main"),
+            html.Footer(
+                dbc.Container(
+                    [html.Span(t("attribution", lang), id="shell-attribution"),
+                     html.Span(" · ชี้เป้า Chipao", className="text-muted")],
+                    fluid=True,
+                ),
+                className="shell-footer py-2",
+            ),
+        ],
+        lang=lang,
+    )
+
+
+@callback(
+    Output("shell-url", "search"),
+    Output("shell-round", "value"),
+    Input("shell-url", "search"),
+    Input("shell-round", "value"),
+    State("shell-round", "options"),
+)
+def sync_round_with_url(search: str | None, value: int | None, options: list[dict]):
+    """Keep the round selector and the URL's ``round`` parameter in step."""
+    params = parse_qs((search or "").lstrip("?"))
+    valid = {o["value"] for o in options or []}
+    if ctx.triggered_id == "shell-round" and value is not None:
+        if params.get("round", [None])[0] == str(value):
+            return dash.no_update, dash.no_update
+        params["round"] = [str(value)]
+        return "?" + urlencode(params, doseq=True), dash.no_update
+    from_url = params.get("round", [None])[0]
+    if from_url and from_url.isdigit() and int(from_url) in valid and int(from_url) != value:
+        return dash.no_update, int(from_url)
+    return dash.no_update, dash.no_update
+
+
+@callback(
+    Output({"type": "shell-nav", "path": ALL}, "href"),
+    Input("shell-round", "value"),
+    State({"type": "shell-nav", "path": ALL}, "id"),
+)
+def carry_round_in_nav(value: int | None, ids: list[dict]):
+    """Navigation keeps the chosen round."""
+    suffix = f"?round={value}" if value else ""
+    return [f"{i['path']}{suffix}" for i in ids]
+
+
+clientside_callback(  # assets/20-chipao.js: sets the cookie and reloads
+    ClientsideFunction("chipao", "setLanguage"),
+    Output("shell-lang", "className"),
+    Input("shell-lang-th", "n_clicks"),
+    Input("shell-lang-en", "n_clicks"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("chipao", "toggle"),
+    Output("shell-collapse", "is_open"),
+    Input("shell-toggler", "n_clicks"),
+    State("shell-collapse", "is_open"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,74 @@
+"""National overview figures, read from the aggregate tables (no personal data)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from queries.scope import Scope
+from queries.suppression import share, suppress
+
+
+def national_counts(conn: Connection, scope: Scope, round_id: int) -> dict[str, int | None]:
+    """Every stored measure for the whole country in one round: {measure: households}."""
+    rows = conn.execute(
+        text("SELECT measure, households FROM agg_area_count "
+             "WHERE round_id = :r AND level = 0 AND pcode = 'TH'"),
+        {"r": round_id},
+    )
+    return {m: suppress(n, scope) for m, n in rows}
+
+
+def dimension_counts(conn: Connection, scope: Scope, round_id: int) -> list[dict]:
+    """Deprived households per dimension (TPMAP rule) for the country."""
+    rows = conn.execute(
+        text("""
+            SELECT d.code, d.name_th, d.name_en, c.households AS deprived, s.households AS surveyed
+            FROM dimension d
+            LEFT JOIN agg_area_count c ON c.round_id = :r AND c.level = 0
+                 AND c.measure = 'dim:' || d.code
+            LEFT JOIN agg_area_count s ON s.round_id = :r AND s.level = 0
+                 AND s.measure = 'surveyed'
+            ORDER BY d.sort
+        """),
+        {"r": round_id},
+    ).mappings()
+    return [
+        {**r, "deprived": suppress(r["deprived"], scope),
+         "share": share(r["deprived"], r["surveyed"], scope)}
+        for r in rows
+    ]
+
+
+def top_provinces(conn: Connection, scope: Scope, round_id: int, previous_round_id: int | None,
+                  limit: int = 10) -> list[dict]:
+    """Provinces with the most poor households, with their share and change since the
+    previous round."""
+    rows = conn.execute(
+        text("""
+            SELECT a.pcode, a.name_th, a.name_en, p.households AS poor, s.households AS surveyed,
+                   pp.households AS poor_before, ps.households AS surveyed_before
+            FROM agg_area_count p
+            JOIN area a ON a.pcode = p.pcode
+            JOIN agg_area_count s ON s.round_id = p.round_id AND s.level = 1
+                 AND s.measure = 'surveyed' AND s.pcode = p.pcode
+            LEFT JOIN agg_area_count pp ON pp.round_id = :prev AND pp.level = 1
+                 AND pp.measure = 'poor' AND pp.pcode = p.pcode
+            LEFT JOIN agg_area_count ps ON ps.round_id = :prev AND ps.level = 1
+                 AND ps.measure = 'surveyed' AND ps.pcode = p.pcode
+            WHERE p.round_id = :r AND p.level = 1 AND p.measure = 'poor'
+            ORDER BY p.households DESC, a.pcode
+            LIMIT :limit
+        """),
+        {"r": round_id, "prev": previous_round_id, "limit": limit},
+    ).mappings()
+    out = []
+    for rank, r in enumerate(rows, start=1):
+        poor, before = suppress(r["poor"], scope), suppress(r["poor_before"], scope)
+        out.append({
+            "rank": rank, "pcode": r["pcode"], "name_th": r["name_th"], "name_en": r["name_en"],
+            "poor": poor, "surveyed": suppress(r["surveyed"], scope),
+            "share": share(r["poor"], r["surveyed"], scope),
+            "change": None if poor is None or before is None else poor - before,
+            "share_before": share(r["poor_before"], r["surveyed_before"], scope),
+        })
+    return out

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Chipao needs when they are missing: PostGIS for the
+# local store and, with --browser, Chromium + ChromeDriver for the page tests.
+# As root it uses apt-get; otherwise it prints the exact command to run.
+set -euo pipefail
+pkgs=()
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || pkgs+=(postgresql-15-postgis-3)
+command -v psql >/dev/null || pkgs+=(postgresql-client-15)
+if [ "${1:-}" = "--browser" ]; then
+  [ -x /usr/bin/chromium ] || pkgs+=(chromium)
+  [ -x /usr/bin/chromedriver ] || pkgs+=(chromium-driver)
+fi
+[ ${#pkgs[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing system packages. Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${pkgs[*]}" >&2
+  exit 1
+fi
+echo "Installing ${pkgs[*]} with apt-get …" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${pkgs[@]}" >/dev/null
