@@ -16,15 +16,13 @@ from pathlib import Path
 from rich.console import Console
 
 console = Console(stderr=True)
-COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]] = {}
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {}
 
 
 def command(name: str, help_text: str):
+    """Register a command; its arguments come from an @args decorator (either order)."""
     def wrap(fn):
-        def no_args(_p: argparse.ArgumentParser) -> None:
-            pass
-
-        COMMANDS[name] = (fn, getattr(fn, "_args", no_args), help_text)
+        COMMANDS[name] = (fn, help_text)
         return fn
     return wrap
 
@@ -208,9 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chipao", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for name, (fn, builder, help_text) in COMMANDS.items():
+    for name, (fn, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        builder(p)
+        if hasattr(fn, "_args"):
+            fn._args(p)
         p.set_defaults(func=fn)
     return parser
 

@@ -1,0 +1,211 @@
+"""Administrative areas: the boundary load (staging + swap) and the lookups pages use.
+
+The area table holds no personal data, so these functions take a plain Connection
+(owner for the load, app role or owner for reading).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, text
+
+if TYPE_CHECKING:
+    from geodata.boundaries import BoundarySet
+
+PARENT_RE = re.compile(r"^TH\d{2}(\d{2})?$")
+# Tables that point at an area (households through their tambon), with a readable name
+# for the refusal message. Any other foreign key still stops the load (IntegrityError).
+_REFERENCES = (
+    ("households", "household", "tambon_pcode"),
+    ("villages", "village", "tambon_pcode"),
+    ("centres", "centre", "tambon_pcode"),
+    ("user scopes", "user_scope", "pcode"),
+    ("process steps", "area_process_step", "pcode"),
+    ("province targets", "province_target", "province_pcode"),
+)
+
+
+class AreaInUseError(RuntimeError):
+    """New boundaries would delete areas that records still refer to."""
+
+
+_STAGING = """
+DROP TABLE IF EXISTS pg_temp.area_staging;
+CREATE TEMP TABLE area_staging (
+    pcode        text PRIMARY KEY,
+    level        smallint NOT NULL,
+    parent_pcode text,
+    name_th      text NOT NULL,
+    name_en      text NOT NULL,
+    geom         geometry(MultiPolygon, 4326) NOT NULL,
+    geom_display geometry(MultiPolygon, 4326) NOT NULL,
+    label_point  geometry(Point, 4326) NOT NULL
+) ON COMMIT DROP;
+"""
+
+_UPSERT = text("""
+INSERT INTO area AS a (pcode, level, parent_pcode, name_th, name_en, geom, geom_display,
+                       label_point, area_km2)
+SELECT pcode, level, parent_pcode, name_th, name_en, geom, geom_display, label_point,
+       ST_Area(geom::geography) / 1e6
+FROM area_staging
+ORDER BY level, pcode
+ON CONFLICT (pcode) DO UPDATE SET
+    level = EXCLUDED.level, parent_pcode = EXCLUDED.parent_pcode,
+    name_th = EXCLUDED.name_th, name_en = EXCLUDED.name_en, geom = EXCLUDED.geom,
+    geom_display = EXCLUDED.geom_display, label_point = EXCLUDED.label_point,
+    area_km2 = EXCLUDED.area_km2
+WHERE (a.parent_pcode, a.name_th, a.name_en, a.geom, a.geom_display, a.label_point)
+      IS DISTINCT FROM
+      (EXCLUDED.parent_pcode, EXCLUDED.name_th, EXCLUDED.name_en, EXCLUDED.geom,
+       EXCLUDED.geom_display, EXCLUDED.label_point)
+RETURNING (xmax = 0) AS inserted
+""")
+
+_VANISHED = text("""
+SELECT a.pcode FROM area a
+WHERE NOT EXISTS (SELECT 1 FROM area_staging s WHERE s.pcode = a.pcode)
+ORDER BY a.pcode
+""")
+
+
+def _references_sql(table: str, column: str) -> str:
+    # Table and column come from the fixed _REFERENCES list above, never from input.
+    return (f"SELECT t.{column} AS pcode, count(*) AS n FROM {table} t "  # noqa: S608
+            f"WHERE t.{column} = ANY(:codes) GROUP BY t.{column}")
+
+
+def _in_use(conn: Connection, vanished: list[str]) -> dict[str, list[str]]:
+    """For each vanished area still referenced: '12 households', '3 villages', …"""
+    uses: dict[str, list[str]] = {}
+    for label, table, column in _REFERENCES:
+        rows = conn.execute(text(_references_sql(table, column)), {"codes": vanished})
+        for pcode, n in rows:
+            uses.setdefault(pcode, []).append(f"{n:,} {label}")
+    return uses
+
+
+def replace_boundaries(conn: Connection, boundary_set: BoundarySet) -> dict[str, int]:
+    """Make the area table equal to `boundary_set`, inside the caller's transaction.
+
+    COPY into a temporary staging table, upsert into `area` (which is never dropped:
+    grants, policies and foreign keys stay), then delete areas that vanished. Refuses
+    (AreaInUseError, nothing changed once the caller rolls back) when a vanished area is
+    still used by households, villages, centres or other records.
+    Returns counts: inserted, updated, unchanged, deleted and level_1..level_3.
+    """
+    if not boundary_set.report.ok:
+        raise ValueError("the boundary set has blocking problems: see its report")
+    from geodata.boundaries import COPY_COLUMNS
+
+    dbapi = conn.connection.driver_connection
+    with dbapi.cursor() as cur:
+        cur.execute(_STAGING)
+        with cur.copy(f"COPY area_staging ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
+            for row in boundary_set.copy_rows():
+                copy.write_row(row)
+        cur.execute("ANALYZE area_staging")
+    vanished = list(conn.execute(_VANISHED).scalars())
+    if vanished:
+        uses = _in_use(conn, vanished)
+        if uses:
+            listed = "; ".join(f"{p} ({', '.join(u)})" for p, u in list(uses.items())[:20])
+            more = f" and {len(uses) - 20} more" if len(uses) > 20 else ""
+            raise AreaInUseError(
+                f"{len(uses)} areas missing from the new boundaries are still in use: "
+                f"{listed}{more}. Move or delete those records first, or add the areas back.")
+    inserted = list(conn.execute(_UPSERT).scalars())
+    deleted = conn.execute(text("DELETE FROM area WHERE pcode = ANY(:codes)"),
+                           {"codes": vanished}).rowcount if vanished else 0
+    # The parent link is deferred: check it now, so a failure surfaces here, not at commit.
+    conn.execute(text("SET CONSTRAINTS area_parent_pcode_fkey IMMEDIATE"))
+    conn.execute(text("SET CONSTRAINTS area_parent_pcode_fkey DEFERRED"))
+    staged = conn.execute(text("SELECT count(*) FROM area_staging")).scalar_one()
+    counts = {
+        "inserted": sum(inserted),
+        "updated": len(inserted) - sum(inserted),
+        "unchanged": staged - len(inserted),
+        "deleted": deleted,
+    }
+    counts.update({f"level_{lvl}": n for lvl, n in level_counts(conn).items()})
+    return counts
+
+
+# ── lookups ──────────────────────────────────────────────────────────────────
+_COLUMNS = "pcode, level, parent_pcode, name_th, name_en"
+
+
+def level_counts(conn: Connection) -> dict[int, int]:
+    """Number of areas per level, {1: 77, 2: 928, 3: 7425} for Thailand (0 when empty)."""
+    rows = conn.execute(text("SELECT level, count(*) FROM area GROUP BY level"))
+    counts = {1: 0, 2: 0, 3: 0}
+    counts.update({int(level): int(n) for level, n in rows})
+    return counts
+
+
+def area_names(conn: Connection, level: int, parent: str | None = None) -> list[dict]:
+    """Areas of a level (optionally inside the subtree of `parent`), by P-code:
+    [{pcode, level, parent_pcode, name_th, name_en}]."""
+    rows = conn.execute(text(
+        f"SELECT {_COLUMNS} FROM area "  # noqa: S608 - fixed column list
+        "WHERE level = :level AND (CAST(:parent AS text) IS NULL "
+        "OR starts_with(pcode, CAST(:parent AS text))) ORDER BY pcode"),
+        {"level": level, "parent": parent})
+    return [dict(r._mapping) for r in rows]
+
+
+def get_area(conn: Connection, pcode: str) -> dict | None:
+    """One area with its size, label point and bounding box (for zooming a map)."""
+    row = conn.execute(text(
+        f"SELECT {_COLUMNS}, area_km2, ST_X(label_point) AS label_lon, "  # noqa: S608
+        "ST_Y(label_point) AS label_lat, ST_XMin(geom) AS xmin, ST_YMin(geom) AS ymin, "
+        "ST_XMax(geom) AS xmax, ST_YMax(geom) AS ymax FROM area WHERE pcode = :pcode"),
+        {"pcode": pcode}).first()
+    return dict(row._mapping) if row else None
+
+
+def children(conn: Connection, pcode: str) -> list[dict]:
+    """Areas one level below `pcode` ('TH' gives the provinces)."""
+    if pcode == "TH":
+        return area_names(conn, 1)
+    rows = conn.execute(text(
+        f"SELECT {_COLUMNS} FROM area WHERE parent_pcode = :pcode "  # noqa: S608
+        "ORDER BY pcode"), {"pcode": pcode})
+    return [dict(r._mapping) for r in rows]
+
+
+def ancestors(conn: Connection, pcode: str, include_self: bool = False) -> list[dict]:
+    """The areas above `pcode`, province first (for the breadcrumb); with
+    include_self=True the area itself ends the list. Empty for an unknown P-code."""
+    prefixes = [pcode[:n] for n in range(4, len(pcode) + (1 if include_self else 0), 2)]
+    if not prefixes:
+        return []
+    rows = conn.execute(text(
+        f"SELECT {_COLUMNS} FROM area WHERE pcode = ANY(:codes) "  # noqa: S608
+        "ORDER BY level"), {"codes": prefixes})
+    found = [dict(r._mapping) for r in rows]
+    return found if len(found) == len(prefixes) else []
+
+
+def area_geojson(conn: Connection, level: int, parent: str | None = None) -> bytes:
+    """A FeatureCollection of the display geometry of one level (optionally inside one
+    subtree), coordinates rounded to 5 decimals, features ordered by P-code; each
+    feature's id is its P-code, properties {pcode, name_th, name_en}. Built as compact
+    text in SQL (json_build_object would pad every key with spaces)."""
+    row = conn.execute(text("""
+        SELECT '{"type":"FeatureCollection","features":['
+               || coalesce(string_agg(
+                    '{"type":"Feature","id":' || to_json(pcode)::text
+                    || ',"properties":{"pcode":' || to_json(pcode)::text
+                    || ',"name_th":' || to_json(name_th)::text
+                    || ',"name_en":' || to_json(name_en)::text
+                    || '},"geometry":' || ST_AsGeoJSON(geom_display, 5) || '}',
+                    ',' ORDER BY pcode), '')
+               || ']}'
+        FROM area
+        WHERE level = :level
+          AND (CAST(:parent AS text) IS NULL OR starts_with(pcode, CAST(:parent AS text)))
+    """), {"level": level, "parent": parent}).scalar_one()
+    return row.encode("utf-8")
