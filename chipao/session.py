@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import flask
 
-from queries.scope import PUBLIC, Scope
+from queries.scope import Scope
+
+
+class NotSignedIn(PermissionError):
+    """No scope for this request: the guard did not admit it (or no request at all)."""
 
 
 def current_scope() -> Scope:
-    """The scope of this request's user; anonymous requests get the public scope
-    (aggregates with small counts suppressed), if the guard let them through at all."""
+    """The scope of this request's user, as set by the guard: the user's role and areas,
+    or the public scope for an anonymous visitor admitted under public aggregates.
+
+    Strict: without a scope (outside a request, or a route the guard never saw) this
+    raises instead of guessing, so nothing is ever served under a default scope."""
     try:
-        return getattr(flask.g, "scope", PUBLIC)
-    except RuntimeError:  # outside a request context
-        return PUBLIC
+        scope = flask.g.get("scope")
+    except RuntimeError:  # outside an application context
+        raise NotSignedIn("no request: pass a Scope explicitly") from None
+    if not isinstance(scope, Scope):
+        raise NotSignedIn("this request has no signed-in scope")
+    return scope

@@ -17,6 +17,10 @@ def install_server_hooks(app: dash.Dash) -> None:
     server.secret_key = settings().secret_key or None
     server.config["MAX_CONTENT_LENGTH"] = settings().max_upload_mb * 1024 * 1024
 
+    from chipao import auth
+
+    auth.install(app)  # first: the guard must see every request, these routes included
+
     from geodata.serve import register_geometry_routes
 
     register_geometry_routes(server)

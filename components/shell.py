@@ -46,8 +46,9 @@ def _nav_items(lang: str) -> list:
 
 def _user_menu(lang: str) -> html.Div:
     user = getattr(flask.g, "user", None)
-    if user is None:
-        return html.Div()
+    if user is None:  # an anonymous visitor (public aggregates): offer the sign-in
+        return html.Div(html.A(t("nav.signin", lang), href="/login", id="shell-signin",
+                               className="btn btn-sm btn-outline-light"))
     return html.Div(
         [
             html.Span(f"{user.display_name or user.username} · {user.role_label(lang)}",

@@ -1,0 +1,176 @@
+"""Sign-in helpers for every test module (real users, real sessions, nothing mocked).
+
+    from tests.auth_helpers import create_user, client_for, login
+
+    def test_x(database):
+        username, password = create_user("province", areas=("TH50",))
+        client = client_for(app.server, username, password)   # Flask test client
+        client.get("/households")                              # as that user
+        client.post_callback({...})                            # a Dash callback request
+
+    def test_y(page, live_server):                            # Playwright
+        username, password = create_user("tambon", areas=("TH500101",))
+        login(page, live_server, username, password)
+
+Areas a user is scoped to must exist: `create_user` adds any missing ones (and their
+parents) as small synthetic squares with the real P-codes and names, so the tests do
+not depend on the full boundary import; areas already present are left untouched.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+from typing import Any
+
+from sqlalchemy import text
+
+# Real names for the P-codes the tests use most; others get a generated name.
+KNOWN_AREAS: dict[str, tuple[str, str]] = {
+    "TH10": ("กรุงเทพมหานคร", "Bangkok"),
+    "TH1001": ("พระนคร", "Phra Nakhon"),
+    "TH100101": ("พระบรมมหาราชวัง", "Phraborom Maharatchawang"),
+    "TH50": ("เชียงใหม่", "Chiang Mai"),
+    "TH5001": ("เมืองเชียงใหม่", "Mueang Chiang Mai"),
+    "TH500101": ("ศรีภูมิ", "Si Phum"),
+    "TH500102": ("พระสิงห์", "Phra Sing"),
+}
+_seq = itertools.count(1)
+
+
+def _square(pcode: str) -> str:
+    """A small valid square inside Thailand, distinct per P-code (WKT)."""
+    n = int(pcode[2:].ljust(6, "0"))
+    x = 98.0 + (n % 997) * 0.007
+    y = 6.0 + (n // 997 % 1000) * 0.012
+    d = 0.005 if len(pcode) == 8 else 0.006
+    return (f"MULTIPOLYGON((({x} {y},{x + d} {y},{x + d} {y + d},{x} {y + d},{x} {y})))")
+
+
+def ensure_areas(conn, pcodes) -> None:
+    """Insert the missing areas among `pcodes` and their ancestors (owner connection)."""
+    wanted: list[str] = []
+    for pcode in pcodes:
+        for n in range(4, len(pcode) + 1, 2):
+            if pcode[:n] not in wanted:
+                wanted.append(pcode[:n])
+    present = set(conn.execute(text("SELECT pcode FROM area WHERE pcode = ANY(:p)"),
+                               {"p": wanted}).scalars())
+    for pcode in wanted:
+        if pcode in present:
+            continue
+        level = (len(pcode) - 2) // 2
+        th, en = KNOWN_AREAS.get(pcode, (f"พื้นที่ทดสอบ {pcode}", f"Test area {pcode}"))
+        conn.execute(text("""
+            INSERT INTO area (pcode, level, parent_pcode, name_th, name_en, geom, geom_display,
+                              label_point, area_km2)
+            SELECT :p, :lvl, :parent, :th, :en, g, g, ST_PointOnSurface(g), 1.0
+            FROM (SELECT ST_GeomFromText(:wkt, 4326) AS g) s
+            ON CONFLICT (pcode) DO NOTHING
+        """), {"p": pcode, "lvl": level, "parent": pcode[:-2] if level > 1 else None,
+               "th": th, "en": en, "wkt": _square(pcode)})
+
+
+def create_user(role: str, areas: tuple[str, ...] | list[str] = (), username: str | None = None,
+                display_name: str = "", is_demo: bool = False) -> tuple[str, str]:
+    """Create a user (as the owner role, through queries.users); returns (username, password).
+
+    Needs the `database` fixture to be active. The username is unique per call unless
+    given."""
+    from chipao.passwords import generate_password, hash_password
+    from queries import users
+    from queries.db import owner
+    from queries.scope import SYSTEM, Role
+
+    username = username or f"t{os.getpid()}-{role}-{next(_seq)}"
+    password = generate_password()
+    with owner() as conn:
+        ensure_areas(conn, areas)
+        users.create_user(conn, SYSTEM, username, Role(role), hash_password(password),
+                          tuple(areas), display_name or username, is_demo)
+    return username, password
+
+
+# ── Flask test client ────────────────────────────────────────────────────────
+ORIGIN = "http://localhost"
+
+
+def _csrf_from(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    if not m:
+        raise AssertionError("no CSRF token on the sign-in page")
+    return m.group(1)
+
+
+def _client(flask_app):
+    client = flask_app.test_client()
+    client.environ_base["HTTP_ORIGIN"] = ORIGIN  # a browser names the page's origin
+    return client
+
+
+def sign_in(client, username: str, password: str, next_path: str = "/"):
+    """POST the sign-in form with a fresh CSRF token; returns the response."""
+    token = _csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf": token, "next": next_path})
+
+
+def anonymous_client(flask_app):
+    """A test client that is not signed in (but behaves like a same-origin browser)."""
+    client = _client(flask_app)
+    client.post_callback = lambda body, **kw: _post_callback(client, body, **kw)  # type: ignore[attr-defined]
+    return client
+
+
+def client_for(flask_app, username: str, password: str):
+    """A Flask test client signed in as this user. Its `post_callback(body)` sends a
+    Dash callback request the way the renderer does (JSON + the CSRF header)."""
+    client = anonymous_client(flask_app)
+    response = sign_in(client, username, password)
+    if response.status_code != 302:
+        raise AssertionError(f"sign-in of {username} failed: HTTP {response.status_code}")
+    return client
+
+
+def _post_callback(client, body: dict[str, Any], **kwargs):
+    cookie = client.get_cookie("_csrf_token")
+    headers = {"X-CSRFToken": cookie.value if cookie else "", **kwargs.pop("headers", {})}
+    return client.post("/_dash-update-component", data=json.dumps(body),
+                       content_type="application/json", headers=headers, **kwargs)
+
+
+def callback_body(output_id: str, prop: str = "children", inputs: list[dict] | None = None,
+                  state: list[dict] | None = None) -> dict:
+    """A minimal single-output callback request body, as the Dash renderer sends it."""
+    return {"output": f"{output_id}.{prop}", "outputs": {"id": output_id, "property": prop},
+            "inputs": inputs or [], "state": state or [], "changedPropIds": []}
+
+
+def page_body(url: str) -> dict:
+    """The request the Dash pages router sends to render a page's layout
+    (`url` may carry a query string: it goes to the location's `search`)."""
+    pathname, _, query = url.partition("?")
+    return {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"},
+                    {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                   {"id": "_pages_location", "property": "search",
+                    "value": f"?{query}" if query else ""}],
+        "state": [], "changedPropIds": ["_pages_location.pathname"],
+    }
+
+
+# ── Playwright ───────────────────────────────────────────────────────────────
+def login(page, live_server: str, username: str, password: str, next_path: str = "/") -> None:
+    """Sign in through the real form in the browser; waits until the app page loads."""
+    page.goto(f"{live_server}/login?next={next_path}")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    if "/login" in page.url:
+        raise AssertionError(f"sign-in of {username} failed in the browser")
+    page.wait_for_selector("#_dash-app-content, #react-entry-point", timeout=20_000)

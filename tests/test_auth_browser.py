@@ -1,0 +1,67 @@
+"""The sign-in page and a signed-in overview in headless Chromium: the real form, the
+real cookies, the Content-Security-Policy enforced by the browser (a blocked inline
+script would show up as a console error)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.auth_helpers import login
+from tests.perm_data import permission_store
+
+pytestmark = pytest.mark.browser
+
+
+def real_errors(errors: list[str]) -> list[str]:
+    """Console errors, less one that belongs to the map page's own callback wiring (its
+    URL-sync callback listens to `map-*` inputs on every page; reported to its owner)."""
+    return [e for e in errors if "nonexistent object was used in an `Input`" not in e
+            or "`map-" not in e]
+
+
+@pytest.fixture(scope="module")
+def accounts(live_server):
+    with permission_store() as accounts:
+        yield accounts
+
+
+def test_sign_in_in_the_browser_then_the_overview_without_console_errors(page, live_server,
+                                                                         accounts):
+    username, password = accounts["district"]
+    page.goto(f"{live_server}/households")
+    assert "/login" in page.url  # sent to the sign-in first
+    assert page.locator("h1").inner_text().startswith("เข้าสู่ระบบ")
+    page.fill("#username", username)
+    page.fill("#password", "not-the-password")
+    page.click("#login-submit")
+    page.wait_for_selector("#login-error")
+    assert "ไม่ถูกต้อง" in page.inner_text("#login-error")
+    page.errors.clear()  # the refused sign-in answers 401, which Chromium logs
+
+    login(page, live_server, username, password)
+    page.wait_for_selector("#kpi-surveyed", timeout=20_000)
+    assert "18" in page.inner_text("#kpi-surveyed")  # the store's households, exactly
+    page.wait_for_selector("#shell-user")
+    assert "ศจพ.อำเภอ" in page.inner_text("#shell-user")
+    nav = page.inner_text(".shell-navbar")
+    assert "ครัวเรือน" in nav and "ผู้ดูแลระบบ" not in nav
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["chipao_session"]["httpOnly"] and cookies["chipao_session"]["sameSite"] == "Lax"
+    assert real_errors(page.errors) == []  # CSP violations would be console errors
+
+    page.click("text=ออกจากระบบ")
+    page.wait_for_url("**/login")
+    page.goto(f"{live_server}/")
+    assert "/login" in page.url
+
+
+def test_public_viewer_sees_suppressed_counts_and_no_record_pages(page, live_server, accounts):
+    username, password = accounts["public"]
+    login(page, live_server, username, password)
+    page.wait_for_selector("#kpi-poor", timeout=20_000)
+    assert "<5" in page.inner_text("#kpi-poor")
+    nav = page.inner_text(".shell-navbar")
+    assert "ครัวเรือน" not in nav and "แผนพัฒนา" not in nav
+    assert real_errors(page.errors) == []
+    response = page.goto(f"{live_server}/households")
+    assert response.status == 403 and "ไม่มีสิทธิ์" in page.inner_text("#refused")
