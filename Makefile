@@ -30,6 +30,8 @@ system-deps:
 run: install ## Set up everything and serve the dashboard on http://127.0.0.1:8050
 	@$(CHIPAO) db >/dev/null
 	@$(CHIPAO) demo --if-empty
+	@test -f demo_accounts.txt || $(CHIPAO) demo-accounts
+	@echo "Sign in with an account from demo_accounts.txt (make demo makes new ones)."
 	@$(CHIPAO) serve
 
 serve: install ## Serve the dashboard (store must be ready)
@@ -46,6 +48,7 @@ db: install ## Start the local PostGIS if needed; last line: its DATABASE_URL
 demo: install ## Load boundaries and demo data (HOUSEHOLDS=N to choose the size)
 	@$(CHIPAO) db >/dev/null
 	@$(CHIPAO) demo --replace $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS))
+	@$(CHIPAO) demo-accounts
 
 status: install ## Print what the store holds (JSON on the last line)
 	@$(CHIPAO) db >/dev/null
