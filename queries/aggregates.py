@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from queries.centres import refresh_coverage
+from queries.plans import refresh_plans
+
 # level -> length of its P-code ('TH' + 2 digits a level)
 PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}
 
@@ -108,5 +111,7 @@ def refresh(conn: Connection) -> None:
     """Rebuild every aggregate table (call inside the importing transaction)."""
     refresh_counts(conn)
     refresh_scores(conn)
+    refresh_plans(conn)
+    refresh_coverage(conn)  # nearest centres and coverage (issue 6)
     conn.execute(text("ANALYZE agg_area_count"))
     conn.execute(text("ANALYZE agg_area_score"))

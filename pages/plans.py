@@ -1,0 +1,635 @@
+"""/plans — plan progress: the funnel from target households to leaving poverty, plan
+horizons, agencies, the 9-step process, progress maps, targets with a projection, and
+stalled work (areas for everyone; households for record roles, in their scope).
+
+State in the URL (chipao/planstate.py): ``/plans?level=2&area=TH50&measure=plan
+&round=2566&days=30``. Every figure comes from the plan aggregates (queries/plans.py),
+except the 9 steps (a table of ~9,000 rows) and the household list (live, personal,
+through row-level security). Map clicks, the measure and the idle days navigate to a
+new URL, so a shared link reproduces the view.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import date
+from time import perf_counter
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import Input, Output, State, callback, ctx, dcc, html
+
+from chipao.config import settings
+from chipao.plan_progress import (
+    DEFAULT_PACE_MONTHS,
+    add_months,
+    cumulative,
+    month_start,
+    pace_per_month,
+    project,
+)
+from chipao.planstate import MAX_DAYS, MEASURES, PlanParamError, PlanState, parse_state, pcode_level
+from chipao.session import current_scope
+from components import choropleth as cm
+from components import plan_widgets as pw
+from components.cards import kpi_card, message, source_line
+from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components.theme import GRAPH_CONFIG
+from queries import plans
+from queries.areas import ancestors, get_area
+from queries.db import scoped
+from queries.rounds import list_rounds, resolve_round
+from queries.scope import Scope
+
+dash.register_page(__name__, path="/plans", name="plans", nav_key="nav.plans", order=3)
+log = logging.getLogger("chipao.plans")
+
+HOUSEHOLD_ROWS_SHOWN = 200
+STALLED_AREAS_SHOWN = 50
+EXPORT_MAX_ROWS = 100_000
+
+
+def _href(state: PlanState, **changes) -> str:
+    from dataclasses import replace
+
+    return "/plans" + replace(state, **changes).query()
+
+
+def _area_href(state: PlanState):
+    def href(pcode: str) -> str:
+        level = pcode_level(pcode)
+        nxt = state.drill(pcode) if level < 3 else PlanState(
+            level=3, area=pcode[:6], sel=pcode, measure=state.measure, round=state.round,
+            days=state.days)
+        return "/plans" + nxt.query()
+    return href
+
+
+def _household_href(state: PlanState):
+    def href(house_id: str) -> str:
+        return f"/plans/household?house={house_id}" + (f"&round={state.round}" if state.round else "")
+    return href
+
+
+# ── loading (one transaction, aggregates only, except the household list) ──
+def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
+    rounds = list_rounds(conn)
+    try:
+        current = resolve_round(rounds, state.round)
+    except ValueError as err:
+        return f"{t('error.bad_param', lang)}: {err}"
+    if current is None:
+        return t("no_data", lang)
+    focus = state.focus
+    area = get_area(conn, focus) if focus != "TH" else None
+    if focus != "TH" and area is None:
+        return f"{t('error.bad_param', lang)}: area={focus}"
+    frame = get_area(conn, state.area) if state.area else None
+    refresh = plans.refresh_state(conn, focus)
+    as_of = refresh["as_of"] if refresh else plans.bangkok_today()
+    rid = current.round_id
+    data: dict = {
+        "round": current, "rounds": rounds, "focus": focus, "area": area, "refresh": refresh,
+        "as_of": as_of, "frame": frame,
+        "trail": ancestors(conn, focus, include_self=True) if focus != "TH" else [],
+        "funnel": plans.funnel(conn, scope, rid, focus),
+        "horizons": plans.horizons(conn, scope, rid, focus),
+        "matrix": plans.agency_matrix(conn, scope, rid, focus),
+        "catalogue": plans.catalogue(conn),
+        "map_rows": plans.area_values(conn, scope, rid, state.level, state.area),
+        "stalled_areas": plans.stalled_areas(conn, scope, rid, state.level, state.area,
+                                             state.days, limit=STALLED_AREAS_SHOWN),
+        "stalled_total": plans.stalled_totals(conn, scope, rid, focus, state.days),
+    }
+    # the 9 steps: provinces of the country, or the districts of the focus's province
+    province = focus[:4] if focus != "TH" else None
+    data["steps_level"] = 2 if province else 1
+    data["steps_areas"] = plans.steps_by_area(conn, data["steps_level"], province)
+    data["province_steps"] = plans.area_steps(conn, province) if province else None
+    data["province_area"] = (area if focus == province else get_area(conn, province)) \
+        if province else None
+    data["district_steps"] = plans.area_steps(conn, focus[:6]) if len(focus) >= 6 else None
+    data["targets"] = plans.targets(conn, scope)
+    pace_area = focus if len(focus) <= 6 else focus[:6]
+    data["pace_area"] = pace_area
+    data["monthly"] = plans.monthly(conn, scope, pace_area)
+    data["province_monthly"] = {}
+    if focus == "TH":  # every province's pace for the projection column
+        data["province_monthly"] = {r["pcode"]: plans.monthly(conn, scope, r["pcode"])
+                                    for r in data["targets"] if r["level"] == 1}
+    data["households"] = None
+    if scope.may_see_records:
+        rows = plans.stalled_households(conn, scope, rid, focus, state.days, as_of,
+                                        limit=HOUSEHOLD_ROWS_SHOWN)
+        plans.record_export(conn, scope, "view", {
+            "area": focus, "round": current.year_be, "days": state.days, "rows": len(rows)},
+            ip=_ip())
+        data["households"] = rows
+    return data
+
+
+def _ip() -> str | None:
+    try:
+        return flask.request.remote_addr
+    except RuntimeError:
+        return None
+
+
+# ── rendering ────────────────────────────────────────────────────────────────
+def _as_of_line(data: dict, lang: Lang) -> str:
+    r = data["refresh"]
+    if r is None:
+        return t("plans.never_refreshed", lang)
+    return t("plans.as_of", lang).format(date=r["as_of"].isoformat(),
+                                         at=r["refreshed_at"].astimezone(plans.TZ).strftime("%Y-%m-%d %H:%M"))
+
+
+def _graph(graph_id: str, figure: dict) -> dcc.Graph:
+    """A chart whose box is as tall as its figure (a responsive graph otherwise takes
+    its container's default height and the notes below it overlap the chart)."""
+    return dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG,
+                     style={"height": f"{figure['layout']['height']}px"})
+
+
+def _caption(what: str, data: dict, lang: Lang, with_round: bool = True) -> html.Div:
+    parts = [what]
+    if with_round:
+        parts.append(round_label(data["round"].year_be, lang))
+    parts.append(t("plans.as_of_short", lang).format(date=data["as_of"].isoformat()))
+    return html.Div([html.Div(" · ".join(parts), className="figure-note"),
+                     source_line(t("source", lang), t("plans.source", lang))])
+
+
+def _area_name(data: dict, lang: Lang) -> str:
+    a = data["area"]
+    return t("shell.country", lang) if a is None else pick(a["name_th"], a["name_en"], lang)
+
+
+def _breadcrumb(state: PlanState, data: dict, lang: Lang) -> html.Nav:
+    items = [dcc.Link(t("shell.country", lang), href=_href(state.up_to(None)))]
+    for a in data["trail"]:
+        target = state.up_to(a["pcode"]) if a["level"] < 3 else PlanState(
+            level=3, area=a["pcode"][:6], sel=a["pcode"], measure=state.measure,
+            round=state.round, days=state.days)
+        items += [html.Span(" › "), dcc.Link(pick(a["name_th"], a["name_en"], lang),
+                                              href="/plans" + target.query())]
+    return html.Nav(items, className="mb-2", id="plans-breadcrumb", **{"aria-label": "breadcrumb"})
+
+
+def _funnel_section(data: dict, lang: Lang) -> dbc.Row:
+    f = data["funnel"]
+    nxt = [r for r in data["rounds"] if r.year_be > data["round"].year_be]
+    stages = [(t(f"plans.stage.{s}", lang), f[s]) for s in plans.FUNNEL_STAGES]
+    year = data["round"].year_be
+    title = f"{t('plans.funnel', lang)} — {_area_name(data, lang)}, {round_label(year, lang)}"
+    fig = pw.funnel_figure(stages, title, lang)
+    target = f["target"]
+    active, done = f["items_active"], f["items_done"]
+    cards = [
+        kpi_card(t("plans.stage.target", lang), pw._count(target, lang),
+                 t("plans.kpi.target_detail", lang), card_id="plans-kpi-target"),
+        kpi_card(t("plans.stage.with_plan", lang), pw._count(f["with_plan"], lang),
+                 fmt_pct(f["with_plan"] / target if target and f["with_plan"] is not None else None)
+                 + " " + t("plans.of_target", lang), card_id="plans-kpi-with-plan"),
+        kpi_card(t("plans.kpi.items_done", lang), fmt_pct(done / active if active and done is not None else None),
+                 f"{pw._count(done, lang)} / {pw._count(active, lang)} {t('plans.kpi.items', lang)}",
+                 card_id="plans-kpi-items-done"),
+        kpi_card(t("plans.col.overdue", lang), pw._count(f["items_overdue"], lang),
+                 t("plans.kpi.overdue_detail", lang), card_id="plans-kpi-overdue"),
+    ]
+    left_note = (t("plans.left_poverty_note", lang).format(
+        now=round_label(year, lang), next=round_label(nxt[0].year_be, lang))
+        if nxt else t("plans.left_poverty_none", lang))
+    return dbc.Row([
+        dbc.Col([_graph("plans-funnel", fig),
+                 html.Div(t("plans.funnel_note", lang), className="figure-note"),
+                 html.Div(left_note, className="figure-note"),
+                 _caption(t("plans.funnel_counts", lang), data, lang)], lg=7),
+        dbc.Col(dbc.Row([dbc.Col(c, sm=6, className="mb-3") for c in cards], className="g-3"),
+                lg=5),
+    ], className="g-3 mb-3")
+
+
+def _n(n: int | None) -> int | str:
+    """A count for hover data: the number itself, or the suppression mark."""
+    return pw.suppressed_mark() if n is None else n
+
+
+def _map_values(state: PlanState, data: dict, lang: Lang):
+    """Class index, share text and hover data of every drawn area. The hover's words go
+    once into the template; per area only the name and numbers travel (7,425 tambons)."""
+    num_key, den_key = MEASURES[state.measure]
+    minimum = settings().min_households_for_rate
+    locations, values, few, shares, custom = [], [], [], [], []
+    for r in data["map_rows"]:
+        num, den = r[num_key], r[den_key]
+        share = num / den if num is not None and den else None
+        locations.append(r["pcode"])
+        values.append(share)
+        few.append(den is None or 0 < den < minimum)
+        shares.append(fmt_pct(share))
+        custom.append([pick(r["name_th"], r["name_en"], lang), _n(num), _n(den),
+                       _n(r["items_overdue"])])
+    classes = cm.classify([v for v, f_ in zip(values, few, strict=True) if not f_ and v is not None])
+    z = cm.class_index(values, classes, few)
+    template = (f"<b>%{{customdata[0]}}</b><br>{t('plans.measure.' + state.measure, lang)}: "
+                f"%{{text}} (%{{customdata[1]:,}} / %{{customdata[2]:,}})<br>"
+                f"{t('plans.col.overdue', lang)}: %{{customdata[3]:,}}<extra></extra>")
+    return locations, z, shares, custom, template, classes, minimum
+
+
+def _choropleth(level: int, parent: str | None, locations: list[str], z: list, hover: list[str],
+                classes: cm.Classes, bounds, height: int, highlight: list[str] | None = None,
+                customdata: list | None = None, hovertemplate: str | None = None) -> dict:
+    """components.choropleth.choropleth_figure as a plain dict (the same trace, layout
+    and content-versioned geometry URL): graph_objects validation of 7,425 values took
+    longer than every query of the page together."""
+    from geodata.serve import geometry_url
+
+    geojson = geometry_url(level, parent)
+    data = [{"type": "choroplethmap", "geojson": geojson, "featureidkey": "id",
+             "locations": locations, "z": z, "zmin": -1, "zmax": len(classes.colors) - 1,
+             "colorscale": cm.stepped_colorscale(classes), "showscale": False, "text": hover,
+             "hovertemplate": hovertemplate or "%{text}<extra></extra>",
+             "marker": {"line": {"width": 0.5, "color": "#ffffff"}, "opacity": 0.9}}]
+    if customdata is not None:
+        data[0]["customdata"] = customdata
+    if highlight:
+        data.append({"type": "choroplethmap", "geojson": geojson, "featureidkey": "id",
+                     "locations": highlight, "z": [0] * len(highlight),
+                     "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                     "showscale": False, "hoverinfo": "skip",
+                     "marker": {"line": {"width": 3, "color": "#212529"}}})
+    layout = cm.map_layout(bounds, height)
+    layout["uirevision"] = f"{level}:{parent}"  # keep pan/zoom while values change
+    return {"data": data, "layout": layout}
+
+
+def _bounds(area: dict | None):
+    return (area["xmin"], area["ymin"], area["xmax"], area["ymax"]) if area else None
+
+
+def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
+    locations, z, shares, custom, template, classes, minimum = _map_values(state, data, lang)
+    fig = _choropleth(state.level, state.area, locations, z, shares, classes,
+                      _bounds(data["frame"]), 520, [state.sel] if state.sel else None,
+                      customdata=custom, hovertemplate=template)
+    legend = cm.legend(classes, lambda v: fmt_pct(v, 0), t(f"plans.measure.{state.measure}", lang),
+                       insufficient_label=t("plans.too_few", lang).format(n=minimum),
+                       legend_id="plans-map-legend")
+    level_name = t(f"plans.level.{state.level}", lang)
+    return dbc.Row([
+        dbc.Col([
+            dbc.RadioItems(id="plans-measure", inline=True, value=state.measure,
+                           options=[{"label": t(f"plans.measure.{m}", lang), "value": m}
+                                    for m in MEASURES], className="mb-2"),
+            cm.map_graph("plans-map", fig, height=520),
+            html.Div(t("plans.map_hint", lang), className="figure-note"),
+            _caption(f"{t('plans.measure.' + state.measure, lang)} — {level_name}", data, lang),
+        ], lg=9),
+        dbc.Col([legend, html.Div(t(f"plans.measure_note.{state.measure}", lang),
+                                  className="figure-note mt-2")], lg=3),
+    ], className="g-3 mb-3")
+
+
+def _horizon_section(data: dict, lang: Lang) -> dbc.Row:
+    title = f"{t('plans.horizons', lang)} — {_area_name(data, lang)}"
+    return dbc.Row([
+        dbc.Col([_graph("plans-horizons", pw.horizon_figure(data["horizons"], title, lang))], lg=7),
+        dbc.Col([pw.horizon_table(data["horizons"], lang),
+                 html.Div(t("plans.horizon_note", lang), className="figure-note")], lg=5),
+        dbc.Col(_caption(t("plans.items_counts", lang), data, lang), width=12),
+    ], className="g-3 mb-3")
+
+
+def _agency_section(data: dict, lang: Lang) -> dbc.Row:
+    cat = data["catalogue"]
+    top = plans.most_unmet_agency(data["matrix"])
+    names = {a["code"]: a for a in cat["agencies"]}
+    if top:
+        a = names.get(top["agency_code"], {"name_th": top["agency_code"], "name_en": top["agency_code"]})
+        unmet = kpi_card(t("plans.most_unmet", lang), pick(a["name_th"], a["name_en"], lang),
+                         t("plans.most_unmet_detail", lang).format(
+                             open=fmt_int(top["open"]), overdue=fmt_int(top["overdue"])),
+                         t("plans.most_unmet_note", lang), card_id="plans-most-unmet")
+    else:
+        unmet = kpi_card(t("plans.most_unmet", lang), "–", t("plans.nothing_open", lang),
+                         card_id="plans-most-unmet")
+    unmet.className = "kpi-card"  # not h-100: the agency table follows it in the column
+    title = f"{t('plans.agencies', lang)} — {_area_name(data, lang)}"
+    return dbc.Row([
+        dbc.Col([_graph("plans-agency-matrix", pw.agency_heatmap(data["matrix"], cat["agencies"],
+                                                           cat["categories"], title, lang))], lg=8),
+        dbc.Col([unmet, html.Div(pw.agency_totals_table(data["matrix"], cat["agencies"], lang),
+                                 className="mt-3")], lg=4),
+        dbc.Col(_caption(t("plans.agency_counts", lang), data, lang), width=12),
+    ], className="g-3 mb-3")
+
+
+def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
+    steps = data["catalogue"]["steps"]
+    areas = data["steps_areas"]
+    level = data["steps_level"]
+    parent = data["focus"][:4] if level == 2 else None
+    z = [a["highest_done"] for a in areas]
+    classes = cm.Classes(bins=[float(i) for i in range(1, 10)], colors=pw.STEP_COLORS, lower=0.0)
+    hover = [f"<b>{pick(a['name_th'], a['name_en'], lang)}</b><br>"
+             f"{t('plans.col.highest_step', lang)}: {a['highest_done']}" for a in areas]
+    # class −1 (grey) = no step done yet
+    zi = [int(v) - 1 if v > 0 else cm.INSUFFICIENT for v in z]
+    province = data["trail"][0] if data["trail"] else None
+    mark = data["focus"][:4] if level == 1 else data["focus"][:6]
+    fig = _choropleth(level, parent, [a["pcode"] for a in areas], zi, hover, classes,
+                      _bounds(data["province_area"]) if level == 2 else None, 440,
+                      [mark] if province and len(data["focus"]) >= 2 + 2 * level else None)
+    detail = []
+    if data["province_steps"]:
+        detail += [html.H3(t("plans.steps_of", lang).format(area=pick(
+            data["trail"][0]["name_th"], data["trail"][0]["name_en"], lang)), className="h6"),
+            pw.area_steps_table(data["province_steps"], lang)]
+    if data["district_steps"] and len(data["trail"]) > 1:
+        table = pw.area_steps_table(data["district_steps"], lang)
+        table.id = "plans-steps-district"
+        detail += [html.H3(t("plans.steps_of", lang).format(area=pick(
+            data["trail"][1]["name_th"], data["trail"][1]["name_en"], lang)), className="h6"),
+            table]
+    return dbc.Row([
+        dbc.Col([cm.map_graph("plans-steps-map", fig, height=440)], lg=5),
+        dbc.Col([pw.steps_legend(steps, lang)], lg=2),
+        dbc.Col(detail or [html.Div(t("plans.steps_pick", lang), className="text-muted")], lg=5),
+        dbc.Col([html.Div(_graph("plans-steps-matrix", pw.steps_matrix_figure(
+                                        areas, steps, t("plans.steps_matrix", lang), lang)),
+                          style={"maxHeight": "520px", "overflowY": "auto"}),
+                 html.Div(t("plans.steps_note", lang), className="figure-note"),
+                 source_line(t("source", lang), t("plans.steps_source", lang))], width=12),
+    ], className="g-3 mb-3")
+
+
+def _projection_text(p, lang: Lang) -> str:
+    if p.target is None:
+        return t("plans.no_target", lang)
+    if p.reached_already:
+        return t("plans.reached", lang)
+    if p.eta is None:
+        return t("plans.no_pace", lang)
+    return p.eta.strftime("%Y-%m")
+
+
+def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
+    as_of = data["as_of"]
+    rows = data["targets"]
+    focus = data["focus"]
+    province = focus[:4] if focus != "TH" else None
+    shown = [r for r in rows if r["level"] == 0] if province is None else \
+        [r for r in rows if r["pcode"] == province]
+    if province is None:
+        shown += sorted([r for r in rows if r["level"] == 1 and r["target_households"]],
+                        key=lambda r: -(r["target_households"] or 0))
+    for r in shown:
+        monthly = data["monthly"] if r["pcode"] == data["pace_area"] else \
+            data["province_monthly"].get(r["pcode"], [])
+        if r["pcode"] == data["pace_area"] or r["pcode"] in data["province_monthly"]:
+            pace = pace_per_month(monthly, "first_plans", as_of)
+            r["eta_text"] = _projection_text(project(r["target_households"], r["with_plan"] or 0,
+                                                     pace, as_of), lang)
+    # the chart: the focus (country, province or district) — targets exist per province
+    target_row = next((r for r in rows if r["pcode"] == (province or "TH")), None)
+    target = target_row["target_households"] if target_row and len(data["pace_area"]) <= 4 else None
+    visits = cumulative(data["monthly"], "first_visits")
+    plans_cum = cumulative(data["monthly"], "first_plans")
+    pace = pace_per_month(data["monthly"], "first_plans", as_of)
+    reached = plans_cum[-1][1] if plans_cum else 0
+    p = project(target, reached, pace, as_of)
+    projection_line = None
+    if target and p.eta and not p.reached_already:
+        start = month_start(as_of)
+        months = max(1, (p.eta.year - start.year) * 12 + p.eta.month - start.month)
+        step = max(1, months // 24)
+        projection_line = [(add_months(start, k), min(target, round(reached + pace * k)))
+                           for k in range(0, months + step, step)]
+    pace_name = t("shell.country", lang) if data["pace_area"] == "TH" else next(
+        (pick(a["name_th"], a["name_en"], lang) for a in data["trail"]
+         if a["pcode"] == data["pace_area"]), data["pace_area"])
+    fig = pw.pace_figure(visits, plans_cum, target, projection_line,
+                         f"{t('plans.pace_title', lang)} — {pace_name}", lang)
+    summary = t("plans.projection_text", lang).format(
+        pace=fmt_int(pace), months=DEFAULT_PACE_MONTHS, eta=_projection_text(p, lang),
+        remaining=fmt_int(p.remaining) if p.remaining is not None else "–")
+    return dbc.Row([
+        dbc.Col([pw.targets_table(shown, lang, _area_href(state))], lg=6,
+                style={"maxHeight": "520px", "overflowY": "auto"}),
+        dbc.Col([_graph("plans-pace", fig),
+                 html.Div(summary, className="kpi-detail", id="plans-projection")], lg=6),
+        dbc.Col([html.Div(t("plans.pace_note", lang).format(months=DEFAULT_PACE_MONTHS),
+                          className="figure-note"),
+                 html.Div(t("plans.targets_note", lang), className="figure-note"),
+                 html.Div(t("plans.as_of_short", lang).format(date=as_of.isoformat()),
+                          className="figure-note"),
+                 source_line(t("source", lang), t("plans.targets_source", lang))], width=12),
+    ], className="g-3 mb-3")
+
+
+def _stalled_section(state: PlanState, scope: Scope, data: dict, lang: Lang) -> html.Div:
+    total = data["stalled_total"]
+    head = t("plans.stalled_summary", lang).format(
+        households=pw._count(total["households"], lang), items=pw._count(total["items"], lang),
+        days=state.days, area=_area_name(data, lang))
+    parts = [
+        dbc.Row([
+            dbc.Col([dbc.Label(t("plans.days_label", lang), html_for="plans-days"),
+                     dcc.Input(id="plans-days", type="number", min=1, max=MAX_DAYS, step=1,
+                               value=state.days, debounce=True, className="form-control")],
+                    md=3),
+            dbc.Col(html.Div(head, className="kpi-detail mt-4", id="plans-stalled-summary"),
+                    md=9),
+        ], className="g-2 mb-2"),
+        html.H3(t("plans.stalled_areas", lang).format(level=t(f"plans.level.{state.level}", lang)),
+                className="h6"),
+        pw.stalled_areas_table(data["stalled_areas"], lang, _area_href(state),
+                               limit=STALLED_AREAS_SHOWN),
+        dbc.Button(t("plans.export_areas", lang), id="plans-export-areas", size="sm",
+                   color="secondary", outline=True, className="mb-3"),
+        dcc.Download(id="plans-download-areas"),
+    ]
+    if data["households"] is not None:
+        rows = data["households"]
+        parts += [
+            html.H3(t("plans.stalled_households", lang), className="h6 mt-2"),
+            html.Div(t("plans.households_note", lang).format(n=HOUSEHOLD_ROWS_SHOWN),
+                     className="figure-note"),
+            pw.stalled_households_table(rows, lang, _household_href(state)),
+            dbc.Button(t("plans.export_households", lang), id="plans-export-households",
+                       size="sm", color="secondary", outline=True, className="mb-2"),
+            dcc.Download(id="plans-download-households"),
+        ]
+    else:
+        parts.append(html.Div(t("plans.households_records_only", lang), className="figure-note"))
+    parts.append(_caption(t("plans.stalled_counts", lang).format(days=state.days), data, lang))
+    return html.Div(parts, className="mb-4")
+
+
+def _definitions(lang: Lang) -> html.Details:
+    return html.Details([html.Summary(t("plans.definitions", lang)),
+                         html.Ul([html.Li(t(f"plans.def.{k}", lang)) for k in (
+                             "period", "funnel", "overdue", "idle", "refresh", "suppressed")])],
+                        className="figure-note mb-4", id="plans-definitions")
+
+
+def layout(**query) -> html.Div:
+    started = perf_counter()
+    lang = current_lang()
+    scope = current_scope()
+    try:
+        state = parse_state(query)
+    except PlanParamError as err:
+        return message(f"{t('error.bad_param', lang)}: "
+                       + "; ".join(th if lang == "th" else en for th, en in err.problems), "danger")
+    with scoped(scope) as conn:
+        data = _load(conn, scope, state, lang)
+    if isinstance(data, str):
+        return message(data, "warning")
+    state = PlanState(level=state.level, area=state.area, sel=state.sel, measure=state.measure,
+                      round=data["round"].year_be, days=state.days)
+    pending = data["refresh"]["pending_updates"] if data["refresh"] else 0
+    header = [
+        html.H1(t("plans.title", lang), className="page-title"),
+        _breadcrumb(state, data, lang),
+        html.Div(f"{_area_name(data, lang)} · {round_label(data['round'].year_be, lang)} · "
+                 f"{_as_of_line(data, lang)}", className="page-subtitle", id="plans-as-of"),
+    ]
+    if pending:
+        header.append(dbc.Alert(t("plans.pending", lang).format(n=pending), color="info",
+                                className="py-1 small", id="plans-pending"))
+    page = html.Div([
+        dcc.Location(id="plans-nav", refresh="callback-nav"),
+        dcc.Store(id="plans-state", data=state.params()),
+        *header,
+        html.H2(t("plans.funnel", lang), className="h5 mt-3"),
+        _funnel_section(data, lang),
+        html.H2(t("plans.map_title", lang), className="h5"),
+        _map_section(state, data, lang),
+        html.H2(t("plans.horizons", lang), className="h5"),
+        _horizon_section(data, lang),
+        html.H2(t("plans.agencies", lang), className="h5"),
+        _agency_section(data, lang),
+        html.H2(t("plans.steps", lang), className="h5"),
+        _steps_section(state, data, lang),
+        html.H2(t("plans.targets_title", lang), className="h5"),
+        _targets_section(state, data, lang),
+        html.H2(t("plans.stalled", lang), className="h5"),
+        _stalled_section(state, scope, data, lang),
+        _definitions(lang),
+    ], id="plans-page")
+    log.debug("plans page %s in %.0f ms", state.query(), (perf_counter() - started) * 1000)
+    return page
+
+
+# ── callbacks ────────────────────────────────────────────────────────────────
+def _state(data: dict | None) -> PlanState:
+    try:
+        return parse_state(data or {})
+    except PlanParamError:
+        return PlanState()
+
+
+@callback(
+    Output("plans-nav", "search"),
+    Input("plans-map", "clickData"),
+    Input("plans-steps-map", "clickData"),
+    Input("plans-measure", "value"),
+    Input("plans-days", "value"),
+    State("plans-state", "data"),
+    prevent_initial_call=True,
+)
+def navigate(map_click, steps_click, measure, days, data):
+    """Every change of view is a new URL (drill-down, measure, idle days)."""
+    from dataclasses import replace
+
+    state = _state(data)
+    trigger = ctx.triggered_id
+    if trigger in ("plans-map", "plans-steps-map"):
+        click = map_click if trigger == "plans-map" else steps_click
+        points = (click or {}).get("points") or []
+        pcode = points[0].get("location") if points else None
+        if not pcode:
+            return dash.no_update
+        nxt = state.up_to(pcode) if trigger == "plans-steps-map" else state.drill(pcode)
+    elif trigger == "plans-measure" and measure in MEASURES:
+        nxt = replace(state, measure=measure)
+    elif trigger == "plans-days" and isinstance(days, int | float) and 1 <= days <= MAX_DAYS:
+        nxt = replace(state, days=int(days))
+    else:
+        return dash.no_update
+    return dash.no_update if nxt == state else nxt.query()
+
+
+def _csv(header: list[str], rows: list[list]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return "\ufeff" + buf.getvalue()  # UTF-8 BOM: spreadsheet programs read Thai correctly
+
+
+@callback(
+    Output("plans-download-areas", "data"),
+    Input("plans-export-areas", "n_clicks"),
+    State("plans-state", "data"),
+    prevent_initial_call=True,
+)
+def export_areas(n_clicks, data):
+    if not n_clicks:
+        return dash.no_update
+    state = _state(data)
+    scope = current_scope()
+    with scoped(scope) as conn:
+        rounds = list_rounds(conn)
+        current = resolve_round(rounds, state.round)
+        if current is None:
+            return dash.no_update
+        rows = plans.stalled_areas(conn, scope, current.round_id, state.level, state.area,
+                                   state.days)
+        refresh = plans.refresh_state(conn)
+    as_of = refresh["as_of"].isoformat() if refresh else ""
+    body = [[r["pcode"], r["name_th"], r["name_en"], r["households"], r["items"],
+             r["open_households"], r["open_items"]] for r in rows]
+    content = _csv(["pcode", "name_th", "name_en", f"stalled_households_{state.days}d",
+                    f"stalled_items_{state.days}d", "open_households", "open_items"], body)
+    name = f"plans-stalled-areas-{state.area or 'TH'}-L{state.level}-{current.year_be}-{state.days}d-{as_of}.csv"
+    return dcc.send_string(content, name, type="text/csv")
+
+
+@callback(
+    Output("plans-download-households", "data"),
+    Input("plans-export-households", "n_clicks"),
+    State("plans-state", "data"),
+    prevent_initial_call=True,
+)
+def export_households(n_clicks, data):
+    """Personal data: record roles in their scope only (RLS + scope check), audited."""
+    if not n_clicks:
+        return dash.no_update
+    state = _state(data)
+    scope = current_scope()
+    if not scope.may_see_records:
+        return dash.no_update
+    with scoped(scope) as conn:
+        current = resolve_round(list_rounds(conn), state.round)
+        if current is None:
+            return dash.no_update
+        refresh = plans.refresh_state(conn)
+        as_of = refresh["as_of"] if refresh else plans.bangkok_today()
+        rows = plans.stalled_households(conn, scope, current.round_id, state.focus, state.days,
+                                        as_of, limit=EXPORT_MAX_ROWS)
+        plans.record_export(conn, scope, "export", {
+            "what": "stalled_households", "area": state.focus, "round": current.year_be,
+            "days": state.days, "as_of": as_of.isoformat(), "rows": len(rows)}, ip=_ip())
+    body = [[r[c] if not isinstance(r[c], date) else r[c].isoformat()
+             for c in plans.STALLED_COLUMNS] for r in rows]
+    content = _csv(list(plans.STALLED_COLUMNS), body)
+    name = f"plans-stalled-households-{state.focus}-{current.year_be}-{state.days}d-{as_of.isoformat()}.csv"
+    return dcc.send_string(content, name, type="text/csv")
+
