@@ -195,8 +195,14 @@ def cmd_serve(a: argparse.Namespace) -> int:
     if a.dev:
         app.run(host=a.host, port=a.port, debug=True, dev_tools_hot_reload=True)
         return 0
+    import gc
+
     from waitress import serve
 
+    # The app's long-lived objects (layouts, catalogue, geometry) never die: freeze them
+    # so the collector stops rescanning them (it caused 100+ ms outliers under load).
+    gc.collect()
+    gc.freeze()
     serve(app.server, host=a.host, port=a.port, threads=a.threads, ident="chipao")
     return 0
 
