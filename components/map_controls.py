@@ -1,0 +1,148 @@
+"""Controls of the poverty map and the words around its figures (no SQL).
+
+Subject (overall, a dimension or an indicator), measure, cut-off k, classification,
+areas shown and round comparison; plus each measure's label, unit, number format
+and the short definition printed next to the map (docs/measures.md is the long one).
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from chipao.mapstate import CLASS_METHODS, MEASURES, MapState, format_k
+from components.i18n import Lang, fmt_int, pick, round_label, t
+
+LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}
+
+
+# ── numbers ──────────────────────────────────────────────────────────────────
+def fmt_value(measure: str, value: float | None, change: bool = False) -> str:
+    """A figure as shown in hover, legend, table and panel."""
+    if value is None:
+        return "–"
+    if measure in ("count", "target_poor"):
+        return f"{int(round(value)):+,}" if change else fmt_int(value)
+    if measure == "M0":
+        return f"{value:+.3f}" if change else f"{value:.3f}"
+    # shares, H, A, contributions: percentages; changes in percentage points
+    return f"{100 * value:+.1f} pp" if change else f"{100 * value:.1f}%"
+
+
+def legend_formatter(measure: str, change: bool):
+    """Class limits: like fmt_value, with one more decimal for close limits."""
+    if measure in ("count", "target_poor"):
+        return lambda v: f"{v:+,.0f}" if change else f"{v:,.0f}"
+    if measure == "M0":
+        return lambda v: f"{v:+.3f}" if change else f"{v:.3f}"
+    return lambda v: f"{100 * v:+.1f} pp" if change else f"{100 * v:.1f}%"
+
+
+# ── words ────────────────────────────────────────────────────────────────────
+def subject_label(state_subject: str, catalogue, lang: Lang) -> str:
+    kind, _, code = state_subject.partition(":")
+    if kind == "dim":
+        d = catalogue.dimension(code)
+        return f"{t('map.dimension', lang)}: {pick(d.name_th, d.name_en, lang)}" if d else code
+    if kind == "ind":
+        i = catalogue.indicator(code)
+        return f"{t('map.indicator', lang)} {code}: {pick(i.text_th, i.text_en, lang)}" if i else code
+    return t("map.subject.overall", lang)
+
+
+def figure_title(state: MapState, catalogue, lang: Lang, compare_year: int | None = None) -> str:
+    """What the map counts, e.g. 'Share of households deprived — Dimension: Health'."""
+    measure = t(f"map.measure.{state.measure}", lang)
+    if state.uses_k:
+        measure += f" (k = {format_k(state.k)})"
+    parts = [measure]
+    if state.uses_subject:
+        parts.append(subject_label(state.subject, catalogue, lang))
+    else:
+        parts.append(t("map.all_indicators", lang))
+    title = " — ".join(parts)
+    if compare_year is not None:
+        title = f"{t('map.change', lang)}: {title}"
+    return title
+
+
+def definition(state: MapState, lang: Lang) -> str:
+    """The short note printed next to the figure so nobody misreads it."""
+    note = t(f"map.def.{state.measure}", lang)
+    if state.measure in ("count", "share"):
+        rule = {"overall": "map.def.rule_overall", "dim": "map.def.rule_dim",
+                "ind": "map.def.rule_ind"}[state.subject_kind]
+        note = f"{t(rule, lang)} {note}"
+    if state.uses_k:
+        note += " " + t("map.def.af_rule", lang).replace("{k}", format_k(state.k))
+    return note
+
+
+# ── controls ─────────────────────────────────────────────────────────────────
+def subject_options(catalogue, lang: Lang) -> list[dict]:
+    """Overall, then each dimension followed by its indicators (indented)."""
+    options = [{"label": t("map.subject.overall", lang), "value": "overall"}]
+    for d in catalogue.dimensions:
+        options.append({"label": f"{t('map.dimension', lang)}: {pick(d.name_th, d.name_en, lang)}",
+                        "value": f"dim:{d.code}"})
+        for i in catalogue.indicators:
+            if i.dimension == d.code:
+                text = pick(i.text_th, i.text_en, lang)
+                short = text if len(text) <= 48 else text[:46] + "…"
+                options.append({"label": f"\u2003{i.code} {short}", "value": f"ind:{i.code}",
+                                "title": text})
+    return options
+
+
+def level_options(area_level: int, lang: Lang) -> list[dict]:
+    return [{"label": t(LEVEL_KEYS[lv], lang), "value": lv} for lv in range(area_level + 1, 4)]
+
+
+def compare_options(round_years: list[int], current: int | None, lang: Lang) -> list[dict]:
+    options = [{"label": t("map.compare.none", lang), "value": "none"}]
+    options += [{"label": round_label(y, lang), "value": str(y)}
+                for y in round_years if y != current]
+    return options
+
+
+def _field(label: str, control, label_for: str, hint: str | None = None) -> html.Div:
+    children = [dbc.Label(label, html_for=label_for, className="map-control-label"), control]
+    if hint:
+        children.append(html.Div(hint, className="map-control-hint"))
+    return html.Div(children, className="map-control")
+
+
+def controls(state: MapState, catalogue, round_years: list[int], lang: Lang) -> html.Div:
+    """The control bar; values follow `state` (the page keeps them in step with the URL)."""
+    area_level = 0 if not state.area else (len(state.area) - 2) // 2
+    return html.Div(
+        [
+            _field(t("map.subject", lang), dcc.Dropdown(
+                id="map-subject", options=subject_options(catalogue, lang), value=state.subject,
+                clearable=False, searchable=True, className="map-subject",
+                disabled=not state.uses_subject), "map-subject"),
+            _field(t("map.measure", lang), dcc.Dropdown(
+                id="map-measure",
+                options=[{"label": t(f"map.measure.{m}", lang), "value": m} for m in MEASURES],
+                value=state.measure, clearable=False, searchable=False), "map-measure"),
+            _field(t("map.k", lang), dcc.Input(
+                id="map-k", type="number", min=0.01, max=1, step="any",
+                value=round(state.k, 4), debounce=True, disabled=not state.uses_k,
+                className="form-control form-control-sm map-k"), "map-k",
+                t("map.k_hint", lang)),
+            _field(t("map.level", lang), dcc.RadioItems(
+                id="map-level", options=level_options(area_level, lang), value=state.level,
+                inline=True, className="map-level", inputClassName="me-1",
+                labelClassName="me-3"), "map-level"),
+            _field(t("map.classes", lang), dcc.Dropdown(
+                id="map-classes",
+                options=[{"label": t(f"map.classes.{c}", lang), "value": c}
+                         for c in CLASS_METHODS],
+                value=state.classes, clearable=False, searchable=False), "map-classes"),
+            _field(t("map.compare", lang), dcc.Dropdown(
+                id="map-compare", options=compare_options(round_years, state.round, lang),
+                value=str(state.compare) if state.compare else "none", clearable=False,
+                searchable=False), "map-compare"),
+        ],
+        className="map-controls", id="map-controls",
+    )

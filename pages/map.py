@@ -1,0 +1,601 @@
+"""/map — the multidimensional poverty map: choropleths of provinces, districts of a
+province, tambons of a district or all 7,425 tambons, with drill-down, a ranking, the
+selected area's profile and change between rounds.
+
+The URL is the state (chipao/mapstate.py). The page is drawn once from it; every
+later change — a control, a click, a breadcrumb link, the round selector, the back
+button — goes through one callback that reads the URL (``shell-url``), writes the new
+one, and sends only values (dash.Patch) while the geometry stays the same. The
+geometry itself is a URL the browser fetches once per level (geodata/serve.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
+from dash.exceptions import PreventUpdate
+
+from chipao.config import settings
+from chipao.mapstate import (
+    RATES,
+    MapParamError,
+    MapState,
+    check_against,
+    format_k,
+    parse_k,
+    parse_state,
+    pcode_level,
+    query_params,
+)
+from chipao.session import current_scope
+from components import choropleth as cp
+from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components.map_controls import (
+    compare_options,
+    controls,
+    definition,
+    figure_title,
+    fmt_value,
+    legend_formatter,
+    level_options,
+)
+from queries import mpi
+from queries.areas import ancestors
+from queries.db import scoped
+from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.scope import Scope
+
+log = logging.getLogger("chipao.map")
+
+dash.register_page(__name__, path="/map", name="map", nav_key="nav.map", order=1,
+                   title="ชี้เป้า Chipao — แผนที่ความยากจน")
+
+MAP_HEIGHT = 600
+RANKING_ALL_LIMIT = 100  # above this many peers the table shows the top and bottom only
+RANKING_EDGE = 25
+ROUTER_SEARCH = "_pages_location.search"
+
+# The callback's outputs, in order; compute_view returns a dict with these keys.
+OUTPUTS = [
+    ("shell-url", "search"), ("map-shown", "data"), ("map-graph", "figure"),
+    ("map-geometry", "data"), ("map-geometry-url", "data"),
+    ("map-message", "children"), ("map-body", "style"), ("map-caption", "children"),
+    ("map-note", "children"), ("map-legend-box", "children"), ("map-breadcrumb", "children"),
+    ("map-ranking", "rowData"), ("map-ranking", "columnDefs"), ("map-ranking-title", "children"),
+    ("map-panel", "children"), ("map-subject", "value"), ("map-subject", "disabled"),
+    ("map-measure", "value"), ("map-k", "value"), ("map-k", "disabled"), ("map-level", "value"),
+    ("map-level", "options"), ("map-classes", "value"), ("map-compare", "value"),
+    ("map-compare", "options"),
+]
+
+
+# ── the view for one state ───────────────────────────────────────────────────
+def _message(problems: list[tuple[str, str]], lang: Lang, color: str = "danger") -> dbc.Alert:
+    heading = t("map.bad_params", lang)
+    items = [html.Li(pick(th, en, lang)) for th, en in problems]
+    return dbc.Alert([html.Div(heading, className="fw-bold"), html.Ul(items, className="mb-0")],
+                     color=color, id="map-error", className="my-2")
+
+
+def _round_for(rounds: list[SurveyRound], year: int | None) -> SurveyRound:
+    return rounds[-1] if year is None else next(r for r in rounds if r.year_be == year)
+
+
+def _breadcrumb(state: MapState, trail: list[dict], lang: Lang) -> list:
+    crumbs: list = []
+    entries = [{"pcode": "TH", "name_th": t("shell.country", "th"),
+                "name_en": t("shell.country", "en")}, *trail]
+    for n, entry in enumerate(entries):
+        name = pick(entry["name_th"], entry["name_en"], lang)
+        last = n == len(entries) - 1
+        if last:
+            crumbs.append(html.Span(name, className="map-crumb-current", **{"aria-current": "page"}))
+        else:
+            href = "/map" + state.up_to(entry["pcode"]).query()
+            crumbs.append(dcc.Link(name, href=href, className="map-crumb"))
+            crumbs.append(html.Span(" › ", className="map-crumb-sep"))
+    return crumbs
+
+
+def _hovertemplate(state: MapState, lang: Lang, compare: bool) -> str:
+    label = t(f"map.measure.{state.measure}", lang)
+    if compare:
+        label = f"{t('map.change', lang)} {label}"
+    # the area's name comes from the GeoJSON feature's properties: it never travels
+    # with the values
+    name = "%{properties.name_en}" if lang == "en" else "%{properties.name_th}"
+    return (f"<b>{name}</b><br>{label}: %{{text}}<br>"
+            f"{t('map.rank', lang)}: %{{hovertext}}<extra></extra>")
+
+
+def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
+    """Per area: the figure text and the rank text (short, mostly ASCII: they travel
+    with every value patch; names are in the geometry)."""
+    few = t("map.too_few_short", lang)
+    texts, ranks = [], []
+    for a in values.areas:
+        if values.compare:
+            text = (f"{fmt_value(values.measure, a.value, change=True)} "
+                    f"({fmt_value(values.measure, a.before)} → "
+                    f"{fmt_value(values.measure, a.current)})")
+        else:
+            text = fmt_value(values.measure, a.value)
+        if a.insufficient:
+            text += f" ({few})"
+        texts.append(text)
+        ranks.append(f"{a.rank}/{values.ranked}" if a.rank else "–")
+    return texts, ranks
+
+
+def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
+             show_parent: bool = True) -> tuple[list[dict], list[dict], str]:
+    """Rows (ranked areas first), columns and the table's title. `show_parent` adds
+    the district or province of each area (peers from more than one parent)."""
+    measure = values.measure
+    scale = 1 if measure in ("count", "target_poor", "M0") else 100
+    digits = 0 if measure in ("count", "target_poor") else 3 if measure == "M0" else 1
+
+    def num(v: float | None) -> float | None:
+        return None if v is None else round(v * scale, digits)
+
+    ranked = sorted((a for a in values.areas if a.rank), key=lambda a: (a.rank, a.pcode))
+    rest = [a for a in values.areas if not a.rank]
+    title = t("map.ranking", lang)
+    if len(ranked) > RANKING_ALL_LIMIT and not show_all:
+        ranked = ranked[:RANKING_EDGE] + ranked[-RANKING_EDGE:]
+        rest = []
+        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE))
+    rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
+             "in": pick(a.parent_th, a.parent_en, lang),
+             "value": num(a.value), "surveyed": a.surveyed,
+             "note": t("map.too_few_short", lang) if a.insufficient else ""}
+            for a in ranked + rest]
+    unit = "" if scale == 1 else (" (pp)" if values.compare else " (%)")
+    value_header = t(f"map.measure.{measure}", lang) + unit
+    if values.compare:
+        value_header = f"{t('map.change', lang)}: {value_header}"
+    cols = [
+        # rows arrive ranked (unranked areas last); no initial sort, which would put
+        # the unranked (empty) ones first
+        {"field": "rank", "headerName": t("map.rank", lang), "width": 90,
+         "type": "numericColumn"},
+        {"field": "name", "headerName": t("map.area", lang), "flex": 2, "minWidth": 130,
+         "cellClass": "map-ranking-name"},
+        {"field": "in", "headerName": t("map.area_in", lang), "flex": 1, "minWidth": 100,
+         "hide": not show_parent},
+        {"field": "value", "headerName": value_header, "flex": 1, "minWidth": 110,
+         "type": "numericColumn"},
+        {"field": "surveyed", "headerName": t("col.surveyed", lang), "flex": 1,
+         "minWidth": 90, "type": "numericColumn"},
+        {"field": "note", "headerName": "", "width": 110},
+    ]
+    return rows, cols, title
+
+
+def _panel(profile: dict | None, state: MapState, current: SurveyRound,
+           prev: SurveyRound | None, lang: Lang) -> list:
+    if profile is None:
+        return [html.Div(t("map.no_area", lang))]
+    name = pick(profile["name_th"], profile["name_en"], lang)
+    prev_label = round_label(prev.year_be, lang) if prev else None
+
+    def change(now, before, pct: bool = True) -> str:
+        if now is None or before is None:
+            return "–"
+        return f"{100 * (now - before):+.1f} pp" if pct else f"{now - before:+,}"
+
+    af, af_before = profile["af"], profile["af_before"]
+    facts = [
+        (t("map.panel.surveyed", lang), fmt_int(profile["surveyed"]),
+         change(profile["surveyed"], profile["surveyed_before"], pct=False)),
+        (t("map.panel.poor", lang),
+         f"{fmt_int(profile['poor'])} ({fmt_pct(profile['poor_share'])})",
+         change(profile["poor_share"], profile["poor_share_before"])),
+        (t("map.measure.target_poor", lang), fmt_int(profile["target_poor"]), ""),
+        (f"H (k = {format_k(state.k)})", fmt_pct(af["H"]), change(af["H"], af_before["H"])),
+        ("A", fmt_pct(af["A"]), change(af["A"], af_before["A"])),
+        ("M0 = H×A", "–" if af["M0"] is None else f"{af['M0']:.3f}",
+         "–" if af["M0"] is None or af_before["M0"] is None
+         else f"{af['M0'] - af_before['M0']:+.3f}"),
+    ]
+    if prev is not None:
+        facts.append((t("map.panel.left_poverty", lang), fmt_int(profile["left_poverty"]), ""))
+        facts.append((t("map.panel.new_poor", lang), fmt_int(profile["new_poor"]), ""))
+    change_head = f"{t('map.panel.change', lang)} {prev_label}" if prev else ""
+    fact_rows = [html.Tr([html.Th(label, scope="row"), html.Td(value, className="text-end"),
+                          html.Td(delta, className="text-end text-muted")])
+                 for label, value, delta in facts]
+    facts_table = dbc.Table(
+        [html.Thead(html.Tr([html.Th(""), html.Th(round_label(current.year_be, lang),
+                                                  className="text-end"),
+                             html.Th(change_head, className="text-end")])),
+         html.Tbody(fact_rows)],
+        size="sm", className="table-compact mb-2", id="map-panel-facts")
+    dim_rows = [html.Tr([
+        html.Td(pick(d["name_th"], d["name_en"], lang)),
+        html.Td(fmt_int(d["deprived"]), className="text-end"),
+        html.Td(fmt_pct(d["share"]), className="text-end"),
+        html.Td(change(d["share"], d["share_before"]), className="text-end text-muted"),
+        html.Td(fmt_pct(d["contribution"]), className="text-end"),
+    ]) for d in profile["dimensions"]]
+    dim_table = dbc.Table(
+        [html.Thead(html.Tr([html.Th(t("map.dimension", lang)),
+                             html.Th(t("map.panel.deprived", lang), className="text-end"),
+                             html.Th("%", className="text-end"),
+                             html.Th(change_head or t("map.panel.change", lang),
+                                     className="text-end"),
+                             html.Th(t("map.panel.contribution", lang), className="text-end")])),
+         html.Tbody(dim_rows)],
+        size="sm", className="table-compact mb-1", id="map-panel-dimensions")
+    ind_rows = [html.Tr([
+        html.Td(i["code"], title=pick(i["text_th"], i["text_en"], lang)),
+        html.Td(fmt_int(i["deprived"]), className="text-end"),
+        html.Td(fmt_pct(i["share"]), className="text-end"),
+        html.Td(fmt_int(i["not_applicable"]), className="text-end text-muted"),
+        html.Td(fmt_pct(i["contribution"]), className="text-end"),
+    ]) for i in profile["indicators"]]
+    ind_table = html.Details([
+        html.Summary(t("map.panel.by_indicator", lang)),
+        dbc.Table([html.Thead(html.Tr([
+            html.Th(t("map.indicator", lang)),
+            html.Th(t("map.panel.deprived", lang), className="text-end"),
+            html.Th("%", className="text-end"),
+            html.Th(t("map.panel.not_applicable", lang), className="text-end"),
+            html.Th(t("map.panel.contribution", lang), className="text-end")])),
+            html.Tbody(ind_rows)], size="sm", className="table-compact")])
+    children: list = [html.H2(name, className="h5 mb-1", id="map-panel-name")]
+    if profile["level"] == 3:
+        children.append(dcc.Link(t("map.households", lang),
+                                 href=f"/households?area={profile['pcode']}",
+                                 id="map-households-link",
+                                 className="btn btn-sm btn-outline-primary mb-2"))
+    if profile["insufficient"]:
+        children.append(html.Div(t("map.too_few", lang).replace(
+            "{n}", str(settings().min_households_for_rate)), className="figure-note"))
+    children += [facts_table, dim_table,
+                 html.Div(t("map.panel.note", lang), className="figure-note mb-1"), ind_table]
+    return children
+
+
+def _controls_out(state: MapState, round_years: list[int], lang: Lang) -> dict:
+    area_level = pcode_level(state.area)
+    return {
+        "map-subject.value": state.subject, "map-subject.disabled": not state.uses_subject,
+        "map-measure.value": state.measure, "map-k.value": round(state.k, 4),
+        "map-k.disabled": not state.uses_k, "map-level.value": state.level,
+        "map-level.options": level_options(area_level, lang),
+        "map-classes.value": state.classes,
+        "map-compare.value": str(state.compare) if state.compare else "none",
+        "map-compare.options": compare_options(round_years, state.round, lang),
+    }
+
+
+def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "danger") -> dict:
+    return {"map-message.children": _message(problems, lang, color),
+            "map-body.style": {"display": "none"}, "map-geometry.data": None}
+
+
+def _geometry_url(level: int, parent: str | None) -> str:
+    """The content-versioned URL when the geometry server is there (else the plain one)."""
+    try:
+        from geodata.serve import geometry_url
+    except ImportError:  # pragma: no cover - the server module ships with the app
+        return cp.geometry_url(level, parent)
+    return geometry_url(level, parent)
+
+
+def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
+                 ranking_all: bool = False, state: MapState | None = None) -> dict:
+    """Everything the page shows for the state in `params` (or `state`), as
+    {"<id>.<prop>": value}. The figure is a Patch when `shown_geometry` is already the
+    one the state needs. Bad parameters give a message, never an exception."""
+    try:
+        state = state or parse_state(params)
+    except MapParamError as err:
+        return {**_error_view(err.problems, lang), "state": None}
+    with scoped(scope) as conn:
+        rounds = list_rounds(conn)
+        if not rounds:
+            return {**_error_view([(t("no_data", "th"), t("no_data", "en"))], lang, "warning"),
+                    "state": None}
+        catalogue = mpi.load_catalogue(conn)
+        try:
+            check_against(state, areas_found=mpi.existing_areas(
+                              conn, [p for p in (state.area, state.sel) if p]),
+                          dimensions=[d.code for d in catalogue.dimensions],
+                          indicators=[i.code for i in catalogue.indicators],
+                          round_years=[r.year_be for r in rounds])
+        except MapParamError as err:
+            return {**_error_view(err.problems, lang), "state": state}
+        current = _round_for(rounds, state.round)
+        state = replace(state, round=current.year_be)
+        round_years = [r.year_be for r in rounds]
+        compare = _round_for(rounds, state.compare) if state.compare else None
+        prev = previous_round(rounds, current)
+        values = mpi.map_values(conn, scope, catalogue, round_id=current.round_id,
+                                level=state.level, parent=state.area, subject=state.subject,
+                                measure=state.measure, k=state.k,
+                                compare_round_id=compare.round_id if compare else None)
+        profile = mpi.area_profile(conn, scope, catalogue, state.focus,
+                                   round_id=current.round_id,
+                                   previous_round_id=prev.round_id if prev else None, k=state.k)
+        trail = ancestors(conn, state.area, include_self=True) if state.area else []
+        if state.sel:
+            trail += ancestors(conn, state.sel, include_self=True)[len(trail):]
+        new_geometry = shown_geometry != state.geometry_key
+        bounds = mpi.area_bounds(conn, state.level, state.area) if new_geometry else None
+        card_data = (mpi.has_welfare_card_data(conn, current.round_id)
+                     if state.measure == "target_poor" else True)
+
+    numbers = [a.value for a in values.areas]
+    insufficient = [a.insufficient for a in values.areas]
+    if compare:
+        classes = cp.classify([v for v, few in zip(numbers, insufficient, strict=True)
+                               if not few], diverging=True)
+    else:
+        classes = cp.classify([v for v, few in zip(numbers, insufficient, strict=True)
+                               if not few], state.classes)
+    z = cp.class_index(numbers, classes, insufficient)
+    texts, ranks = _hover(values, lang)
+    template = _hovertemplate(state, lang, compare is not None)
+    locations = [a.pcode for a in values.areas]
+    highlight = [state.sel] if state.sel else []
+    geometry_url = _geometry_url(state.level, state.area)
+    if new_geometry:
+        figure = cp.choropleth_figure(
+            state.level, state.area, locations, z, texts, classes, bounds, MAP_HEIGHT,
+            geojson=geometry_url, hovertext=ranks, hovertemplate=template, highlight=highlight)
+    else:
+        figure = cp.highlight_patch(
+            cp.values_patch(None, z, texts, classes, hovertext=ranks, hovertemplate=template),
+            highlight)
+    fmt = legend_formatter(state.measure, compare is not None)
+    min_n = values.min_households
+    legend_box = cp.legend(
+        classes, fmt, t("map.legend", lang),
+        insufficient_label=(t("map.too_few", lang).replace("{n}", str(min_n))
+                            if state.measure in RATES else None),
+        no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
+        legend_id="map-legend")
+    source = pick(current.source_th, current.source_en, lang)
+    when = round_label(current.year_be, lang)
+    if compare:
+        when = f"{round_label(compare.year_be, lang)} → {when}"
+    caption = [html.Div(figure_title(state, catalogue, lang,
+                                     compare.year_be if compare else None),
+                        className="map-figure-title", id="map-figure-title"),
+               html.Div(f"{when} · {t('source', lang)}: {source}", className="figure-source")]
+    note = [html.Div(definition(state, lang), className="figure-note", id="map-definition")]
+    if state.measure == "target_poor" and not card_data:
+        note.append(html.Div(t("map.no_card_data", lang), className="figure-note text-danger"))
+    rows, cols, ranking_title = _ranking(values, ranking_all, lang,
+                                         state.level - pcode_level(state.area) >= 2)
+    return {
+        "state": state,
+        "catalogue": catalogue,
+        "round_years": round_years,
+        "shell-url.search": state.query(),
+        "map-shown.data": state.query(),
+        "map-graph.figure": figure,
+        "map-geometry.data": state.geometry_key,
+        "map-geometry-url.data": geometry_url if new_geometry else dash.no_update,
+        "map-message.children": None,
+        "map-body.style": {},
+        "map-caption.children": caption,
+        "map-note.children": note,
+        "map-legend-box.children": legend_box,
+        "map-breadcrumb.children": _breadcrumb(state, trail, lang),
+        "map-ranking.rowData": rows,
+        "map-ranking.columnDefs": cols,
+        "map-ranking-title.children": ranking_title,
+        "map-panel.children": _panel(profile, state, current, prev, lang),
+        **_controls_out(state, round_years, lang),
+    }
+
+
+def _safe_view(*args, **kwargs) -> dict:
+    """compute_view, with any unexpected failure shown as a message (logged in full)."""
+    lang = args[2] if len(args) > 2 else kwargs.get("lang", "th")
+    try:
+        return compute_view(*args, **kwargs)
+    except Exception:  # the page never shows a traceback
+        log.exception("map view failed")
+        return {**_error_view([(t("error.title", "th"), t("error.title", "en"))], lang),
+                "state": None}
+
+
+# ── layout ───────────────────────────────────────────────────────────────────
+def _search_only_navigation() -> bool:
+    """True when the pages router runs only because the query string changed while
+    this page is shown: the page's callback redraws the values, so the router must
+    not rebuild (and re-plot) the whole page."""
+    try:
+        triggered = set(ctx.triggered_prop_ids)
+    except Exception:  # not inside a callback (first render)
+        return False
+    return triggered == {ROUTER_SEARCH}
+
+
+def layout(**query) -> html.Div:
+    if _search_only_navigation():
+        return dash.no_update
+    lang = current_lang()
+    scope = current_scope()
+    view = _safe_view(query_params(query), scope, lang, None)
+    state = view.get("state") or MapState()
+    round_years, catalogue = view.get("round_years"), view.get("catalogue")
+    if catalogue is None:  # a bad URL: the controls still offer every choice
+        try:
+            with scoped(scope) as conn:
+                round_years = [r.year_be for r in list_rounds(conn)]
+                catalogue = mpi.load_catalogue(conn)
+        except Exception:  # the message already says what went wrong
+            log.exception("map controls")
+    figure = view.get("map-graph.figure")
+    graph = cp.map_graph("map-graph", figure if figure is not None else None, MAP_HEIGHT,
+                         loading=False)
+    return html.Div([
+        # map-url follows the address bar (back button, links, the round selector);
+        # the callback writes new addresses through the shell's shell-url.
+        dcc.Location(id="map-url", refresh=False),
+        dcc.Store(id="map-shown", data=view.get("map-shown.data")),
+        dcc.Store(id="map-geometry", data=view.get("map-geometry.data")),
+        dcc.Store(id="map-geometry-url", data=view.get("map-geometry-url.data")),
+        dcc.Store(id="map-prefetch"),
+        html.H1(t("map.title", lang), className="page-title"),
+        html.Nav(view.get("map-breadcrumb.children"), id="map-breadcrumb",
+                 className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
+        html.Div(view.get("map-message.children"), id="map-message"),
+        controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
+        html.Div(dbc.Row([
+            dbc.Col([
+                html.Div(view.get("map-caption.children"), id="map-caption"),
+                html.Div([graph, html.Div(view.get("map-legend-box.children"),
+                                          id="map-legend-box", className="map-legend-box")],
+                         className="map-frame"),
+                cp.attribution(t("attribution", lang)),
+                html.Div(view.get("map-note.children"), id="map-note"),
+            ], lg=7),
+            dbc.Col([
+                html.Div(view.get("map-panel.children"), id="map-panel", className="map-panel"),
+                html.H2(view.get("map-ranking-title.children"), id="map-ranking-title",
+                        className="h6 mt-3"),
+                dbc.Switch(id="map-ranking-all", label=t("map.ranking_all", lang), value=False,
+                           className="small"),
+                dag.AgGrid(id="map-ranking", rowData=view.get("map-ranking.rowData") or [],
+                           columnDefs=view.get("map-ranking.columnDefs") or [],
+                           defaultColDef={"sortable": True, "resizable": True},
+                           getRowId="params.data.pcode",
+                           dashGridOptions={"animateRows": False,
+                                            "rowSelection": {"mode": "singleRow",
+                                                             "checkboxes": False,
+                                                             "enableClickSelection": True}},
+                           style={"height": "420px"}, className="map-ranking"),
+            ], lg=5),
+        ], className="g-3"), id="map-body", style=view.get("map-body.style", {})),
+    ], className="map-page")
+
+
+# ── interactions ─────────────────────────────────────────────────────────────
+clientside_callback(  # assets/30-map.js: fetch the GeoJSON while Plotly loads
+    ClientsideFunction("chipao_map", "prefetchGeometry"),
+    Output("map-prefetch", "data"),
+    Input("map-geometry-url", "data"),
+    # the address bar's Location reports itself when the page mounts: that runs this
+    # at once (the store alone, filled by the layout, does not trigger it)
+    Input("map-url", "search"),
+)
+
+def _next_state(current: MapState, trigger: str | None, value,
+                first_dimension: str | None = None) -> MapState | None:
+    """The state after a control change or a click (None: nothing to do)."""
+    if trigger == "map-subject":
+        return replace(current, subject=value) if value else None
+    if trigger == "map-measure":
+        if not value:
+            return None
+        subject = current.subject
+        if value == "contribution" and subject == "overall":  # needs a dimension
+            subject = first_dimension or subject
+        return replace(current, measure=value, subject=subject)
+    if trigger == "map-k":
+        try:
+            return replace(current, k=parse_k(str(value)))
+        except ValueError:
+            return None
+    if trigger == "map-level":
+        return replace(current, level=int(value), sel=None) if value else None
+    if trigger == "map-classes":
+        return replace(current, classes=value) if value else None
+    if trigger == "map-compare":
+        return replace(current, compare=None if value in (None, "none") else int(value))
+    if trigger in ("map-graph", "map-ranking"):
+        pcode = value
+        if not pcode or pcode_level(pcode) != current.level:
+            return None
+        return current.drill(pcode)
+    return None
+
+
+def _same_view(search: str | None, shown: str | None) -> bool:
+    """Whether the address shows the view already on the page (a missing round means
+    the latest, which the shown view has resolved)."""
+    if not shown:
+        return False
+    try:
+        now, before = parse_state(search), parse_state(shown)
+    except MapParamError:
+        return False
+    return replace(now, round=now.round or before.round) == before
+
+
+def _clicked(trigger: str | None, click: dict | None, cell: dict | None) -> str | None:
+    if trigger == "map-graph" and click:
+        points = click.get("points") or [{}]
+        return points[0].get("location")
+    if trigger == "map-ranking" and cell:
+        return cell.get("rowId")
+    return None
+
+
+@callback(
+    *[Output(i, p, allow_duplicate=True) if i == "shell-url" else Output(i, p)
+      for i, p in OUTPUTS],
+    Input("map-url", "search"),
+    Input("map-subject", "value"),
+    Input("map-measure", "value"),
+    Input("map-k", "value"),
+    Input("map-level", "value"),
+    Input("map-classes", "value"),
+    Input("map-compare", "value"),
+    Input("map-graph", "clickData"),
+    Input("map-ranking", "cellClicked"),
+    Input("map-ranking-all", "value"),
+    State("map-geometry", "data"),
+    State("map-shown", "data"),
+    State("map-subject", "options"),
+    prevent_initial_call=True,
+)
+def update_map(search, subject, measure, k, level, classes, compare, click, cell, ranking_all,
+               shown_geometry, shown, subject_options):
+    trigger = ctx.triggered_id
+    if trigger == "map-url" and _same_view(search, shown):
+        raise PreventUpdate  # the address this callback itself just wrote
+    lang = current_lang()
+    scope = current_scope()
+    state = None
+    if trigger not in ("map-url", "map-ranking-all", None):
+        try:
+            current = parse_state(search)
+        except MapParamError:
+            current = MapState()
+        values = {"map-subject": subject, "map-measure": measure, "map-k": k,
+                  "map-level": level, "map-classes": classes, "map-compare": compare}
+        picked = _clicked(trigger, click, cell)
+        first_dim = next((o["value"] for o in subject_options or []
+                          if str(o.get("value", "")).startswith("dim:")), None)
+        state = _next_state(current, trigger, picked if picked is not None
+                            else values.get(trigger), first_dim)
+        if state is None or state == current:
+            raise PreventUpdate
+    view = _safe_view(search, scope, lang, shown_geometry, bool(ranking_all), state=state)
+    if state is None or view.get("shell-url.search") == search:
+        # Drawn from the URL (link, back button, round selector): never push a new
+        # history entry for it, or the back button would loop.
+        view["shell-url.search"] = dash.no_update
+    return [view.get(f"{i}.{p}", dash.no_update) for i, p in OUTPUTS]
