@@ -19,7 +19,7 @@ def create_app() -> dash.Dash:
         update_title=None,
         serve_locally=True,  # offline networks: every script and style from this server
         suppress_callback_exceptions=True,
-        compress=False,
+        compress=True,  # gzip Plotly's 4.8 MB script and callback responses
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell_layout
