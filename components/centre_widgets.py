@@ -1,0 +1,252 @@
+"""Pieces of the centres page (no SQL): the centre and suggested-site map layers, the
+bivariate poverty × distance classes and legend, and the gap, plan and household
+tables with their CSV export."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import plotly.graph_objects as go
+from dash import html
+
+from chipao.exports import to_csv_bytes
+from components.i18n import Lang, fmt_int, fmt_pct, pick, t
+from components.theme import NO_DATA
+
+# Okabe–Ito colours, readable by colour-blind viewers, on either map.
+STATUS_COLOURS = {"open": "#0072B2", "planned": "#009E73", "closed": "#595959"}
+SUGGESTED_COLOUR = "#000000"
+# Joshua Stevens' 3×3 bivariate scheme (pink–teal → dark blue), chosen because its two
+# hues stay apart for the common forms of colour blindness. Index = 3·poverty + distance
+# class, each 0 (low) … 2 (high).
+BIVARIATE = ["#e8e8e8", "#ace4e4", "#5ac8c8",
+             "#dfb0d6", "#a5add3", "#5698b9",
+             "#be64ac", "#8c62aa", "#3b4994"]
+INSUFFICIENT = -1
+
+
+def fmt_km(metres_or_km: float | None, metres: bool = False) -> str:
+    if metres_or_km is None:
+        return "–"
+    km = metres_or_km / 1000 if metres else metres_or_km
+    return f"{km:,.1f}"
+
+
+# ── map layers ───────────────────────────────────────────────────────────────
+def _services(services: Sequence[str] | None) -> str:
+    return ", ".join(s.replace("_", " ") for s in (services or [])) or "–"
+
+
+def centres_trace(rows: list[dict], lang: Lang) -> go.Scattermap:
+    """Centres as points coloured by status; name, tambon, opening date and services in
+    the hover. Empty when no centre matches the filters."""
+    colours = [STATUS_COLOURS.get(r["status"], "#595959") for r in rows]
+    hover = []
+    for r in rows:
+        opened = r["opened_on"].isoformat() if r.get("opened_on") else "–"
+        hover.append(
+            f"<b>{pick(r['name_th'], r['name_en'] or r['name_th'], lang)}</b><br>"
+            f"{t('centres.hover.tambon', lang)}: {pick(r['tambon_th'], r['tambon_en'], lang)}"
+            f" ({r['tambon_pcode']})<br>"
+            f"{t('centres.status', lang)}: {t('centres.status.' + r['status'], lang)}<br>"
+            f"{t('centres.hover.opened', lang)}: {opened}<br>"
+            f"{t('centres.hover.services', lang)}: {_services(r['services'])}")
+    return go.Scattermap(
+        lon=[r["lon"] for r in rows], lat=[r["lat"] for r in rows], mode="markers",
+        marker={"size": 9, "color": colours, "opacity": 0.95},
+        text=hover, hovertemplate="%{text}<extra></extra>",
+        name=t("centres.legend.centres", lang), showlegend=False)
+
+
+def sites_trace(sites: list[dict], lang: Lang) -> go.Scattermap:
+    """Suggested sites (black, larger), numbered in the hover."""
+    hover = [f"<b>{s['rank']}. {pick(s['name_th'], s['name_en'], lang)}</b> ({s['pcode']})<br>"
+             f"{t('centres.plan.col.new', lang)}: {fmt_int(s['gain'])}" for s in sites]
+    return go.Scattermap(
+        lon=[s["lon"] for s in sites], lat=[s["lat"] for s in sites], mode="markers",
+        marker={"size": 15, "color": SUGGESTED_COLOUR, "opacity": 0.9},
+        text=hover, hovertemplate="%{text}<extra></extra>",
+        name=t("centres.legend.suggested", lang), showlegend=False)
+
+
+def points_legend(lang: Lang, with_sites: bool) -> html.Div:
+    rows = [html.Div([html.Span(className="centres-dot", style={"background": c}),
+                      html.Span(t(f"centres.status.{s}", lang))], className="legend-row")
+            for s, c in STATUS_COLOURS.items()]
+    if with_sites:
+        rows.append(html.Div([html.Span(className="centres-dot centres-dot-large",
+                                        style={"background": SUGGESTED_COLOUR}),
+                              html.Span(t("centres.legend.suggested", lang))],
+                             className="legend-row"))
+    return html.Div([html.Div(t("centres.legend.centres", lang), className="legend-title"),
+                     *rows], className="map-legend mt-2")
+
+
+# ── bivariate classes ────────────────────────────────────────────────────────
+def tertile_breaks(values: Sequence[float | None]) -> tuple[float, float] | None:
+    """The two breaks splitting the values into thirds (None: no values)."""
+    data = np.array([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    if not data.size:
+        return None
+    low, high = np.quantile(data, [1 / 3, 2 / 3])
+    return float(low), float(high)
+
+
+def distance_class(mean_km: float | None, distance_km: float) -> int | None:
+    """0: under half the distance, 1: up to the distance, 2: at or beyond it."""
+    if mean_km is None:
+        return None
+    return 0 if mean_km < distance_km / 2 else 1 if mean_km < distance_km else 2
+
+
+def bivariate_index(poverty: Sequence[float | None], mean_km: Sequence[float | None],
+                    distance_km: float, insufficient: Sequence[bool]
+                    ) -> tuple[list[int | None], tuple[float, float] | None]:
+    """Class index 0–8 per area (3·poverty tertile + distance class), −1 for too few
+    households, None for no data; and the poverty tertile breaks used."""
+    breaks = tertile_breaks([p for p, few in zip(poverty, insufficient, strict=True) if not few])
+    out: list[int | None] = []
+    for p, km, few in zip(poverty, mean_km, insufficient, strict=True):
+        if few:
+            out.append(INSUFFICIENT)
+            continue
+        d = distance_class(km, distance_km)
+        if p is None or d is None or breaks is None:
+            out.append(None)
+            continue
+        pc = 0 if p <= breaks[0] else 1 if p <= breaks[1] else 2
+        out.append(3 * pc + d)
+    return out, breaks
+
+
+def bivariate_legend(lang: Lang, breaks: tuple[float, float] | None, distance_km: float,
+                     min_households: int) -> html.Div:
+    """The 3×3 key: poverty up, distance right, with the class limits in words."""
+    dist_labels = [f"< {distance_km / 2:g}", f"{distance_km / 2:g}–{distance_km:g}",
+                   f"≥ {distance_km:g}"]
+    if breaks:
+        pov_labels = [f"≤ {fmt_pct(breaks[0])}", f"{fmt_pct(breaks[0])}–{fmt_pct(breaks[1])}",
+                      f"> {fmt_pct(breaks[1])}"]
+    else:
+        pov_labels = ["–", "–", "–"]
+    grid = []
+    for pc in (2, 1, 0):  # high poverty on top
+        cells = [html.Td(pov_labels[pc], className="bivar-label")]
+        cells += [html.Td(className="bivar-cell", style={"background": BIVARIATE[3 * pc + d]},
+                          title=f"{pov_labels[pc]} · {dist_labels[d]} km") for d in range(3)]
+        grid.append(html.Tr(cells))
+    grid.append(html.Tr([html.Td()] + [html.Td(lbl, className="bivar-label bivar-x")
+                                       for lbl in dist_labels]))
+    return html.Div([
+        html.Div(t("centres.map_title.bivariate", lang), className="legend-title"),
+        html.Div(f"↑ {t('centres.legend.poverty_axis', lang)}", className="bivar-axis"),
+        html.Table(html.Tbody(grid), className="bivar-grid"),
+        html.Div(f"→ {t('centres.legend.distance_axis', lang)} (km)", className="bivar-axis"),
+        html.Div([html.Span(className="legend-swatch", style={"background": NO_DATA}),
+                  html.Span(t("centres.legend.too_few", lang).replace("{n}",
+                                                                      str(min_households)))],
+                 className="legend-row mt-1"),
+    ], className="map-legend", id="centres-legend-bivariate")
+
+
+# ── tables ───────────────────────────────────────────────────────────────────
+def gap_columns(distance_km: int, lang: Lang, level: int) -> list[tuple[str, str]]:
+    d = str(distance_km)
+    cols = [("rank", t("col.rank", lang)),
+            ("pcode", "P-code"), ("name", t("centres.col.area", lang)),
+            ("in", t("centres.col.in", lang)), ("poor", t("centres.col.poor", lang)),
+            ("poor_beyond", t("centres.col.beyond", lang).replace("{d}", d)),
+            ("share_beyond", t("centres.col.share_beyond", lang)),
+            ("gap_km", t("centres.col.gap", lang)), ("mean_km", t("centres.col.mean_km", lang)),
+            ("open_centres", t("centres.col.centres", lang)),
+            ("poverty_share", t("centres.col.poverty", lang))]
+    return cols if level > 1 else [c for c in cols if c[0] != "in"]
+
+
+def gap_rows(rows: list[dict], lang: Lang) -> list[dict]:
+    """Table/CSV rows: numbers rounded for people (shares in %)."""
+    out = []
+    for r in rows:
+        out.append({
+            "rank": r["rank"], "pcode": r["pcode"], "name": pick(r["name_th"], r["name_en"], lang),
+            "in": pick(r.get("parent_th") or "", r.get("parent_en") or "", lang),
+            "poor": r["poor"], "poor_beyond": r["poor_beyond"],
+            "share_beyond": None if r["share_beyond"] is None else round(100 * r["share_beyond"], 1),
+            "gap_km": None if r["gap_km"] is None else round(r["gap_km"]),
+            "mean_km": None if r["mean_km"] is None else round(r["mean_km"], 1),
+            "open_centres": int(r["open_centres"] or 0),
+            "poverty_share": None if r["poverty_share"] is None else round(100 * r["poverty_share"], 1),
+        })
+    return out
+
+
+def gap_table(rows: list[dict], distance_km: int, lang: Lang, level: int) -> dbc.Table:
+    cols = gap_columns(distance_km, lang, level)
+    numeric = {"rank", "poor", "poor_beyond", "share_beyond", "gap_km", "mean_km",
+               "open_centres", "poverty_share"}
+
+    def cell(key, value):
+        if value is None:
+            text = "–"
+        elif key in ("poor", "poor_beyond", "gap_km"):
+            text = fmt_int(value)
+        else:
+            text = str(value)
+        return html.Td(text, className="text-end" if key in numeric else None)
+
+    head = html.Thead(html.Tr([html.Th(h, className="text-end" if k in numeric else None)
+                               for k, h in cols]))
+    body = html.Tbody([html.Tr([cell(k, r.get(k)) for k, _ in cols]) for r in gap_rows(rows, lang)])
+    return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
+                     className="table-compact", id="centres-gap-table")
+
+
+def gap_csv(rows: list[dict], distance_km: int, lang: Lang, level: int,
+            notes: Sequence[str]) -> bytes:
+    """The full ranking as CSV (UTF-8 with BOM for Excel), its provenance as the
+    last lines."""
+    data = to_csv_bytes(gap_columns(distance_km, lang, level), gap_rows(rows, lang))
+    tail = "".join(f"# {n}\r\n" for n in notes)
+    return data + tail.encode("utf-8")
+
+
+def plan_table(sites: list[dict], lang: Lang) -> dbc.Table:
+    head = html.Thead(html.Tr([
+        html.Th(t("centres.plan.col.rank", lang)), html.Th(t("centres.plan.col.tambon", lang)),
+        html.Th(t("centres.plan.col.district", lang)),
+        html.Th(t("centres.plan.col.new", lang), className="text-end"),
+        html.Th(t("centres.plan.col.cumulative", lang), className="text-end"),
+        html.Th(t("centres.plan.col.coverage", lang), className="text-end"),
+        html.Th(t("centres.plan.col.has_centre", lang))]))
+    body = html.Tbody([html.Tr([
+        html.Td(s["rank"]),
+        html.Td(f"{pick(s['name_th'], s['name_en'], lang)} ({s['pcode']})"),
+        html.Td(pick(s["district_th"], s["district_en"], lang)),
+        html.Td(fmt_int(s["gain"]), className="text-end"),
+        html.Td(fmt_int(s["cumulative"]), className="text-end"),
+        html.Td(fmt_pct(s["coverage"]), className="text-end"),
+        html.Td("✓" if s["has_centre"] else ""),
+    ]) for s in sites])
+    return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
+                     className="table-compact", id="centres-plan-table")
+
+
+def households_table(rows: list[dict], lang: Lang) -> dbc.Table:
+    head = html.Thead(html.Tr([
+        html.Th(t("centres.plan.col.house", lang)), html.Th(t("centres.plan.col.tambon", lang)),
+        html.Th(t("centres.plan.col.village", lang), className="text-end"),
+        html.Th(t("centres.plan.col.site_km", lang), className="text-end"),
+        html.Th(t("centres.plan.col.nearest_km", lang), className="text-end")]))
+    body = html.Tbody([html.Tr([
+        html.Td(r["house_id"]),
+        html.Td(f"{pick(r['tambon_th'], r['tambon_en'], lang)} ({r['tambon_pcode']})"),
+        html.Td(r["village_no"], className="text-end"),
+        html.Td(fmt_km(r["site_m"], metres=True), className="text-end"),
+        html.Td(fmt_km(r["nearest_m"], metres=True) if r["nearest_m"] is not None else "–",
+                className="text-end"),
+    ]) for r in rows])
+    return dbc.Table([head, body], striped=True, size="sm", responsive=True,
+                     className="table-compact", id="centres-households-table")

@@ -1,0 +1,691 @@
+"""/centres — tambon social-help centres over a poverty map, coverage of poor households
+within a chosen distance, the service-gap ranking (with a bivariate map and a CSV
+export) and the "where to open next" planner, which runs as a background callback.
+
+Figures come from aggregates (queries/centres.py); lists of households only for
+record roles, through row-level security, and audited.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import diskcache
+from dash import DiskcacheManager, Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from chipao.config import settings
+from chipao.session import current_scope
+from components import centre_widgets as cw
+from components import choropleth as cp
+from components.cards import kpi_card, message, source_line
+from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from queries import centres as q
+from queries.areas import area_names, get_area
+from queries.db import scoped
+from queries.rounds import SurveyRound, list_rounds, resolve_round
+from queries.scope import PUBLIC, Role, Scope
+
+dash.register_page(__name__, path="/centres", name="centres", nav_key="nav.centres", order=4,
+                   title="ชี้เป้า Chipao — ศูนย์ช่วยเหลือสังคม")
+
+MAP_HEIGHT = 600
+DEFAULT_DISTANCE = 10
+MAX_DISTANCE = q.MAX_BAND_KM
+GAP_ROWS_SHOWN = 25
+MAX_SITES = 100
+HOUSEHOLD_LIST_LIMIT = 500
+AREA_RE = re.compile(r"^TH(\d{2}(\d{2})?)?$")
+
+# Background jobs run in separate processes: results and progress travel via diskcache.
+PLANNER = DiskcacheManager(diskcache.Cache(str(settings().cache_dir / "centres-planner")))
+
+
+@dash.hooks.custom_data("chipao_centres")
+def _request_identity(_ctx: Any) -> dict:
+    """Who asked and in which language, taken from the server-side session while the
+    request is handled, so that a background job (another process, no request) knows."""
+    scope = current_scope()
+    return {"username": scope.username, "role": str(scope.role), "areas": list(scope.areas),
+            "lang": current_lang()}
+
+
+def _job_identity() -> tuple[Scope, Lang]:
+    data = (dash.ctx.custom_data or {}).get("chipao_centres") if dash.ctx else None
+    if not data:
+        return PUBLIC, "th"
+    return Scope(data["username"], Role(data["role"]), tuple(data["areas"])), data["lang"]
+
+
+# ── small helpers ────────────────────────────────────────────────────────────
+def _area(province: str | None, district: str | None) -> str:
+    for value in (district, province):
+        if value and AREA_RE.match(value):
+            return value
+    return "TH"
+
+
+def _distance(value: Any) -> int:
+    try:
+        d = int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_DISTANCE
+    return min(max(d, 1), MAX_DISTANCE)
+
+
+def _round(rounds: list[SurveyRound], year: Any) -> SurveyRound | None:
+    try:
+        return resolve_round(rounds, year)
+    except ValueError:
+        return rounds[-1] if rounds else None
+
+
+def _fmt(template: str, **values: Any) -> str:
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template
+
+
+def _level_options(area: str, lang: Lang) -> list[dict]:
+    levels = [lv for lv in (1, 2, 3) if lv > q.area_level(area)]
+    return [{"label": t(f"centres.level.{lv}", lang), "value": lv} for lv in levels]
+
+
+def _default_level(area: str) -> int:
+    return 1 if area == "TH" else 3
+
+
+# ── layout ───────────────────────────────────────────────────────────────────
+def layout(round: str | None = None, area: str | None = None, d: str | None = None,  # noqa: A002
+           **_query: Any) -> html.Div:
+    lang = current_lang()
+    scope = current_scope()
+    with scoped(scope) as conn:
+        rounds = list_rounds(conn)
+        try:
+            current = resolve_round(rounds, round)
+        except ValueError as err:
+            return message(f"{t('error.bad_param', lang)}: {err}", "danger", "centres-error")
+        if current is None:
+            return message(t("no_data", lang), msg_id="centres-error")
+        provinces = area_names(conn, 1)
+        measures = q.measure_options(conn)
+        services = q.service_names(conn)
+        info = q.refresh_info(conn)
+        area = (area or "TH").upper()
+        if not AREA_RE.match(area) or area_level_invalid(conn, area):
+            return message(f"{t('error.bad_param', lang)}: area={area}", "danger",
+                           "centres-error")
+        districts = area_names(conn, 2, area[:4]) if len(area) >= 4 else []
+    distance = _distance(d)
+    province = area[:4] if len(area) >= 4 else None
+    district = area[:6] if len(area) >= 6 else None
+    notice = [] if info else [message(t("centres.no_coverage", lang), "warning",
+                                      "centres-no-coverage")]
+    controls = dbc.Row([
+        dbc.Col([
+            html.Label(t("centres.province", lang), htmlFor="centres-province",
+                       className="form-label"),
+            dcc.Dropdown(id="centres-province", value=province, clearable=True,
+                         placeholder=t("centres.all_provinces", lang),
+                         options=[{"label": pick(p["name_th"], p["name_en"], lang),
+                                   "value": p["pcode"]} for p in provinces]),
+        ], md=3),
+        dbc.Col([
+            html.Label(t("centres.district", lang), htmlFor="centres-district",
+                       className="form-label"),
+            dcc.Dropdown(id="centres-district", value=district, clearable=True,
+                         placeholder=t("centres.all_districts", lang),
+                         options=[{"label": pick(x["name_th"], x["name_en"], lang),
+                                   "value": x["pcode"]} for x in districts]),
+        ], md=3),
+        dbc.Col([
+            html.Label(t("centres.distance", lang), htmlFor="centres-distance",
+                       className="form-label"),
+            dcc.Slider(id="centres-distance", min=1, max=MAX_DISTANCE, step=1, value=distance,
+                       marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)},
+                       tooltip={"placement": "bottom", "always_visible": False}),
+            html.Div(t("centres.distance_note", lang), className="figure-note"),
+        ], md=6),
+    ], className="g-2 mb-2")
+    map_controls = dbc.Row([
+        dbc.Col([
+            html.Label(t("centres.view", lang), className="form-label"),
+            dbc.RadioItems(id="centres-view", value="poverty", inline=True, options=[
+                {"label": t("centres.view.poverty", lang), "value": "poverty"},
+                {"label": t("centres.view.bivariate", lang), "value": "bivariate"}]),
+        ], md=3),
+        dbc.Col([
+            html.Label(t("centres.measure", lang), htmlFor="centres-measure",
+                       className="form-label"),
+            dcc.Dropdown(id="centres-measure", value="poor", clearable=False,
+                         options=[{"label": pick(m["name_th"], m["name_en"], lang),
+                                   "value": m["measure"]} for m in measures]),
+        ], md=3),
+        dbc.Col([
+            html.Label(t("centres.level", lang), className="form-label"),
+            dbc.RadioItems(id="centres-level", inline=True, value=_default_level(area),
+                           options=_level_options(area, lang)),
+        ], md=2),
+        dbc.Col([
+            html.Label(t("centres.status", lang), className="form-label"),
+            dbc.Checklist(id="centres-status", inline=True, value=["open", "planned"],
+                          options=[{"label": t(f"centres.status.{s}", lang), "value": s}
+                                   for s in q.STATUSES]),
+        ], md=2),
+        dbc.Col([
+            html.Label(t("centres.services", lang), htmlFor="centres-services",
+                       className="form-label"),
+            dcc.Dropdown(id="centres-services", multi=True, value=[],
+                         placeholder=t("centres.services_any", lang),
+                         options=[{"label": s.replace("_", " "), "value": s} for s in services]),
+        ], md=2),
+    ], className="g-2 mb-2")
+    planner = dbc.Card(dbc.CardBody([
+        html.H2(t("centres.plan.title", lang), className="h5"),
+        html.Div(id="centres-plan-intro", className="figure-note mb-2"),
+        dbc.Row([
+            dbc.Col([
+                html.Label(t("centres.plan.n", lang), htmlFor="centres-plan-n",
+                           className="form-label"),
+                dbc.Input(id="centres-plan-n", type="number", min=1, max=MAX_SITES, step=1,
+                          value=10),
+            ], md=2),
+            dbc.Col(dbc.Checklist(id="centres-plan-only-without", switch=True, value=[],
+                                  options=[{"label": t("centres.plan.only_without", lang),
+                                            "value": "only"}]),
+                    md=4, className="d-flex align-items-end"),
+            dbc.Col([
+                dbc.Button(t("centres.plan.run", lang), id="centres-plan-run", color="primary",
+                           className="me-2"),
+                dbc.Button(t("centres.plan.cancel", lang), id="centres-plan-cancel",
+                           color="secondary", outline=True, disabled=True),
+            ], md=6, className="d-flex align-items-end"),
+        ], className="g-2 mb-2"),
+        html.Div(dbc.Progress(id="centres-plan-progress", value=0, striped=True, animated=True,
+                              label=""),
+                 id="centres-plan-progress-box", style={"display": "none"}, className="mb-2"),
+        html.Div(id="centres-plan-result"),
+        html.Div([
+            html.H3(t("centres.plan.households", lang), className="h6 mt-3"),
+            dcc.Dropdown(id="centres-plan-site", placeholder=t("centres.plan.pick_site", lang)),
+            html.Div(_fmt(t("centres.plan.list_note", lang), n=HOUSEHOLD_LIST_LIMIT),
+                     className="figure-note"),
+            dcc.Loading(html.Div(id="centres-plan-households"), delay_show=300),
+        ], id="centres-plan-households-box", style={"display": "none"}),  # record roles
+    ]), className="mt-3", id="centres-planner")
+    return html.Div([
+        html.H1(t("centres.title", lang), className="page-title"),
+        html.Div(f"{round_label(current.year_be, lang)} · "
+                 f"{pick(current.source_th, current.source_en, lang)}",
+                 className="page-subtitle", id="centres-subtitle"),
+        *notice,
+        controls,
+        html.Div(id="centres-kpis", className="mb-3"),
+        map_controls,
+        dbc.Row([
+            dbc.Col([
+                html.Div(id="centres-map-title", className="fw-semibold mb-1"),
+                cp.map_graph("centres-map", height=MAP_HEIGHT),
+                cp.attribution(t("attribution", lang)),
+            ], lg=9),
+            dbc.Col([html.Div(id="centres-legend"), html.Div(id="centres-points-legend")],
+                    lg=3),
+        ], className="g-2"),
+        html.Div(t("centres.coverage_note", lang), className="figure-note mt-1"),
+        html.Div(id="centres-source"),
+        html.H2(t("centres.gap.title", lang), className="h5 mt-4"),
+        dbc.Row([
+            dbc.Col([
+                html.Label(t("centres.gap.level", lang), className="form-label me-2"),
+                dbc.RadioItems(id="centres-gap-level", inline=True, value=3, options=[
+                    {"label": t("centres.level.3", lang), "value": 3},
+                    {"label": t("centres.level.2", lang), "value": 2}]),
+            ], md=4),
+            dbc.Col([
+                html.Label(t("centres.gap.sort", lang), htmlFor="centres-gap-sort",
+                           className="form-label"),
+                dcc.Dropdown(id="centres-gap-sort", value="beyond", clearable=False,
+                             options=[{"label": t(f"centres.gap.sort.{k}", lang), "value": k}
+                                      for k in q.GAP_SORTS]),
+            ], md=4),
+            dbc.Col([
+                dbc.Button(t("centres.gap.export", lang), id="centres-gap-export",
+                           color="secondary", outline=True),
+                dcc.Download(id="centres-gap-download"),
+            ], md=4, className="d-flex align-items-end justify-content-end"),
+        ], className="g-2 mb-2"),
+        html.Div(id="centres-gap-note", className="figure-note mb-1"),
+        dcc.Loading(html.Div(id="centres-gap"), delay_show=300),
+        planner,
+        dcc.Store(id="centres-plan-store"),
+    ])
+
+
+def area_level_invalid(conn, area: str) -> bool:
+    return area != "TH" and get_area(conn, area) is None
+
+
+# ── the view ─────────────────────────────────────────────────────────────────
+@callback(
+    Output("centres-district", "options"),
+    Output("centres-district", "value"),
+    Input("centres-province", "value"),
+    State("centres-district", "value"),
+)
+def district_options(province: str | None, district: str | None):
+    if not province or not AREA_RE.match(province):
+        return [], None
+    lang = current_lang()
+    with scoped(current_scope()) as conn:
+        rows = area_names(conn, 2, province)
+    keep = district if district and district.startswith(province) else None
+    return [{"label": pick(r["name_th"], r["name_en"], lang), "value": r["pcode"]}
+            for r in rows], keep
+
+
+@callback(
+    Output("centres-level", "options"),
+    Output("centres-level", "value"),
+    Input("centres-province", "value"),
+    Input("centres-district", "value"),
+    State("centres-level", "value"),
+)
+def level_options(province: str | None, district: str | None, level: int | None):
+    area = _area(province, district)
+    options = _level_options(area, current_lang())
+    valid = {o["value"] for o in options}
+    return options, level if level in valid and dash.ctx.triggered_id is None else \
+        _default_level(area)
+
+
+def _poverty_layer(conn, scope: Scope, round_id: int, level: int, area: str, measure: str,
+                   distance: int, lang: Lang) -> tuple[list, list, list, Any]:
+    rows = q.area_measure(conn, scope, round_id, level, area, measure)
+    reach = {r["pcode"]: r for r in q.coverage_by_area(conn, scope, round_id, level, area,
+                                                      distance)}
+    min_n = settings().min_households_for_rate
+    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    values = [r["share"] for r in rows]
+    classes = cp.classify([v for v, f in zip(values, few, strict=True) if not f])
+    z = cp.class_index(values, classes, few)
+    within = _fmt(t("centres.kpi.within", lang), d=distance)
+    hover = [f"<b>{pick(r['name_th'], r['name_en'], lang)}</b><br>"
+             f"{fmt_pct(r['share'])} ({fmt_int(r['n'])} / {fmt_int(r['surveyed'])})<br>"
+             f"{within}: {fmt_pct(reach.get(r['pcode'], {}).get('share_within'))}"
+             for r in rows]
+    legend = cp.legend(classes, fmt_pct, t("centres.legend.poverty_axis", lang)
+                       if measure == "poor" else pick(*_measure_name(conn, measure), lang),
+                       insufficient_label=_fmt(t("centres.legend.too_few", lang), n=min_n),
+                       legend_id="centres-legend-poverty")
+    return [r["pcode"] for r in rows], z, hover, (classes, legend)
+
+
+def _measure_name(conn, measure: str) -> tuple[str, str]:
+    for m in q.measure_options(conn):
+        if m["measure"] == measure:
+            return m["name_th"], m["name_en"]
+    return measure, measure
+
+
+def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, distance: int,
+                     lang: Lang) -> tuple[list, list, list, Any]:
+    rows = q.coverage_by_area(conn, scope, round_id, level, area, distance, sort="beyond")
+    rows.sort(key=lambda r: r["pcode"])
+    min_n = settings().min_households_for_rate
+    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    z, breaks = cw.bivariate_index([r["poverty_share"] for r in rows],
+                                   [r["mean_km"] for r in rows], distance, few)
+    beyond = _fmt(t("centres.hover.beyond", lang), d=distance)
+    hover = [f"<b>{pick(r['name_th'], r['name_en'], lang)}</b><br>"
+             f"{t('centres.hover.poverty', lang)}: {fmt_pct(r['poverty_share'])}<br>"
+             f"{t('centres.hover.mean_km', lang)}: {cw.fmt_km(r['mean_km'])} km<br>"
+             f"{fmt_int(r['poor_beyond'])} {beyond}" for r in rows]
+    classes = cp.Classes(bins=[float(i) for i in range(9)], colors=cw.BIVARIATE, lower=0.0)
+    legend = cw.bivariate_legend(lang, breaks, distance, min_n)
+    return [r["pcode"] for r in rows], z, hover, (classes, legend)
+
+
+def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lang) -> list:
+    cov = q.coverage_summary(conn, scope, round_id, area, distance)
+    net = q.network_counts(conn, area)
+    counts = q.area_counts(conn, scope, round_id, area)
+    within = _fmt(t("centres.kpi.within", lang), d=distance)
+    cards = [
+        dbc.Col(kpi_card(
+            within, fmt_pct(cov["share_within"]),
+            _fmt(t("centres.kpi.within_detail", lang), n=fmt_int(cov["poor_within"]),
+                 total=fmt_int(cov["poor"])),
+            _unlocated_note(counts, cov, lang), card_id="centres-kpi-within"), md=6, xl=3),
+        dbc.Col(kpi_card(
+            _fmt(t("centres.kpi.beyond", lang), d=distance), fmt_int(cov["poor_beyond"]),
+            _fmt(t("centres.kpi.beyond_detail", lang), km=cw.fmt_km(cov["mean_km"])),
+            _fmt(t("centres.kpi.no_centre", lang), n=fmt_int(cov["poor_no_centre"]))
+            if cov["poor_no_centre"] else None, card_id="centres-kpi-beyond"), md=6, xl=3),
+        dbc.Col(kpi_card(
+            t("centres.kpi.tambons", lang), fmt_int(net["tambons_open"]),
+            _fmt(t("centres.kpi.tambons_detail", lang), n=fmt_int(net["tambons_open"]),
+                 total=fmt_int(net["tambons"]), without=fmt_int(net["tambons_without"]),
+                 planned=fmt_int(net["tambons_planned_only"])),
+            card_id="centres-kpi-tambons"), md=6, xl=3),
+    ]
+    if area == "TH":
+        missing = q.provinces_without_centre(conn)
+        names = ", ".join(pick(p["name_th"], p["name_en"], lang) for p in missing[:8])
+        if len(missing) > 8:
+            names += " …"
+        cards.append(dbc.Col(kpi_card(
+            t("centres.kpi.provinces", lang), f"{net['provinces_open']} / {net['province_target']}",
+            _fmt(t("centres.kpi.provinces_detail", lang), n=net["provinces_open"],
+                 total=net["provinces"], target=net["province_target"]),
+            _fmt(t("centres.kpi.provinces_missing", lang), names=names) if missing else None,
+            card_id="centres-kpi-provinces"), md=6, xl=3))
+    else:
+        cards.append(dbc.Col(kpi_card(
+            t("centres.kpi.centres", lang), fmt_int(net["open_centres"]),
+            _fmt(t("centres.kpi.centres_detail", lang), open=fmt_int(net["open_centres"]),
+                 planned=fmt_int(net["planned_centres"])),
+            card_id="centres-kpi-centres"), md=6, xl=3))
+    return [dbc.Row(cards, className="g-3")]
+
+
+def _unlocated_note(counts: dict, cov: dict, lang: Lang) -> str | None:
+    poor_all, poor_located = counts.get("poor"), cov.get("poor")
+    if poor_all is None or poor_located is None or poor_all <= poor_located:
+        return None
+    return _fmt(t("centres.unlocated", lang), n=fmt_int(poor_all - poor_located))
+
+
+def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
+    parts = [source_line(t("source", lang), pick(current.source_th, current.source_en, lang))]
+    if info:
+        at = info["refreshed_at"].strftime("%Y-%m-%d %H:%M")
+        parts.append(source_line(t("source", lang), _fmt(
+            t("centres.source_centres", lang), open=fmt_int(info["open_centres"]), at=at)))
+    return html.Div(parts)
+
+
+@callback(
+    Output("centres-map", "figure"),
+    Output("centres-legend", "children"),
+    Output("centres-points-legend", "children"),
+    Output("centres-map-title", "children"),
+    Output("centres-kpis", "children"),
+    Output("centres-source", "children"),
+    Output("centres-subtitle", "children"),
+    Output("centres-plan-intro", "children"),
+    Input("centres-province", "value"),
+    Input("centres-district", "value"),
+    Input("centres-distance", "value"),
+    Input("centres-view", "value"),
+    Input("centres-measure", "value"),
+    Input("centres-level", "value"),
+    Input("centres-status", "value"),
+    Input("centres-services", "value"),
+    Input("centres-plan-store", "data"),
+    Input("shell-round", "value"),
+)
+def update_view(province, district, distance, view, measure, level, statuses, services,
+                plan, year):
+    lang, scope = current_lang(), current_scope()
+    area, distance = _area(province, district), _distance(distance)
+    if level not in (1, 2, 3) or level <= q.area_level(area):
+        level = _default_level(area)
+    with scoped(scope) as conn:
+        rounds = list_rounds(conn)
+        current = _round(rounds, year)
+        if current is None:
+            raise PreventUpdate
+        allowed = {m["measure"] for m in q.measure_options(conn)}
+        measure = measure if measure in allowed else "poor"
+        if view == "bivariate":
+            locations, z, hover, (classes, legend) = _bivariate_layer(
+                conn, scope, current.round_id, level, area, distance, lang)
+            title = t("centres.map_title.bivariate", lang)
+        else:
+            locations, z, hover, (classes, legend) = _poverty_layer(
+                conn, scope, current.round_id, level, area, measure, distance, lang)
+            title = _fmt(t("centres.map_title.poverty", lang),
+                         measure=pick(*_measure_name(conn, measure), lang))
+        statuses = [s for s in (statuses or []) if s in q.STATUSES]
+        points = q.list_centres(conn, area, statuses or ["none"], services or None)
+        box = get_area(conn, area) if area != "TH" else None
+        kpis = _kpis(conn, scope, current.round_id, area, distance, lang)
+        info = q.refresh_info(conn)
+    bounds = (box["xmin"], box["ymin"], box["xmax"], box["ymax"]) if box else None
+    fig = cp.choropleth_figure(level, None if area == "TH" else area, locations, z, hover,
+                               classes, bounds, height=MAP_HEIGHT)
+    fig.add_trace(cw.centres_trace(points, lang))
+    sites = (plan or {}).get("sites") or []
+    if sites:
+        fig.add_trace(cw.sites_trace(sites, lang))
+    title = f"{title} — {round_label(current.year_be, lang)}"
+    subtitle = f"{round_label(current.year_be, lang)} · {pick(current.source_th, current.source_en, lang)}"
+    intro = _fmt(t("centres.plan.intro", lang), d=distance)
+    return (fig, legend, cw.points_legend(lang, bool(sites)), title, kpis,
+            _source(current, info, lang), subtitle, intro)
+
+
+@callback(
+    Output("centres-gap", "children"),
+    Output("centres-gap-note", "children"),
+    Input("centres-province", "value"),
+    Input("centres-district", "value"),
+    Input("centres-distance", "value"),
+    Input("centres-gap-level", "value"),
+    Input("centres-gap-sort", "value"),
+    Input("shell-round", "value"),
+)
+def update_gaps(province, district, distance, level, sort, year):
+    lang, scope = current_lang(), current_scope()
+    area, distance = _area(province, district), _distance(distance)
+    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    sort = sort if sort in q.GAP_SORTS else "beyond"
+    with scoped(scope) as conn:
+        current = _round(list_rounds(conn), year)
+        if current is None:
+            raise PreventUpdate
+        rows = q.coverage_by_area(conn, scope, current.round_id, level, area, distance, sort,
+                                  limit=GAP_ROWS_SHOWN)
+    note = (f"{_fmt(t('centres.gap.note', lang), d=distance)} · "
+            f"{round_label(current.year_be, lang)}")
+    return cw.gap_table(rows, distance, lang, level), note
+
+
+@callback(
+    Output("centres-gap-download", "data"),
+    Input("centres-gap-export", "n_clicks"),
+    State("centres-province", "value"),
+    State("centres-district", "value"),
+    State("centres-distance", "value"),
+    State("centres-gap-level", "value"),
+    State("centres-gap-sort", "value"),
+    State("shell-round", "value"),
+    prevent_initial_call=True,
+)
+def export_gaps(_n, province, district, distance, level, sort, year):
+    from queries.audit import record
+
+    lang, scope = current_lang(), current_scope()
+    area, distance = _area(province, district), _distance(distance)
+    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    sort = sort if sort in q.GAP_SORTS else "beyond"
+    with scoped(scope) as conn:
+        current = _round(list_rounds(conn), year)
+        if current is None:
+            raise PreventUpdate
+        rows = q.coverage_by_area(conn, scope, current.round_id, level, area, distance, sort)
+        record(conn, scope, "export", target=f"centres-gaps:{area}",
+               details={"round": current.year_be, "level": level, "distance_km": distance,
+                        "rows": len(rows)})
+    notes = [_fmt(t("centres.gap.note", lang), d=distance),
+             f"{round_label(current.year_be, lang)} · "
+             f"{pick(current.source_th, current.source_en, lang)}",
+             t("centres.coverage_note", lang)]
+    data = cw.gap_csv(rows, distance, lang, level, notes)
+    name = f"chipao-centre-gaps-{area}-{current.year_be}-{distance}km.csv"
+    return dcc.send_bytes(data, name)
+
+
+# ── the planner (background) ─────────────────────────────────────────────────
+def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, n_sites: int,
+                 only_without: bool, progress=None) -> dict:
+    """Run the greedy planner on aggregates and return a JSON-able result (counts only,
+    suppressed for the scope)."""
+    from chipao.coverage_planner import plan_sites
+    from queries.suppression import suppress
+
+    say = progress or (lambda *_a: None)
+    started = time.perf_counter()
+    say(5, t("centres.plan.step.load", lang))
+    with scoped(scope) as conn:
+        current = _round(list_rounds(conn), year)
+        if current is None:
+            return {"error": t("no_data", lang)}
+        inputs = q.planner_inputs(conn, current.round_id, distance, area, only_without)
+    say(30, t("centres.plan.step.sets", lang))
+
+    def step(i: int, n: int) -> None:
+        say(30 + int(70 * i / max(n, 1)), _fmt(t("centres.plan.step.choose", lang), i=i, n=n))
+
+    plan = plan_sites(inputs.demand_lon, inputs.demand_lat, inputs.demand_poor,
+                      inputs.site_lon, inputs.site_lat, distance * 1000.0, n_sites, step)
+    total = inputs.poor_located
+    sites = []
+    for rank, s in enumerate(plan.sites, start=1):
+        i = s.index
+        sites.append({
+            "rank": rank, "pcode": inputs.site_pcode[i],
+            "name_th": inputs.site_names[i][0], "name_en": inputs.site_names[i][1],
+            "district_th": inputs.site_parent[i][0], "district_en": inputs.site_parent[i][1],
+            "lon": float(inputs.site_lon[i]), "lat": float(inputs.site_lat[i]),
+            "gain": suppress(s.gain, scope), "cumulative": suppress(s.cumulative, scope),
+            "coverage": (inputs.poor_within + s.cumulative) / total if total else None,
+            "has_centre": bool(inputs.site_has_centre[i]),
+        })
+    return {
+        "year": current.year_be, "area": area, "distance": distance, "n": n_sites,
+        "only_without": only_without, "sites": sites,
+        "before": suppress(inputs.poor_within, scope), "total": suppress(total, scope),
+        "after": suppress(inputs.poor_within + plan.covered, scope),
+        "added": suppress(plan.covered, scope),
+        "share_before": inputs.poor_within / total if total else None,
+        "share_after": (inputs.poor_within + plan.covered) / total if total else None,
+        "demand_cells": len(inputs.demand_poor), "candidates": len(inputs.site_pcode),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+@callback(
+    Output("centres-plan-store", "data"),
+    Input("centres-plan-run", "n_clicks"),
+    State("shell-round", "value"),
+    State("centres-province", "value"),
+    State("centres-district", "value"),
+    State("centres-distance", "value"),
+    State("centres-plan-n", "value"),
+    State("centres-plan-only-without", "value"),
+    background=True,
+    manager=PLANNER,
+    running=[(Output("centres-plan-run", "disabled"), True, False),
+             (Output("centres-plan-cancel", "disabled"), False, True),
+             (Output("centres-plan-progress-box", "style"), {"display": "block"},
+              {"display": "none"})],
+    progress=[Output("centres-plan-progress", "value"), Output("centres-plan-progress", "label")],
+    cancel=[Input("centres-plan-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def run_planner(set_progress, _n, year, province, district, distance, n_sites, only_without):
+    scope, lang = _job_identity()
+    try:
+        n_sites = min(max(int(n_sites or 1), 1), MAX_SITES)
+    except (TypeError, ValueError):
+        n_sites = 10
+    try:
+        return compute_plan(scope, lang, year, _area(province, district), _distance(distance),
+                            n_sites, bool(only_without),
+                            progress=lambda pct, label: set_progress((pct, label)))
+    except Exception:  # the page says so; the log has the trace
+        import logging
+
+        logging.getLogger("chipao.centres").exception("planner failed")
+        return {"error": t("centres.plan.error", lang)}
+
+
+@callback(
+    Output("centres-plan-result", "children"),
+    Output("centres-plan-site", "options"),
+    Output("centres-plan-site", "value"),
+    Output("centres-plan-households-box", "style"),
+    Input("centres-plan-store", "data"),
+    prevent_initial_call=True,
+)
+def show_plan(plan: dict | None):
+    lang, scope = current_lang(), current_scope()
+    if not plan:
+        raise PreventUpdate
+    if plan.get("error"):
+        return message(plan["error"], "danger", "centres-plan-error"), [], None, {"display": "none"}
+    sites, d = plan["sites"], plan["distance"]
+    if not sites:
+        return message(t("centres.plan.none", lang), "info", "centres-plan-none"), [], None, \
+            {"display": "none"}
+    summary = _fmt(t("centres.plan.summary", lang), d=d,
+                   before=f"{fmt_int(plan['before'])} ({fmt_pct(plan['share_before'])})",
+                   after=f"{fmt_int(plan['after'])} ({fmt_pct(plan['share_after'])})",
+                   added=f"+{fmt_int(plan['added'])}")
+    cards = dbc.Row([
+        dbc.Col(kpi_card(t("centres.plan.before", lang), fmt_pct(plan["share_before"]),
+                         f"{fmt_int(plan['before'])} / {fmt_int(plan['total'])}",
+                         card_id="centres-plan-before"), md=6),
+        dbc.Col(kpi_card(_fmt(t("centres.plan.after", lang), n=len(sites)),
+                         fmt_pct(plan["share_after"]),
+                         f"{fmt_int(plan['after'])} / {fmt_int(plan['total'])}",
+                         card_id="centres-plan-after"), md=6),
+    ], className="g-3 mb-2")
+    body = [cards, html.Div(summary, id="centres-plan-summary", className="mb-2")]
+    if len(sites) < plan["n"]:
+        body.append(message(_fmt(t("centres.plan.fewer", lang), k=len(sites)), "info",
+                            "centres-plan-fewer"))
+    body += [cw.plan_table(sites, lang),
+             html.Div(f"{t('centres.plan.note', lang)} · {round_label(plan['year'], lang)} · "
+                      f"{plan['demand_cells']:,} / {plan['candidates']:,} · {plan['seconds']} s",
+                      className="figure-note")]
+    options = [{"label": f"{s['rank']}. {pick(s['name_th'], s['name_en'], lang)} ({s['pcode']})",
+                "value": s["rank"]} for s in sites]
+    box = {"display": "block"} if scope.may_see_records else {"display": "none"}
+    return body, options, None, box
+
+
+@callback(
+    Output("centres-plan-households", "children"),
+    Input("centres-plan-site", "value"),
+    State("centres-plan-store", "data"),
+    prevent_initial_call=True,
+)
+def show_households(rank: int | None, plan: dict | None):
+    lang, scope = current_lang(), current_scope()
+    if not rank or not plan or not plan.get("sites") or not scope.may_see_records:
+        raise PreventUpdate
+    sites = sorted(plan["sites"], key=lambda s: s["rank"])
+    site = next((s for s in sites if s["rank"] == rank), None)
+    if site is None:
+        raise PreventUpdate
+    earlier = [(s["lon"], s["lat"]) for s in sites if s["rank"] < rank]
+    with scoped(scope) as conn:
+        current = _round(list_rounds(conn), plan.get("year"))
+        if current is None:
+            raise PreventUpdate
+        rows = q.households_newly_covered(conn, scope, current.round_id,
+                                          (site["lon"], site["lat"]), earlier,
+                                          _distance(plan.get("distance")),
+                                          limit=HOUSEHOLD_LIST_LIMIT)
+    if not rows:
+        return html.Div(t("centres.plan.no_households", lang), id="centres-households-none",
+                        className="text-muted")
+    return cw.households_table(rows, lang)
+
