@@ -18,7 +18,7 @@ Revision ID: 0004_households
 from alembic import op
 
 revision = "0004_households"
-down_revision = "0001_initial"
+down_revision = "0003_access"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ Revision ID: 0005_plans
 from alembic import op
 
 revision = "0005_plans"
-down_revision = "0001_initial"
+down_revision = "0004_households"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ Revision ID: 0006_centres
 from alembic import op
 
 revision = "0006_centres"
-down_revision = "0001_initial"
+down_revision = "0005_plans"
 branch_labels = None
 depends_on = None
 
