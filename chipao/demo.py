@@ -202,6 +202,11 @@ def _days(start: np.ndarray, offset) -> np.ndarray:
     return start + np.asarray(offset).astype("timedelta64[D]")
 
 
+def _day_count(delta: np.ndarray) -> np.ndarray:
+    """Whole days in a time difference, whatever the datetime unit of its operands."""
+    return (np.asarray(delta) // np.timedelta64(1, "D")).astype(int)
+
+
 def _weighted_digit_sum(values: np.ndarray, width: int, top_weight: int) -> np.ndarray:
     """Σ dᵢ·wᵢ over the `width` digits of each value, weights falling from `top_weight`."""
     total = np.zeros(len(values), dtype=np.int64)
@@ -562,7 +567,7 @@ def _plans(out, rng, poor, failed, specs, inputs, year, as_of, house_ids, t_pcod
     analysed_h = poor_idx[u < ANALYSED]
     planned_h = poor_idx[u < PLANNED]
     start = _survey_date(year)
-    span = max(int((as_of64 - start).astype(int)) - 60, 30)
+    span = max(int(_day_count(as_of64 - start)) - 60, 30)
 
     # visits: the first, with the analysis for analysed households; some follow-ups
     # first visits from a month after the survey until a few months before `as_of`
@@ -616,7 +621,7 @@ def _plans(out, rng, poor, failed, specs, inputs, year, as_of, house_ids, t_pcod
     lo, hi = cat_lo[category], cat_hi[category]
     length = (lo + rng.random(i_plan.size) * (hi - lo)).astype(int)
     due = _days(i_created, length)
-    elapsed = (as_of64 - i_created).astype(int) / length
+    elapsed = _day_count(as_of64 - i_created) / length
     p_done = cat_done[category] * np.clip(elapsed, 0, 1.15)
     roll = rng.random(i_plan.size)
     started_p = np.clip(0.15 + elapsed, 0, 0.8)  # open items: most have started by now
@@ -629,7 +634,7 @@ def _plans(out, rng, poor, failed, specs, inputs, year, as_of, house_ids, t_pcod
                          np.datetime64("NaT"))
     until = np.where(status == "done", completed, as_of64)
     started = np.where(np.isin(status, ["done", "in_progress"]),
-                       _days(i_created, ((until - i_created).astype(int)
+                       _days(i_created, (_day_count(until - i_created)
                                          * rng.random(i_plan.size) * 0.3).astype(int)),
                        np.datetime64("NaT"))
     agency = _pick_agencies(rng, cat_codes[category], h_province[i_house], inputs.agencies)
