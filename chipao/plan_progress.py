@@ -35,6 +35,9 @@ def pace_per_month(monthly: Sequence[dict], key: str, as_of: date,
     return total / months if months > 0 else 0.0
 
 
+MAX_PROJECTION_YEARS = 100
+
+
 @dataclass(frozen=True)
 class Projection:
     target: int | None
@@ -42,8 +45,13 @@ class Projection:
     remaining: int | None
     pace: float  # households a month
     months: int  # over how many complete months the pace was measured
-    eta: date | None  # when the target is reached at this pace (None: never / no target)
+    eta: date | None  # when the target is reached at this pace (None: no target, no pace,
+    #                   or more than MAX_PROJECTION_YEARS away)
     reached_already: bool
+
+    @property
+    def too_far(self) -> bool:
+        return self.eta is None and self.pace > 0 and bool(self.remaining)
 
     @property
     def share(self) -> float | None:
@@ -59,7 +67,10 @@ def project(target: int | None, reached: int, pace: float, as_of: date,
         return Projection(target, reached, 0, pace, months, as_of, True)
     if pace <= 0:
         return Projection(target, reached, remaining, pace, months, None, False)
-    eta = as_of + timedelta(days=round(remaining / pace * DAYS_PER_MONTH))
+    days = remaining / pace * DAYS_PER_MONTH
+    if days > MAX_PROJECTION_YEARS * 365.25:  # "never" for planning purposes (and beyond date range)
+        return Projection(target, reached, remaining, pace, months, None, False)
+    eta = as_of + timedelta(days=round(days))
     return Projection(target, reached, remaining, pace, months, eta, False)
 
 

@@ -468,6 +468,7 @@ STRINGS.update({
     "plans.no_target": ("ไม่มีเป้าหมาย", "no target"),
     "plans.reached": ("ถึงเป้าแล้ว", "reached"),
     "plans.no_pace": ("ไม่มีความคืบหน้าในช่วงนี้", "no recent progress"),
+    "plans.too_far": ("เกิน 100 ปีที่อัตราปัจจุบัน", "more than 100 years at the current pace"),
     "plans.stalled": ("งานที่หยุดนิ่ง", "Stalled work"),
     "plans.days_label": ("ไม่เคลื่อนไหวอย่างน้อย (วัน)", "Not moved for at least (days)"),
     "plans.stalled_summary": (

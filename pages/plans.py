@@ -373,6 +373,8 @@ def _projection_text(p, lang: Lang) -> str:
         return t("plans.no_target", lang)
     if p.reached_already:
         return t("plans.reached", lang)
+    if p.too_far:
+        return t("plans.too_far", lang)
     if p.eta is None:
         return t("plans.no_pace", lang)
     return p.eta.strftime("%Y-%m")
