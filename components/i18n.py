@@ -469,6 +469,7 @@ STRINGS.update({
     "plans.reached": ("ถึงเป้าแล้ว", "reached"),
     "plans.no_pace": ("ไม่มีความคืบหน้าในช่วงนี้", "no recent progress"),
     "plans.too_far": ("เกิน 100 ปีที่อัตราปัจจุบัน", "more than 100 years at the current pace"),
+    "plans.default_round": ("กำลังเปิดรอบ พ.ศ. {year} รอบล่าสุดที่มีแผนพัฒนาครัวเรือน…", "Opening B.E. {year}, the latest round with household plans…"),
     "plans.stalled": ("งานที่หยุดนิ่ง", "Stalled work"),
     "plans.days_label": ("ไม่เคลื่อนไหวอย่างน้อย (วัน)", "Not moved for at least (days)"),
     "plans.stalled_summary": (

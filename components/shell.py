@@ -81,7 +81,7 @@ def shell_layout() -> html.Div:
                     [
                         dbc.NavbarBrand(
                             [html.Span(t("app.name", lang), className="brand-name"),
-                             html.Span(t("app.tagline", lang), className="brand-tagline d-none d-lg-inline")],
+                             html.Span(t("app.tagline", lang), className="brand-tagline d-none d-xxl-inline")],
                             href="/", className="d-flex align-items-baseline gap-2",
                         ),
                         dbc.NavbarToggler(id="shell-toggler"),

@@ -490,6 +490,19 @@ def layout(**query) -> html.Div:
         return message(f"{t('error.bad_param', lang)}: "
                        + "; ".join(th if lang == "th" else en for th, en in err.problems), "danger")
     with scoped(scope) as conn:
+        if state.round is None:
+            # Plans belong to the round whose survey found the household: open the latest
+            # round that has plans (in the URL, so the round selector shows it too).
+            year = plans.latest_round_with_plans(conn)
+            latest = list_rounds(conn)
+            if year and latest and latest[-1].year_be != year:
+                target = PlanState(level=state.level, area=state.area, sel=state.sel,
+                                   measure=state.measure, round=year, days=state.days)
+                return html.Div([
+                    dcc.Location(id="plans-default-round", href=f"/plans{target.query()}",
+                                 refresh=True),
+                    message(t("plans.default_round", lang).format(year=year), "info"),
+                ])
         data = _load(conn, scope, state, lang)
     if isinstance(data, str):
         return message(data, "warning")
