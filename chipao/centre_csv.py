@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chipao import reject_report
 from chipao.household_csv import (
     ENCODING_LABEL,
     THAI_BBOX,
@@ -293,18 +294,7 @@ def _check_row(raw: dict[str, str], line: int, tambons: frozenset[str],
 
 
 def write_reject_report(rejects: Iterable[CentreReject], path: str | Path) -> Path:
-    """CSV (UTF-8 with BOM, so Excel shows the Thai): line, code, column, reason."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["line", "code", "column", "reason"])
-        for r in rejects:
-            writer.writerow([r.line, r.code, r.column, r.reason])
-    return path
-
-
-def default_report_path(source: Path) -> Path:
-    return source.with_name(f"{source.stem}.rejects.csv")
+    return reject_report.write_reject_report(rejects, path, id_field="code")
 
 
 def import_file(path: str | Path, accept_partial: bool = False,
@@ -333,7 +323,7 @@ def import_file(path: str | Path, accept_partial: bool = False,
                                         refresh=refresh,
                                         progress=lambda msg: status.update(f"{path.name}: {msg}"))
     if result.rejects:
-        report = write_reject_report(result.rejects, report_path or default_report_path(path))
+        report = write_reject_report(result.rejects, report_path or reject_report.default_report_path(path))
         console.print(f"[yellow]{result.rejected_rows:,} row(s) rejected[/] "
                       f"({len(result.rejects):,} problems): report written to {report}")
     console.print(result.summary())

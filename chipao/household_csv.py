@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chipao import reject_report
+
 REQUIRED = ("house_id", "tambon_pcode", "village_no", "survey_year", "household_size")
 OPTIONAL = ("welfare_card", "lat", "lon", "programme_target")
 # Tokens that mean "not applicable" in an indicator column (compared case-insensitively).
@@ -648,21 +650,9 @@ def compute_results(values: dict[str, np.ndarray], catalogue: Catalogue) -> dict
 
 # ── reject report ────────────────────────────────────────────────────────────
 def write_reject_report(rejects: Iterable[Reject], path: str | Path) -> Path:
-    """CSV (UTF-8 with BOM, so Excel shows the Thai): line, house_id, column, reason."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["line", "house_id", "column", "reason"])
-        for r in rejects:
-            writer.writerow([r.line, r.house_id, r.column, r.reason])
-    return path
+    return reject_report.write_reject_report(rejects, path, id_field="house_id")
 
 
-def default_report_path(source: Path) -> Path:
-    return source.with_name(f"{source.stem}.rejects.csv")
-
-
-# ── the command-line convenience ─────────────────────────────────────────────
 def import_file(path: str | Path, accept_partial: bool = False,
                 report_path: str | Path | None = None):
     """Read, validate and load a household file in one owner transaction, with
@@ -691,7 +681,7 @@ def import_file(path: str | Path, accept_partial: bool = False,
             conn, parsed, accept_partial=accept_partial,
             progress=lambda phase, _done, _total: say(phase))
     if result.rejects:
-        report = write_reject_report(result.rejects, report_path or default_report_path(path))
+        report = write_reject_report(result.rejects, report_path or reject_report.default_report_path(path))
         console.print(f"[yellow]{result.rejected_rows:,} row(s) rejected[/] "
                       f"({len(result.rejects):,} problems): report written to {report}")
     console.print(result.summary())

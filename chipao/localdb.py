@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -159,8 +160,16 @@ def superuser_sql(sql: str, dbname: str = "postgres") -> str:
     return res.stdout.strip()
 
 
+def _check_name(dbname: str) -> str:
+    """Database names go into SQL text here (psql -c): only plain identifiers."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", dbname):
+        raise LocalDbError(f"not a plain database name: {dbname!r}")
+    return dbname
+
+
 def ensure_database(dbname: str) -> None:
     """Create roles and the database (owned by the owner role) with PostGIS enabled."""
+    _check_name(dbname)
     creds = _credentials()
     for role, pw, extra in (
         (OWNER_ROLE, creds["owner_password"], "CREATEROLE"),
@@ -170,7 +179,7 @@ def ensure_database(dbname: str) -> None:
             f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='{role}') THEN "
             f"CREATE ROLE {role} LOGIN {extra} PASSWORD '{pw}'; END IF; END$$"
         )
-    exists = superuser_sql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'")
+    exists = superuser_sql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'")  # noqa: S608
     if not exists:
         superuser_sql(f'CREATE DATABASE "{dbname}" OWNER {OWNER_ROLE}')
     # PostGIS is not a trusted extension: the superuser enables it once.
@@ -179,6 +188,7 @@ def ensure_database(dbname: str) -> None:
 
 
 def drop_database(dbname: str) -> None:
+    _check_name(dbname)
     superuser_sql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 

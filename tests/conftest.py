@@ -1,6 +1,6 @@
-"""Test fixtures: a real PostGIS database per test session (in the project-managed
-local cluster unless TEST_DATABASE_URL points elsewhere), migrated and seeded with
-the reference tables. Nothing here is mocked."""
+"""Test fixtures: a real PostGIS database per test session in the project-managed
+local cluster (started if needed), migrated and seeded with the reference tables, and
+the real dashboard served to headless Chromium. Nothing here is mocked."""
 
 from __future__ import annotations
 
@@ -9,43 +9,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from chipao import config, localdb
-
-TEST_DB = f"chipao_test_{os.getpid()}"
+from chipao import localdb
 
 
 @pytest.fixture(scope="session")
 def database() -> Iterator[dict[str, str]]:
     """A fresh, migrated database for this test session; yields its owner/app URLs."""
-    localdb.start()
-    localdb.drop_database(TEST_DB)
-    localdb.ensure_database(TEST_DB)
-    urls = {
-        "owner": localdb.url_for(TEST_DB),
-        "app": localdb.url_for(TEST_DB, role=config.APP_ROLE),
-    }
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "CHIPAO_APP_DATABASE_URL")}
-    os.environ["DATABASE_URL"] = urls["owner"]
-    os.environ["CHIPAO_APP_DATABASE_URL"] = urls["app"]
-    os.environ.setdefault("CHIPAO_SECRET_KEY", "test-secret-key-not-for-production")
-    config.settings.cache_clear()
-    from queries import db, migrate
-    from queries.reference_data import load_catalogue, load_reference_tables
+    from tests.support_store import isolated_store
 
-    db.dispose_all()
-    migrate.upgrade(urls["owner"])
-    with db.owner() as conn:
-        load_catalogue(conn)
-        load_reference_tables(conn)
-    yield urls
-    db.dispose_all()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    config.settings.cache_clear()
-    localdb.drop_database(TEST_DB)
+    localdb.start()
+    os.environ.setdefault("CHIPAO_SECRET_KEY", "test-secret-key-not-for-production")
+    with isolated_store("chipao_test") as url:
+        yield {"owner": url, "app": os.environ["CHIPAO_APP_DATABASE_URL"]}
 
 
 # ── browser fixtures ─────────────────────────────────────────────────────────
