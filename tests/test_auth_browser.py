@@ -12,13 +12,6 @@ from tests.perm_data import permission_store
 pytestmark = pytest.mark.browser
 
 
-def real_errors(errors: list[str]) -> list[str]:
-    """Console errors, less one that belongs to the map page's own callback wiring (its
-    URL-sync callback listens to `map-*` inputs on every page; reported to its owner)."""
-    return [e for e in errors if "nonexistent object was used in an `Input`" not in e
-            or "`map-" not in e]
-
-
 @pytest.fixture(scope="module")
 def accounts(live_server):
     with permission_store() as accounts:
@@ -47,7 +40,7 @@ def test_sign_in_in_the_browser_then_the_overview_without_console_errors(page, l
     assert "ครัวเรือน" in nav and "ผู้ดูแลระบบ" not in nav
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["chipao_session"]["httpOnly"] and cookies["chipao_session"]["sameSite"] == "Lax"
-    assert real_errors(page.errors) == []  # CSP violations would be console errors
+    assert page.errors == []  # CSP violations would be console errors
 
     page.click("text=ออกจากระบบ")
     page.wait_for_url("**/login")
@@ -62,6 +55,6 @@ def test_public_viewer_sees_suppressed_counts_and_no_record_pages(page, live_ser
     assert "<5" in page.inner_text("#kpi-poor")
     nav = page.inner_text(".shell-navbar")
     assert "ครัวเรือน" not in nav and "แผนพัฒนา" not in nav
-    assert real_errors(page.errors) == []
+    assert page.errors == []
     response = page.goto(f"{live_server}/households")
     assert response.status == 403 and "ไม่มีสิทธิ์" in page.inner_text("#refused")
