@@ -29,34 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import use_database, use_local_store  # noqa: E402
+
 BENCH_DB = "chipao_bench_centres"
 TARGETS = {"refresh_s": 120.0, "coverage_ms": 100.0, "planner_s": 30.0}
-
-
-def use_database(name: str) -> None:
-    from chipao import config, localdb
-
-    localdb.start()
-    localdb.ensure_database(name)
-    os.environ["DATABASE_URL"] = localdb.url_for(name)
-    os.environ["CHIPAO_APP_DATABASE_URL"] = localdb.url_for(name, role=config.APP_ROLE)
-    config.settings.cache_clear()
-    from queries import db, migrate
-    from queries.reference_data import load_catalogue, load_reference_tables
-
-    db.dispose_all()
-    migrate.upgrade(os.environ["DATABASE_URL"])
-    with db.owner() as conn:
-        load_catalogue(conn)
-        load_reference_tables(conn)
-
-
-def use_local_store() -> None:
-    from chipao import config, localdb
-
-    if not os.environ.get("DATABASE_URL"):
-        localdb.start()
-        config.settings.cache_clear()
 
 
 def ensure_demo(households: int) -> None:

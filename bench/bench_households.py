@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,35 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import use_database, use_local_store  # noqa: E402
+
 BENCH_DB = "chipao_bench_households"
 TARGETS = {"list": 100.0, "house_id": 50.0, "name": 200.0}
-
-
-def use_database(name: str) -> None:
-    """Point the settings at a database of the local cluster, migrated."""
-    from chipao import config, localdb
-
-    localdb.start()
-    localdb.ensure_database(name)
-    os.environ["DATABASE_URL"] = localdb.url_for(name)
-    os.environ["CHIPAO_APP_DATABASE_URL"] = localdb.url_for(name, role=config.APP_ROLE)
-    config.settings.cache_clear()
-    from queries import db, migrate
-    from queries.reference_data import load_catalogue, load_reference_tables
-
-    db.dispose_all()
-    migrate.upgrade(os.environ["DATABASE_URL"])
-    with db.owner() as conn:
-        load_catalogue(conn)
-        load_reference_tables(conn)
-
-
-def use_local_store() -> None:
-    from chipao import config, localdb
-
-    if not os.environ.get("DATABASE_URL"):
-        localdb.start()
-        config.settings.cache_clear()
 
 
 def households_in_store() -> int:

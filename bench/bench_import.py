@@ -24,26 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import use_database  # noqa: E402
+
 BENCH_DB = "chipao_bench_import"
-
-
-def use_bench_database() -> None:
-    from chipao import config, localdb
-
-    localdb.start()
-    localdb.ensure_database(BENCH_DB)
-    os.environ["DATABASE_URL"] = localdb.url_for(BENCH_DB)
-    os.environ["CHIPAO_APP_DATABASE_URL"] = localdb.url_for(BENCH_DB, role=config.APP_ROLE)
-    os.environ.setdefault("CHIPAO_SECRET_KEY", "bench-secret-key-not-for-production")
-    config.settings.cache_clear()
-    from queries import db, migrate
-    from queries.reference_data import load_catalogue, load_reference_tables
-
-    db.dispose_all()
-    migrate.upgrade(os.environ["DATABASE_URL"])
-    with db.owner() as conn:
-        load_catalogue(conn)
-        load_reference_tables(conn)
 
 
 def peak_rss_mb() -> float:
@@ -58,7 +41,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2565)
     args = parser.parse_args()
 
-    use_bench_database()
+    use_database(BENCH_DB)
     from sqlalchemy import text
 
     from chipao.demo import return_freed_memory

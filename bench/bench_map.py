@@ -32,31 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import use_database  # noqa: E402
+
 BENCH_DB = "chipao_bench_map"
 FULL_SCALE = 4_104_450
-
-
-def use_bench_database() -> dict[str, str]:
-    """Start the local cluster, create the bench database and point the settings at it."""
-    from chipao import config, localdb
-
-    localdb.start()
-    localdb.ensure_database(BENCH_DB)
-    urls = {"owner": localdb.url_for(BENCH_DB),
-            "app": localdb.url_for(BENCH_DB, role=config.APP_ROLE)}
-    os.environ["DATABASE_URL"] = urls["owner"]
-    os.environ["CHIPAO_APP_DATABASE_URL"] = urls["app"]
-    os.environ.setdefault("CHIPAO_SECRET_KEY", "bench-secret-key-not-for-production")
-    config.settings.cache_clear()
-    from queries import db, migrate
-    from queries.reference_data import load_catalogue, load_reference_tables
-
-    db.dispose_all()
-    migrate.upgrade(urls["owner"])
-    with db.owner() as conn:
-        load_catalogue(conn)
-        load_reference_tables(conn)
-    return urls
 
 
 def store_households() -> int:
@@ -479,7 +458,7 @@ def main() -> int:
     parser.add_argument("--no-browser", action="store_true")
     a = parser.parse_args()
     load = os.getloadavg()[0]
-    use_bench_database()
+    use_database(BENCH_DB)
     setup(a.households, a.rebuild, a.demo)
     res = {"households": store_households(), "cpus": os.cpu_count(), "load": round(load, 2)}
     res["queries"] = bench_queries(a.runs)

@@ -27,32 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import use_database, use_local_store  # noqa: E402
+
 BENCH_DB = "chipao_bench_plans"
 TARGET_MS = 300.0
-
-
-def use_database(name: str | None) -> None:
-    """Point the settings at a database of the local cluster (None: the local store)."""
-    from chipao import config, localdb
-
-    if name is None and os.environ.get("DATABASE_URL"):
-        pass
-    else:
-        localdb.start()
-        name = name or "chipao"
-        localdb.ensure_database(name)
-        os.environ["DATABASE_URL"] = localdb.url_for(name)
-        os.environ["CHIPAO_APP_DATABASE_URL"] = localdb.url_for(name, role=config.APP_ROLE)
-    os.environ.setdefault("CHIPAO_SECRET_KEY", "bench-secret-key-not-for-production")
-    config.settings.cache_clear()
-    from queries import db, migrate
-    from queries.reference_data import load_catalogue, load_reference_tables
-
-    db.dispose_all()
-    migrate.upgrade()
-    with db.owner() as conn:
-        load_catalogue(conn)
-        load_reference_tables(conn)
 
 
 def ensure_demo(households: int) -> None:
@@ -219,7 +197,11 @@ def main() -> int:
                         help="gc.freeze() after importing the app (long-lived objects are "
                              "then never rescanned by the garbage collector)")
     args = parser.parse_args()
-    use_database(BENCH_DB if args.households else args.database)
+    name = BENCH_DB if args.households else args.database
+    if name:
+        use_database(name)
+    else:
+        use_local_store()
     if args.households:
         ensure_demo(args.households)
     if store_size()["household"] == 0:

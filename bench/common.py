@@ -1,0 +1,43 @@
+"""Set-up shared by the benchmarks: point the settings at a database of the local
+cluster (created and migrated if needed) or at the configured store."""
+
+from __future__ import annotations
+
+import os
+
+
+def use_database(name: str) -> dict[str, str]:
+    """A database of the project-managed cluster, migrated, with the reference tables."""
+    from chipao import config, localdb
+
+    localdb.start()
+    localdb.ensure_database(name)
+    urls = {"owner": localdb.url_for(name), "app": localdb.url_for(name, role=config.APP_ROLE)}
+    os.environ["DATABASE_URL"] = urls["owner"]
+    os.environ["CHIPAO_APP_DATABASE_URL"] = urls["app"]
+    _prepare()
+    return urls
+
+
+def use_local_store() -> None:
+    """The store `make db` uses: DATABASE_URL if set, else the local cluster's `chipao`."""
+    from chipao import localdb
+
+    if not os.environ.get("DATABASE_URL"):
+        localdb.start()
+    _prepare()
+
+
+def _prepare() -> None:
+    from chipao import config
+
+    os.environ.setdefault("CHIPAO_SECRET_KEY", "bench-secret-key-not-for-production")
+    config.settings.cache_clear()
+    from queries import db, migrate
+    from queries.reference_data import load_catalogue, load_reference_tables
+
+    db.dispose_all()
+    migrate.upgrade()
+    with db.owner() as conn:
+        load_catalogue(conn)
+        load_reference_tables(conn)
