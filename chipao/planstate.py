@@ -13,10 +13,12 @@ Parsing checks the syntax; whether the area and round exist is checked by the pa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
+
+# The URL conventions (P-codes, years, query parsing) are the poverty map's.
+from chipao.mapstate import PCODE_RE, YEAR_RE, MapParamError, pcode_level, query_params
 
 # measure -> (numerator, denominator) in queries.plans.area_values rows
 MEASURES: dict[str, tuple[str, str]] = {
@@ -27,21 +29,8 @@ MEASURES: dict[str, tuple[str, str]] = {
 DEFAULT_MEASURE = "plan"
 DEFAULT_DAYS = 30
 MAX_DAYS = 730
-PCODE_RE = re.compile(r"^TH(\d{2}){1,3}$")
-YEAR_RE = re.compile(r"^\d{4}$")
-
-
-class PlanParamError(ValueError):
+class PlanParamError(MapParamError):
     """Invalid URL parameters; ``problems`` holds (Thai, English) pairs for the page."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(en for _th, en in problems))
-
-
-def pcode_level(pcode: str | None) -> int:
-    """0 for Thailand (None or 'TH'), else 1..3 from the P-code's length."""
-    return 0 if not pcode or pcode == "TH" else (len(pcode) - 2) // 2
 
 
 @dataclass(frozen=True)
@@ -87,21 +76,6 @@ class PlanState:
 
     def query(self) -> str:
         return "?" + urlencode(self.params())
-
-
-def query_params(search: str | Mapping[str, object] | None) -> dict[str, str]:
-    """The last value of each parameter, from '?a=1' or a mapping (Dash pages pass the
-    query as keyword arguments)."""
-    if search is None:
-        return {}
-    if isinstance(search, Mapping):
-        out = {}
-        for key, value in search.items():
-            if isinstance(value, list | tuple):
-                value = value[-1] if value else ""
-            out[str(key)] = "" if value is None else str(value)
-        return out
-    return {k: v[-1] for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items()}
 
 
 def parse_state(search: str | Mapping[str, object] | None) -> PlanState:
