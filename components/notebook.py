@@ -195,7 +195,7 @@ def indicators_table(rec: HouseholdRecord, lang: Lang) -> dbc.Table:
                                      "failed" if deprived else "met"]))
         body.append(html.Tr([html.Th(pick(dim.name_th, dim.name_en, lang), scope="row"), *cells,
                              html.Td()], className="table-light dimension-row"))
-        for ind in (i for i in rec.catalogue.indicators if i.dimension_code == dim.code):
+        for ind in (i for i in rec.catalogue.indicators if i.dimension == dim.code):
             statuses = [indicator_status(r, ind.bit) for r in rounds]
             delta = change(indicator_status(prev, ind.bit) if prev else None,
                            statuses[-1]) if last else None

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, text
 from chipao.household_filters import FULL_HOUSE_ID_RE, Refused
 from queries import areas
 from queries.audit import record
-from queries.households import Catalogue, load_catalogue, require_records
+from queries.catalogue import Catalogue, load_catalogue
+from queries.households import require_records
 from queries.scope import Scope
 
 _HOUSEHOLD = text("""

@@ -30,7 +30,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     not_,
     or_,
     select,
@@ -47,6 +46,7 @@ from chipao.household_filters import (
 )
 from queries import areas
 from queries.audit import record
+from queries.catalogue import Catalogue, load_catalogue
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, resolve_round
 from queries.scope import Scope
@@ -73,50 +73,7 @@ R = _hr.alias("r")
 H = _hh.alias("h")
 
 
-# ── catalogue and context ────────────────────────────────────────────────────
-@dataclass(frozen=True)
-class Dimension:
-    code: str
-    sort: int
-    name_th: str
-    name_en: str
-
-
-@dataclass(frozen=True)
-class Indicator:
-    code: str
-    dimension_code: str
-    bit: int
-    text_th: str
-    text_en: str
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    dimensions: tuple[Dimension, ...]
-    indicators: tuple[Indicator, ...]
-
-    def dimension(self, code: str) -> Dimension | None:
-        return next((d for d in self.dimensions if d.code == code), None)
-
-    def indicator(self, code: str) -> Indicator | None:
-        return next((i for i in self.indicators if i.code == code), None)
-
-    def dims_of(self, mask: int) -> list[Dimension]:
-        return [d for d in self.dimensions if mask & (1 << d.sort)]
-
-
-def load_catalogue(conn: Connection) -> Catalogue:
-    dims = conn.execute(select(literal_column("code"), literal_column("sort"),
-                               literal_column("name_th"), literal_column("name_en"))
-                        .select_from(table("dimension")).order_by(literal_column("sort")))
-    inds = conn.execute(select(literal_column("code"), literal_column("dimension_code"),
-                               literal_column("bit"), literal_column("text_th"),
-                               literal_column("text_en"))
-                        .select_from(table("indicator")).order_by(literal_column("bit")))
-    return Catalogue(tuple(Dimension(*r) for r in dims), tuple(Indicator(*r) for r in inds))
-
-
+# ── context ──────────────────────────────────────────────────────────────────
 @dataclass(frozen=True)
 class ListContext:
     """A checked list request: build it with `list_context` (which enforces scope)."""

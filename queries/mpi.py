@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from chipao.config import settings
+from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
 from queries.scope import Scope
 from queries.suppression import share, suppress
 from queries.suppression import threshold as suppression_threshold
@@ -35,57 +36,6 @@ K_TOLERANCE = 1e-6
 COUNT_MEASURES = frozenset({"count", "share", "target_poor"})
 AF_MEASURES = frozenset({"H", "A", "M0", "contribution"})
 RATES = frozenset({"share", "H", "A", "M0", "contribution"})
-
-
-# ── catalogue ────────────────────────────────────────────────────────────────
-@dataclass(frozen=True)
-class Dimension:
-    code: str
-    sort: int
-    name_th: str
-    name_en: str
-    weight: float
-
-
-@dataclass(frozen=True)
-class Indicator:
-    code: str
-    dimension: str
-    bit: int
-    text_th: str
-    text_en: str
-    weight: float
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    dimensions: tuple[Dimension, ...]
-    indicators: tuple[Indicator, ...]
-
-    def dimension(self, code: str) -> Dimension | None:
-        return next((d for d in self.dimensions if d.code == code), None)
-
-    def indicator(self, code: str) -> Indicator | None:
-        return next((i for i in self.indicators if i.code == code), None)
-
-    def indicators_of(self, subject: str) -> tuple[Indicator, ...]:
-        """The indicators a subject covers ('overall': all of them)."""
-        kind, _, code = subject.partition(":")
-        if kind == "dim":
-            return tuple(i for i in self.indicators if i.dimension == code)
-        if kind == "ind":
-            return tuple(i for i in self.indicators if i.code == code)
-        return self.indicators
-
-
-def load_catalogue(conn: Connection) -> Catalogue:
-    dims = conn.execute(text(
-        "SELECT code, sort, name_th, name_en, weight FROM dimension ORDER BY sort"))
-    inds = conn.execute(text(
-        "SELECT i.code, i.dimension_code, i.bit, i.text_th, i.text_en, i.weight "
-        "FROM indicator i JOIN dimension d ON d.code = i.dimension_code "
-        "ORDER BY d.sort, i.bit"))
-    return Catalogue(tuple(Dimension(*r) for r in dims), tuple(Indicator(*r) for r in inds))
 
 
 def count_measure_name(subject: str, measure: str) -> str:
