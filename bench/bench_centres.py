@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,27 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import use_database, use_local_store  # noqa: E402
+from bench.common import ensure_demo, use_database, use_local_store  # noqa: E402
 
 BENCH_DB = "chipao_bench_centres"
 TARGETS = {"refresh_s": 120.0, "coverage_ms": 100.0, "planner_s": 30.0}
-
-
-def ensure_demo(households: int) -> None:
-    from sqlalchemy import text
-
-    from queries.db import owner
-
-    with owner() as conn:
-        have = conn.execute(text("SELECT count(*) FROM household")).scalar_one()
-    if have == households:
-        print(f"bench store holds {have:,} households: reused", file=sys.stderr)
-        return
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "chipao", "demo", "--replace", "--households",
-                    str(households)], check=True, cwd=ROOT)
-    print(f"loaded {households:,} demo households in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr)
 
 
 def _backend_cpu(conn) -> float | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import use_database, use_local_store  # noqa: E402
+from bench.common import ensure_demo, use_database, use_local_store  # noqa: E402
 
 BENCH_DB = "chipao_bench_households"
 TARGETS = {"list": 100.0, "house_id": 50.0, "name": 200.0}
@@ -40,27 +39,6 @@ def households_in_store() -> int:
 
     with owner() as conn:
         return conn.execute(text("SELECT count(*) FROM household")).scalar_one()
-
-
-def ensure_demo(households: int, rebuild: bool) -> None:
-    from queries.areas import level_counts
-    from queries.db import owner
-
-    with owner() as conn:
-        if level_counts(conn)[3] == 0:
-            from geodata.boundaries import import_boundaries
-
-            if not import_boundaries(progress=False).ok:
-                raise SystemExit("boundary import failed")
-    have = households_in_store()
-    if have == households and not rebuild:
-        print(f"bench store holds {have:,} households: reused", file=sys.stderr)
-        return
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "chipao", "demo", "--replace", "--households",
-                    str(households)], check=True, cwd=ROOT)
-    print(f"loaded {households:,} demo households in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr)
 
 
 # ── picking what to measure ──────────────────────────────────────────────────

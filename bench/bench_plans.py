@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,24 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import use_database, use_local_store  # noqa: E402
+from bench.common import ensure_demo, use_database, use_local_store  # noqa: E402
 
 BENCH_DB = "chipao_bench_plans"
 TARGET_MS = 300.0
-
-
-def ensure_demo(households: int) -> None:
-    from sqlalchemy import text
-
-    from queries.db import owner
-
-    with owner() as conn:
-        have = conn.execute(text("SELECT count(*) FROM household")).scalar_one()
-    if have == households:
-        return
-    print(f"loading {households:,} demo households into {BENCH_DB} …", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "chipao", "demo", "--replace", "--households",
-                    str(households)], check=True, cwd=ROOT, env=os.environ.copy())
 
 
 def store_size() -> dict:

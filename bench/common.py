@@ -41,3 +41,28 @@ def _prepare() -> None:
     with db.owner() as conn:
         load_catalogue(conn)
         load_reference_tables(conn)
+
+
+def ensure_demo(households: int, rebuild: bool = False) -> None:
+    """Load `households` demo households (with boundaries) unless the store holds exactly
+    that many already."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from queries.db import owner
+
+    with owner() as conn:
+        have = conn.execute(text("SELECT count(*) FROM household")).scalar_one()
+    if have == households and not rebuild:
+        print(f"bench store holds {have:,} households: reused", file=sys.stderr)
+        return
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "chipao", "demo", "--replace", "--households",
+                    str(households)], check=True, cwd=Path(__file__).resolve().parent.parent,
+                   env=os.environ.copy())
+    print(f"loaded {households:,} demo households in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)
