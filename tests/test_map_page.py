@@ -1,5 +1,5 @@
 """The poverty map in headless Chromium against the real dashboard and a real PostGIS:
-the page loads without console errors, a click on a province shows its districts (and
+the page loads without console errors, choosing a province shows its districts (and
 the back button returns), a URL with state reproduces the view, a switch sends values
 only (no geometry), bad parameters give a message, the round selector keeps the view."""
 
@@ -23,12 +23,17 @@ def map_store(database):
         yield url
 
 GRAPH = "#map-graph .js-plotly-plot"
-# The map has drawn `n` areas and MapLibre is idle.
-READY = """(n) => { const gd = document.querySelector('#map-graph .js-plotly-plot');
-  if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd.data[0].locations) return false;
-  const m = gd._fullLayout.map._subplot.map;
-  return gd.data[0].locations.length === n && m.loaded() && !m.isMoving()
-         && !gd.classList.contains('dash-graph--pending'); }"""
+RANKING_ROWS = "#map-ranking .ag-center-cols-container .ag-row"
+# The map shows exactly these areas: the figure's data (the public `gd.data`), a drawn
+# map canvas, no callback pending, and the ranking table lists the same areas (the
+# same callback response fills both; the table is what a person reads and clicks).
+READY = """(pcodes) => { const gd = document.querySelector('#map-graph .js-plotly-plot');
+  if (!gd || !gd.data || !gd.data[0] || !Array.isArray(gd.data[0].locations)) return false;
+  const rows = [...document.querySelectorAll('#map-ranking .ag-center-cols-container .ag-row')]
+    .map(r => r.getAttribute('row-id')).sort();
+  return JSON.stringify(gd.data[0].locations) === JSON.stringify(pcodes)
+    && JSON.stringify(rows) === JSON.stringify([...pcodes].sort())
+    && !!gd.querySelector('canvas') && !gd.classList.contains('dash-graph--pending'); }"""
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +63,13 @@ def map_page(map_context):
     pg.close()
 
 
-def _open(page, live_server: str, query: str, n: int) -> None:
+def _wait_view(page, pcodes: list[str], timeout: int = 30_000) -> None:
+    page.wait_for_function(READY, arg=pcodes, timeout=timeout)
+
+
+def _open(page, live_server: str, query: str, pcodes: list[str]) -> None:
     page.goto(f"{live_server}/map{query}")
-    page.wait_for_function(READY, arg=n, timeout=30_000)
+    _wait_view(page, pcodes)
 
 
 def _locations(page) -> list[str]:
@@ -71,49 +80,16 @@ def _trace(page, prop: str) -> list:
     return page.evaluate(f"() => document.querySelector('{GRAPH}').data[0].{prop}")
 
 
-def _label_point(pcode: str) -> tuple[float, float]:
-    from queries.db import owner
-
-    with owner() as conn:
-        return tuple(conn.execute(text(
-            "SELECT ST_X(label_point), ST_Y(label_point) FROM area WHERE pcode = :p"),
-            {"p": pcode}).one())
-
-
-def _click_area(page, pcode: str) -> None:
-    """A real mouse click at the area's label point, projected by the map itself.
-    Plotly clicks the feature under its hover label, so the label must be up first;
-    a click that Plotly did not register (the map was still settling) is repeated."""
-    lon, lat = _label_point(pcode)
-    page.evaluate("""() => { const gd = document.querySelector('#map-graph .js-plotly-plot');
-        window.__mapClicks = [];
-        gd.on('plotly_click', e => window.__mapClicks.push(e.points[0].location)); }""")
-    for _attempt in range(3):
-        x, y = page.evaluate("""([lon, lat]) => {
-            const gd = document.querySelector('#map-graph .js-plotly-plot');
-            gd.scrollIntoView({block: 'center'});
-            const m = gd._fullLayout.map._subplot.map;
-            const p = m.project([lon, lat]);
-            const r = m.getCanvas().getBoundingClientRect();
-            return [r.left + p.x, r.top + p.y]; }""", [lon, lat])
-        page.mouse.move(x - 3, y - 3)
-        page.mouse.move(x, y)
-        page.wait_for_function(
-            "(p) => (document.querySelector('.hoverlayer') || {}).textContent?.includes(p)",
-            arg=pcode, timeout=10_000)
-        page.mouse.click(x, y)
-        try:
-            page.wait_for_function("(p) => window.__mapClicks.includes(p)", arg=pcode,
-                                   timeout=3_000)
-            return
-        except Exception:  # noqa: S112 - try again
-            continue
-    raise AssertionError(f"the map did not register a click on {pcode}")
+def _choose(page, name: str) -> None:
+    """Choose an area the way a person does without aiming at the map: click its name in
+    the ranking table (the same drill-down as a click on the map, pages/map.py)."""
+    page.locator(RANKING_ROWS, has_text=name).locator(".map-ranking-name").click()
 
 
 def test_page_loads_without_console_errors(map_page, live_server):
-    _open(map_page, live_server, "", 4)
-    assert _locations(map_page) == ["TH10", "TH40", "TH50", "TH77"]
+    provinces = ["TH10", "TH40", "TH50", "TH77"]
+    _open(map_page, live_server, "", provinces)
+    assert _locations(map_page) == provinces
     assert map_page.inner_text("#map-breadcrumb").strip() == "ประเทศไทย"
     caption = map_page.inner_text("#map-caption")
     assert "พ.ศ. 2566" in caption and "ที่มา" in caption
@@ -124,58 +100,59 @@ def test_page_loads_without_console_errors(map_page, live_server):
     assert "TPMAP" in map_page.inner_text("#map-definition")
     z = _trace(map_page, "z")
     assert z[3] is None and all(isinstance(v, int) and v >= 0 for v in z[:3])
-    map_page.wait_for_selector("#map-ranking .ag-row")
-    assert map_page.locator("#map-ranking .ag-center-cols-container .ag-row").count() == 4
-    # hover: name (from the geometry), figure and rank
-    lon, lat = _label_point("TH50")
-    x, y = map_page.evaluate("""([lon, lat]) => {
-        const gd = document.querySelector('#map-graph .js-plotly-plot');
-        gd.scrollIntoView({block: 'center'});
-        const m = gd._fullLayout.map._subplot.map;
-        const p = m.project([lon, lat]); const r = m.getCanvas().getBoundingClientRect();
-        return [r.left + p.x, r.top + p.y]; }""", [lon, lat])
-    map_page.mouse.move(x, y)
-    map_page.wait_for_function(
-        "() => (document.querySelector('.hoverlayer') || {}).textContent?.includes('TH50')")
-    hover = map_page.evaluate("() => document.querySelector('.hoverlayer').textContent")
-    assert "จังหวัดทดสอบ TH50" in hover and "อันดับ" in hover and "/3" in hover
+    # what the hover label shows: the name from the served geometry, the figure, the rank
+    template = _trace(map_page, "hovertemplate")
+    assert "%{properties.name_th}" in template and "%{text}" in template
+    assert "%{hovertext}" in template and "อันดับ" in template
+    geometry = map_page.evaluate(f"""async () => {{
+        const url = document.querySelector('{GRAPH}').data[0].geojson;
+        return (await fetch(url, {{credentials: 'same-origin'}})).json(); }}""")
+    names = {f["id"]: f["properties"]["name_th"] for f in geometry["features"]}
+    assert names["TH50"] == "จังหวัดทดสอบ TH50"
+    ranks = dict(zip(_locations(map_page), _trace(map_page, "hovertext"), strict=True))
+    assert ranks["TH50"].endswith("/3") and ranks["TH77"] == "–"
+    # the ranking table says the same in words
+    row = map_page.locator(RANKING_ROWS, has_text="จังหวัดทดสอบ TH50")
+    assert row.locator("[col-id='rank']").inner_text() == ranks["TH50"].split("/")[0]
     assert map_page.errors == []
 
 
-def test_click_on_a_province_shows_its_districts(map_page, live_server):
-    _open(map_page, live_server, "?round=2566", 4)
-    _click_area(map_page, "TH50")
+def test_choosing_a_province_shows_its_districts(map_page, live_server):
+    _open(map_page, live_server, "?round=2566", ["TH10", "TH40", "TH50", "TH77"])
+    _choose(map_page, "จังหวัดทดสอบ TH50")
     map_page.wait_for_function("() => location.search.includes('area=TH50')", timeout=10_000)
-    map_page.wait_for_function(READY, arg=2, timeout=20_000)
-    assert _locations(map_page) == ["TH5001", "TH5002"]
+    _wait_view(map_page, ["TH5001", "TH5002"])
     assert "จังหวัดทดสอบ TH50" in map_page.inner_text("#map-breadcrumb")
     assert map_page.inner_text("#map-panel-name") == "จังหวัดทดสอบ TH50"
     # a district opens its tambons; a tambon selects it, with the households link
-    _click_area(map_page, "TH5001")
+    _choose(map_page, "อำเภอทดสอบ TH5001")
     map_page.wait_for_function("() => location.search.includes('area=TH5001')",
                                timeout=10_000)
-    map_page.wait_for_function(READY, arg=3, timeout=20_000)
-    assert _locations(map_page) == ["TH500101", "TH500102", "TH500103"]
-    _click_area(map_page, "TH500102")
+    _wait_view(map_page, ["TH500101", "TH500102", "TH500103"])
+    _choose(map_page, "ตำบลทดสอบ TH500102")
     map_page.wait_for_function("() => location.search.includes('sel=TH500102')",
                                timeout=10_000)
     map_page.wait_for_selector("#map-households-link")
     assert map_page.get_attribute("#map-households-link", "href") == \
         "/households?area=TH500102"
-    assert map_page.evaluate(
-        f"() => document.querySelector('{GRAPH}').data[1].locations") == ["TH500102"]
+    assert map_page.inner_text("#map-panel-name") == "ตำบลทดสอบ TH500102"
+    map_page.wait_for_function(
+        f"() => JSON.stringify(document.querySelector('{GRAPH}').data[1].locations)"
+        " === '[\"TH500102\"]'", timeout=10_000)
     # the browser's back button steps back through the views
     map_page.go_back()
     map_page.wait_for_function("() => !location.search.includes('sel=')", timeout=10_000)
+    map_page.wait_for_function(
+        "() => !document.querySelector('#map-households-link')", timeout=10_000)
     map_page.go_back()
-    map_page.wait_for_function(READY, arg=2, timeout=20_000)
+    _wait_view(map_page, ["TH5001", "TH5002"])
     map_page.go_back()
-    map_page.wait_for_function(READY, arg=4, timeout=20_000)
+    _wait_view(map_page, ["TH10", "TH40", "TH50", "TH77"])
     assert map_page.inner_text("#map-breadcrumb").strip() == "ประเทศไทย"
     # the breadcrumb leads back up as well
-    _open(map_page, live_server, "?area=TH5001&round=2566", 3)
+    _open(map_page, live_server, "?area=TH5001&round=2566", ["TH500101", "TH500102", "TH500103"])
     map_page.click("#map-breadcrumb a:has-text('จังหวัดทดสอบ TH50')")
-    map_page.wait_for_function(READY, arg=2, timeout=20_000)
+    _wait_view(map_page, ["TH5001", "TH5002"])
     assert "area=TH50&" in map_page.url or map_page.url.endswith("area=TH50")
     assert map_page.errors == []
 
@@ -190,9 +167,8 @@ def test_url_with_state_reproduces_the_view(map_page, live_server):
 
     query = ("?level=3&area=TH50&subject=dim:health&measure=M0&k=0.5&round=2566"
              "&classes=equal_interval&compare=2565")
-    _open(map_page, live_server, query, 5)
-    assert _locations(map_page) == ["TH500101", "TH500102", "TH500103", "TH500201",
-                                    "TH500202"]
+    _open(map_page, live_server, query,
+          ["TH500101", "TH500102", "TH500103", "TH500201", "TH500202"])
     title = map_page.inner_text("#map-figure-title")
     assert "M0" in title and "k = 0.5" in title and "การเปลี่ยนแปลง" in title
     assert f"{round_label(2565, 'th')} → {round_label(2566, 'th')}" in \
@@ -218,6 +194,10 @@ def test_url_with_state_reproduces_the_view(map_page, live_server):
     assert map_page.errors == []
 
 
+TAMBONS = ["TH100101", "TH100102", "TH100201", "TH400101", "TH400102", "TH500101", "TH500102",
+           "TH500103", "TH500201", "TH500202", "TH770101"]
+
+
 def test_a_switch_sends_values_only(map_page, live_server):
     geo, bodies = [], []
     map_page.on("request", lambda r: "/geo/" in r.url and geo.append(r.url))
@@ -230,7 +210,7 @@ def test_a_switch_sends_values_only(map_page, live_server):
                 pass
 
     map_page.on("response", keep)
-    _open(map_page, live_server, "?level=3&round=2566", 11)
+    _open(map_page, live_server, "?level=3&round=2566", TAMBONS)
     fetched = len(geo)  # the page's prefetch, and Plotly's own request (from cache)
     assert 1 <= fetched <= 2 and all(url == geo[0] for url in geo)
     before = _trace(map_page, "text")
@@ -240,7 +220,7 @@ def test_a_switch_sends_values_only(map_page, live_server):
     map_page.wait_for_function("() => location.search.includes('living')", timeout=10_000)
     map_page.wait_for_function(f"(b) => JSON.stringify(document.querySelector('{GRAPH}')"
                                ".data[0].text) !== b", arg=json.dumps(before), timeout=10_000)
-    map_page.wait_for_function(READY, arg=11)
+    _wait_view(map_page, TAMBONS)
     assert len(geo) == fetched, "the geometry must not travel again"
     assert bodies and all(b"geojson" not in b and b"coordinates" not in b for b in bodies)
     assert "ความเป็นอยู่" in map_page.inner_text("#map-figure-title")
@@ -251,7 +231,7 @@ def test_a_switch_sends_values_only(map_page, live_server):
     map_page.fill("#map-k", "0.2")
     map_page.press("#map-k", "Enter")
     map_page.wait_for_function("() => location.search.includes('k=0.2')", timeout=10_000)
-    map_page.wait_for_function(READY, arg=11)
+    _wait_view(map_page, TAMBONS)
     assert "k = 0.2" in map_page.inner_text("#map-figure-title")
     assert len(geo) == fetched
     assert map_page.errors == []
@@ -271,13 +251,13 @@ def test_bad_parameters_give_a_message(map_page, live_server):
         assert "Traceback" not in map_page.content()
         assert not map_page.is_visible("#map-body")
     # a good address after a bad one draws the map again
-    _open(map_page, live_server, "?round=2566", 4)
+    _open(map_page, live_server, "?round=2566", ["TH10", "TH40", "TH50", "TH77"])
     assert map_page.is_visible("#map-body") and not map_page.is_visible("#map-error")
     assert map_page.errors == []
 
 
 def test_round_selector_keeps_the_view(map_page, live_server):
-    _open(map_page, live_server, "?area=TH50&round=2566", 2)
+    _open(map_page, live_server, "?area=TH50&round=2566", ["TH5001", "TH5002"])
     map_page.click("#shell-round")
     map_page.click("label.dash-dropdown-option:has(input[value='2565'])")
     map_page.wait_for_function("() => location.search.includes('round=2565')", timeout=10_000)
