@@ -413,15 +413,16 @@ def logout_view():
     button is a form). A GET (a link, an ``<img src=/logout>`` on another site) ends
     nothing and goes to the home page."""
     req = flask.request
+    user: SignedInUser | None = flask.g.get("user")
+    if user is None:  # nothing to end
+        return flask.redirect(LOGIN_PATH)
     if req.method != "POST":
         return flask.redirect("/")
     if not _token_ok(req.form.get("csrf")):
         return flask.jsonify(error="csrf", message="โปรดโหลดหน้าใหม่ / Reload the page"), 403
-    user: SignedInUser | None = flask.g.get("user")
-    if user is not None:
-        with scoped(user.scope) as conn:
-            users.bump_session_version(conn, user.scope, user.user_id)  # ends every session
-            audit.record(conn, user.scope, "signout", None, {}, _client_ip())
+    with scoped(user.scope) as conn:
+        users.bump_session_version(conn, user.scope, user.user_id)  # ends every session
+        audit.record(conn, user.scope, "signout", None, {}, _client_ip())
     flask.session.clear()
     return flask.redirect(LOGIN_PATH)
 
