@@ -30,6 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from chipao.cache import cached
 from chipao.config import settings
 from chipao.mapstate import (
     RATES,
@@ -59,6 +60,7 @@ from queries.areas import ancestors
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
 from queries.scope import Scope
+from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
 
@@ -327,10 +329,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         round_years = [r.year_be for r in rounds]
         compare = _round_for(rounds, state.compare) if state.compare else None
         prev = previous_round(rounds, current)
-        values = mpi.map_values(conn, scope, catalogue, round_id=current.round_id,
-                                level=state.level, parent=state.area, subject=state.subject,
-                                measure=state.measure, k=state.k,
-                                compare_round_id=compare.round_id if compare else None)
+        compare_id = compare.round_id if compare else None
+        # per scope (suppression differs by role) and data version, shared by workers
+        versions = data_versions(conn)
+        values = cached(scope, ("map_values", versions["aggregates"], versions["boundaries"],
+                                current.round_id, state.level, state.area, state.subject,
+                                state.measure, state.k, compare_id),
+                        lambda: mpi.map_values(conn, scope, catalogue,
+                                               round_id=current.round_id, level=state.level,
+                                               parent=state.area, subject=state.subject,
+                                               measure=state.measure, k=state.k,
+                                               compare_round_id=compare_id))
         profile = mpi.area_profile(conn, scope, catalogue, state.focus,
                                    round_id=current.round_id,
                                    previous_round_id=prev.round_id if prev else None, k=state.k)
