@@ -132,6 +132,11 @@ class Browserless:
                               data={"username": username, "password": password,
                                     "csrf": token, "next": "/"})
 
+    def sign_out(self) -> requests.Response:
+        """The navigation's sign-out form: a POST with the session's CSRF token."""
+        return self.http.post(self.base + "/logout", allow_redirects=False, timeout=60,
+                              data={"csrf": self.http.cookies.get("_csrf_token", "")})
+
     def callback(self, body: dict) -> requests.Response:
         csrf = self.http.cookies.get("_csrf_token", "")
         return self.http.post(self.base + "/_dash-update-component", json=body, timeout=120,

@@ -15,7 +15,7 @@ Revision ID: 0012_data_version
 from alembic import op
 
 revision = "0012_data_version"
-down_revision = "0007_rls_scope_once"
+down_revision = "0008_rls_scope_elements"
 branch_labels = None
 depends_on = None
 
