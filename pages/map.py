@@ -131,8 +131,9 @@ def _hovertemplate(state: MapState, lang: Lang, compare: bool) -> str:
     # the area's name comes from the GeoJSON feature's properties: it never travels
     # with the values
     name = "%{properties.name_en}" if lang == "en" else "%{properties.name_th}"
+    top = t("map.rank_top_change" if compare else "map.rank_top", lang)
     return (f"<b>{name}</b><br>{label}: %{{text}}<br>"
-            f"{t('map.rank', lang)}: %{{hovertext}}<extra></extra>")
+            f"{t('map.rank', lang)}: %{{hovertext}} ({top})<extra></extra>")
 
 
 def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
@@ -167,11 +168,12 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
 
     ranked = sorted((a for a in values.areas if a.rank), key=lambda a: (a.rank, a.pcode))
     rest = [a for a in values.areas if not a.rank]
-    title = t("map.ranking", lang)
+    top = t("map.rank_top_change" if values.compare else "map.rank_top", lang)
+    title = f"{t('map.ranking', lang)} · {top}"
     if len(ranked) > RANKING_ALL_LIMIT and not show_all:
         ranked = ranked[:RANKING_EDGE] + ranked[-RANKING_EDGE:]
         rest = []
-        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE))
+        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE)) + f" · {top}"
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
@@ -390,6 +392,10 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                             if state.measure in RATES else None),
         no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
         legend_id="map-legend")
+    if compare:  # which way is better
+        better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
+        legend_box.children.append(html.Div(t(better, lang), className="legend-note",
+                                            id="map-legend-direction"))
     source = pick(current.source_th, current.source_en, lang)
     when = round_label(current.year_be, lang)
     if compare:
@@ -510,6 +516,14 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
+clientside_callback(  # a row picked in the ranking: bring the map (what changes) into view
+    """(cell) => { if (cell) { const m = document.getElementById('map-body');
+        if (m) { m.scrollIntoView({block: 'start'}); } }
+        return window.dash_clientside.no_update; }""",
+    Output("map-ranking", "className"),
+    Input("map-ranking", "cellClicked"),
+    prevent_initial_call=True,
+)
 clientside_callback(  # assets/30-map.js: fetch the GeoJSON while Plotly loads
     ClientsideFunction("chipao_map", "prefetchGeometry"),
     Output("map-prefetch", "data"),
