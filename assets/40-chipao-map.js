@@ -240,7 +240,8 @@
     if (i !== undefined && v.t) {
       lines.push((v.label || inst.spec.measure) + ": " + (v.t[i] || "–"));
       if (v.r) {
-        lines.push(inst.spec.rank + ": " + (v.r[i] ? v.r[i] + "/" + v.ranked : "–"));
+        lines.push(inst.spec.rank + ": " + (v.r[i] ? v.r[i] + "/" + v.ranked : "–")
+                   + (v.rank_note ? " (" + v.rank_note + ")" : ""));
       }
     }
     return lines;

@@ -66,15 +66,17 @@ def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
 def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
                colors: Sequence[str], texts: Sequence[str],
                ranks: Sequence[int | None] | None = None, ranked: int | None = None,
-               selected: str | None = None, label: str | None = None) -> dict:
+               selected: str | None = None, label: str | None = None,
+               rank_note: str | None = None) -> dict:
     """One view's values, aligned with the spec's P-codes: class index per area (None:
     no data; −1: too few households), its figure as text and its rank among `ranked`.
     `key` names the view (the URL's query): the component reports it once painted;
-    `label` names the figure in the hover (else the spec's measure label)."""
+    `label` names the figure in the hover (else the spec's measure label); `rank_note`
+    says which way ranks run (shown after the rank)."""
     return {"geometry": geometry_url, "key": key, "c": list(classes), "colors": list(colors),
             "few_color": NO_DATA, "t": list(texts),
             "r": list(ranks) if ranks is not None else None, "ranked": ranked,
-            "sel": selected, "label": label}
+            "sel": selected, "label": label, "rank_note": rank_note}
 
 
 def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,

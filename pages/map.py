@@ -23,12 +23,14 @@ from dash import (
     Output,
     State,
     callback,
+    clientside_callback,
     ctx,
     dcc,
     html,
 )
 from dash.exceptions import PreventUpdate
 
+from chipao.cache import cached
 from chipao.config import settings
 from chipao.mapstate import (
     RATES,
@@ -69,6 +71,7 @@ from queries.areas import ancestors
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
 from queries.scope import Scope
+from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
 
@@ -162,11 +165,12 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
 
     ranked = sorted((a for a in values.areas if a.rank), key=lambda a: (a.rank, a.pcode))
     rest = [a for a in values.areas if not a.rank]
-    title = t("map.ranking", lang)
+    top = t("map.rank_top_change" if values.compare else "map.rank_top", lang)
+    title = f"{t('map.ranking', lang)} · {top}"
     if len(ranked) > RANKING_ALL_LIMIT and not show_all:
         ranked = ranked[:RANKING_EDGE] + ranked[-RANKING_EDGE:]
         rest = []
-        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE))
+        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE)) + f" · {top}"
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
@@ -334,10 +338,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         round_years = [r.year_be for r in rounds]
         compare = _round_for(rounds, state.compare) if state.compare else None
         prev = previous_round(rounds, current)
-        values = mpi.map_values(conn, scope, catalogue, round_id=current.round_id,
-                                level=state.level, parent=state.area, subject=state.subject,
-                                measure=state.measure, k=state.k,
-                                compare_round_id=compare.round_id if compare else None)
+        compare_id = compare.round_id if compare else None
+        # per scope (suppression differs by role) and data version, shared by workers
+        versions = data_versions(conn)
+        values = cached(scope, ("map_values", versions["aggregates"], versions["boundaries"],
+                                current.round_id, state.level, state.area, state.subject,
+                                state.measure, state.k, compare_id),
+                        lambda: mpi.map_values(conn, scope, catalogue,
+                                               round_id=current.round_id, level=state.level,
+                                               parent=state.area, subject=state.subject,
+                                               measure=state.measure, k=state.k,
+                                               compare_round_id=compare_id))
         profile = mpi.area_profile(conn, scope, catalogue, state.focus,
                                    round_id=current.round_id,
                                    previous_round_id=prev.round_id if prev else None, k=state.k)
@@ -367,7 +378,9 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
             if new_geometry else dash.no_update)
     map_values = mv.map_values(geometry_url, state.query(), z, classes.colors, texts,
                                ranks, values.ranked, state.sel,
-                               label=_hover_label(state, lang, compare is not None))
+                               label=_hover_label(state, lang, compare is not None),
+                               rank_note=t("map.rank_top_change" if compare else "map.rank_top",
+                                           lang))
     fmt = legend_formatter(state.measure, compare is not None)
     min_n = values.min_households
     legend_box = cp.legend(
@@ -376,6 +389,10 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                             if state.measure in RATES else None),
         no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
         legend_id="map-legend")
+    if compare:  # which way is better
+        better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
+        legend_box.children.append(html.Div(t(better, lang), className="legend-note",
+                                            id="map-legend-direction"))
     source = pick(current.source_th, current.source_en, lang)
     when = round_label(current.year_be, lang)
     if compare:
@@ -495,6 +512,14 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
+clientside_callback(  # a row picked in the ranking: bring the map (what changes) into view
+    """(cell) => { if (cell) { const m = document.getElementById('map-body');
+        if (m) { m.scrollIntoView({block: 'start'}); } }
+        return window.dash_clientside.no_update; }""",
+    Output("map-ranking", "className"),
+    Input("map-ranking", "cellClicked"),
+    prevent_initial_call=True,
+)
 def _next_state(current: MapState, trigger: str | None, value,
                 first_dimension: str | None = None) -> MapState | None:
     """The state after a control change or a click (None: nothing to do)."""

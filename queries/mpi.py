@@ -121,8 +121,8 @@ class Raw:
 
 
 # Boundary imports insert or update area rows: their count and newest writer change.
-_AREA_VERSION = text("SELECT count(*)::text || ':' || coalesce(max(xmin::text::bigint), 0)::text "
-                     "FROM area")
+# bumped by a trigger on every write to area (migration 0012)
+_AREA_VERSION = text("SELECT version::text FROM data_version WHERE kind = 'boundaries'")
 
 
 @dataclass(frozen=True)
@@ -192,15 +192,28 @@ class _TableCache:
         self.budget = budget_bytes
         self._items: OrderedDict[tuple, ScoreTable | CountTable | AreaList] = OrderedDict()
         self._lock = threading.Lock()
+        # the shared level (Redis, through chipao.cache.SharedTables) when configured:
+        # keys carry the database and the data version, so any worker may reuse them
+        self.shared = None
 
     def get(self, key: tuple) -> ScoreTable | CountTable | AreaList | None:
         with self._lock:
             table = self._items.get(key)
             if table is not None:
                 self._items.move_to_end(key)
-            return table
+                return table
+        if self.shared is not None:  # another worker may have read it already
+            table = self.shared.get(key)
+            if table is not None:
+                self._put_local(key, table)
+        return table
 
     def put(self, key: tuple, table: ScoreTable | CountTable | AreaList) -> None:
+        self._put_local(key, table)
+        if self.shared is not None:
+            self.shared.put(key, table)
+
+    def _put_local(self, key: tuple, table: ScoreTable | CountTable | AreaList) -> None:
         with self._lock:
             self._items[key] = table
             self._items.move_to_end(key)

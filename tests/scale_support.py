@@ -87,7 +87,8 @@ def gunicorn_server(tmp: Path, workers: int = 2, threads: int = 4,
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "chipao", "serve", "--workers", str(workers),
-             "--threads", str(threads), "--port", str(port), "--access-log", str(access_log)],
+             "--threads", str(threads), "--port", str(port), "--access-log", str(access_log),
+             "--no-job-worker"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = Gunicorn(f"http://127.0.0.1:{port}", proc, access_log, log, env)
     try:
@@ -131,7 +132,76 @@ class Browserless:
                               data={"username": username, "password": password,
                                     "csrf": token, "next": "/"})
 
+    def sign_out(self) -> requests.Response:
+        """The navigation's sign-out form: a POST with the session's CSRF token."""
+        return self.http.post(self.base + "/logout", allow_redirects=False, timeout=60,
+                              data={"csrf": self.http.cookies.get("_csrf_token", "")})
+
     def callback(self, body: dict) -> requests.Response:
         csrf = self.http.cookies.get("_csrf_token", "")
         return self.http.post(self.base + "/_dash-update-component", json=body, timeout=120,
                               headers={"X-CSRFToken": csrf})
+
+
+# ── Redis and Celery ─────────────────────────────────────────────────────────
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """A real redis-server of the test's own (chipao.redislocal in `folder`)."""
+    from chipao import redislocal
+
+    url = redislocal.start(folder)
+    try:
+        yield url
+    finally:
+        redislocal.stop(folder)
+
+
+@contextmanager
+def redis_env(url: str) -> Iterator[None]:
+    """CHIPAO_REDIS_URL set for this process (settings and Redis clients renewed)."""
+    from chipao import cache, config, jobs
+
+    saved = os.environ.get("CHIPAO_REDIS_URL")
+    os.environ["CHIPAO_REDIS_URL"] = url
+
+    def renew() -> None:
+        config.settings.cache_clear()
+        jobs.celery_app.cache_clear()
+        cache._shared_for.cache_clear()
+
+    renew()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("CHIPAO_REDIS_URL", None)
+        else:
+            os.environ["CHIPAO_REDIS_URL"] = saved
+        renew()
+
+
+@contextmanager
+def celery_worker(tmp: Path, redis_url: str, concurrency: int = 1) -> Iterator[subprocess.Popen]:
+    """`chipao worker` as a separate process, ready to take jobs."""
+    log = tmp / f"celery-{free_port()}.log"
+    env = {**os.environ, "CHIPAO_REDIS_URL": redis_url}
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "chipao", "worker",
+                                 "--concurrency", str(concurrency)],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    proc.log = log  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 90
+        while "ready." not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("celery worker did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
