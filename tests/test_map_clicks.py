@@ -1,8 +1,6 @@
 """A click on the map and a click on a ranking row take the same path: the clicked
 P-code drills down one level (a province or district opens its children, a tambon is
-selected). The browser tests choose areas in the ranking table (DOM a person reads);
-this checks that Plotly's click payload leads to the same state, without aiming a
-mouse at projected coordinates."""
+selected), whichever of the two a person used."""
 
 from __future__ import annotations
 
@@ -27,9 +25,9 @@ def map_page_module():
 def test_map_click_and_ranking_click_drill_alike(map_page_module, query, pcode, after):
     m = map_page_module
     state = parse_state(query)
-    plotly_click = {"points": [{"curveNumber": 0, "pointNumber": 2, "location": pcode}]}
+    map_click = {"pcode": pcode}  # components/map_view.py: the picked area
     ag_grid_click = {"rowId": pcode, "colId": "name", "value": "…"}
-    by_map = m._next_state(state, "map-graph", m._clicked("map-graph", plotly_click, None))
+    by_map = m._next_state(state, m.MAP_ID, m._clicked(m.MAP_ID, map_click, None))
     by_row = m._next_state(state, "map-ranking", m._clicked("map-ranking", None, ag_grid_click))
     assert by_map == by_row == parse_state(after)
 
@@ -37,5 +35,5 @@ def test_map_click_and_ranking_click_drill_alike(map_page_module, query, pcode, 
 def test_a_click_on_another_level_does_nothing(map_page_module):
     m = map_page_module
     state = parse_state("?area=TH50")  # districts shown: a tambon code is stale
-    assert m._next_state(state, "map-graph", "TH500101") is None
-    assert m._next_state(MapState(), "map-graph", None) is None
+    assert m._next_state(state, m.MAP_ID, "TH500101") is None
+    assert m._next_state(MapState(), m.MAP_ID, None) is None
