@@ -380,6 +380,7 @@ def guard():
         try:
             pages = callback_pages(body, flask.current_app.extensions["chipao.dash"])
         except MalformedCallback as err:
+            log.warning("malformed callback refused (%s): output=%.200r", err, body.get("output"))
             if user is not None:
                 _audit_refusal(None, f"malformed callback: {err}")
             return flask.jsonify(error="bad_request", message=str(err)), 400
