@@ -30,6 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from chipao.cache import cached
 from chipao.config import settings
 from chipao.mapstate import (
     RATES,
@@ -44,7 +45,17 @@ from chipao.mapstate import (
 )
 from chipao.session import current_scope
 from components import choropleth as cp
-from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components.i18n import (
+    GRID_HEADERS,
+    Lang,
+    current_lang,
+    fmt_int,
+    fmt_pct,
+    grid_number,
+    pick,
+    round_label,
+    t,
+)
 from components.map_controls import (
     compare_options,
     controls,
@@ -59,6 +70,7 @@ from queries.areas import ancestors
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
 from queries.scope import Scope
+from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
 
@@ -119,8 +131,9 @@ def _hovertemplate(state: MapState, lang: Lang, compare: bool) -> str:
     # the area's name comes from the GeoJSON feature's properties: it never travels
     # with the values
     name = "%{properties.name_en}" if lang == "en" else "%{properties.name_th}"
+    top = t("map.rank_top_change" if compare else "map.rank_top", lang)
     return (f"<b>{name}</b><br>{label}: %{{text}}<br>"
-            f"{t('map.rank', lang)}: %{{hovertext}}<extra></extra>")
+            f"{t('map.rank', lang)}: %{{hovertext}} ({top})<extra></extra>")
 
 
 def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
@@ -155,11 +168,12 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
 
     ranked = sorted((a for a in values.areas if a.rank), key=lambda a: (a.rank, a.pcode))
     rest = [a for a in values.areas if not a.rank]
-    title = t("map.ranking", lang)
+    top = t("map.rank_top_change" if values.compare else "map.rank_top", lang)
+    title = f"{t('map.ranking', lang)} · {top}"
     if len(ranked) > RANKING_ALL_LIMIT and not show_all:
         ranked = ranked[:RANKING_EDGE] + ranked[-RANKING_EDGE:]
         rest = []
-        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE))
+        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE)) + f" · {top}"
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
@@ -172,16 +186,15 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
     cols = [
         # rows arrive ranked (unranked areas last); no initial sort, which would put
         # the unranked (empty) ones first
-        {"field": "rank", "headerName": t("map.rank", lang), "width": 90,
-         "type": "numericColumn"},
+        {"field": "rank", "headerName": t("map.rank", lang), "width": 90, **grid_number()},
         {"field": "name", "headerName": t("map.area", lang), "flex": 2, "minWidth": 130,
          "cellClass": "map-ranking-name"},
         {"field": "in", "headerName": t("map.area_in", lang), "flex": 1, "minWidth": 100,
          "hide": not show_parent},
         {"field": "value", "headerName": value_header, "flex": 1, "minWidth": 110,
-         "type": "numericColumn"},
+         **grid_number(digits)},
         {"field": "surveyed", "headerName": t("col.surveyed", lang), "flex": 1,
-         "minWidth": 90, "type": "numericColumn"},
+         "minWidth": 90, **grid_number()},
         {"field": "note", "headerName": "", "width": 110},
     ]
     return rows, cols, title
@@ -327,10 +340,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         round_years = [r.year_be for r in rounds]
         compare = _round_for(rounds, state.compare) if state.compare else None
         prev = previous_round(rounds, current)
-        values = mpi.map_values(conn, scope, catalogue, round_id=current.round_id,
-                                level=state.level, parent=state.area, subject=state.subject,
-                                measure=state.measure, k=state.k,
-                                compare_round_id=compare.round_id if compare else None)
+        compare_id = compare.round_id if compare else None
+        # per scope (suppression differs by role) and data version, shared by workers
+        versions = data_versions(conn)
+        values = cached(scope, ("map_values", versions["aggregates"], versions["boundaries"],
+                                current.round_id, state.level, state.area, state.subject,
+                                state.measure, state.k, compare_id),
+                        lambda: mpi.map_values(conn, scope, catalogue,
+                                               round_id=current.round_id, level=state.level,
+                                               parent=state.area, subject=state.subject,
+                                               measure=state.measure, k=state.k,
+                                               compare_round_id=compare_id))
         profile = mpi.area_profile(conn, scope, catalogue, state.focus,
                                    round_id=current.round_id,
                                    previous_round_id=prev.round_id if prev else None, k=state.k)
@@ -372,6 +392,10 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                             if state.measure in RATES else None),
         no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
         legend_id="map-legend")
+    if compare:  # which way is better
+        better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
+        legend_box.children.append(html.Div(t(better, lang), className="legend-note",
+                                            id="map-legend-direction"))
     source = pick(current.source_th, current.source_en, lang)
     when = round_label(current.year_be, lang)
     if compare:
@@ -479,7 +503,7 @@ def layout(**query) -> html.Div:
                            className="small"),
                 dag.AgGrid(id="map-ranking", rowData=view.get("map-ranking.rowData") or [],
                            columnDefs=view.get("map-ranking.columnDefs") or [],
-                           defaultColDef={"sortable": True, "resizable": True},
+                           defaultColDef={"sortable": True, "resizable": True, **GRID_HEADERS},
                            getRowId="params.data.pcode",
                            dashGridOptions={"animateRows": False,
                                             "rowSelection": {"mode": "singleRow",
@@ -492,6 +516,14 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
+clientside_callback(  # a row picked in the ranking: bring the map (what changes) into view
+    """(cell) => { if (cell) { const m = document.getElementById('map-body');
+        if (m) { m.scrollIntoView({block: 'start'}); } }
+        return window.dash_clientside.no_update; }""",
+    Output("map-ranking", "className"),
+    Input("map-ranking", "cellClicked"),
+    prevent_initial_call=True,
+)
 clientside_callback(  # assets/30-map.js: fetch the GeoJSON while Plotly loads
     ClientsideFunction("chipao_map", "prefetchGeometry"),
     Output("map-prefetch", "data"),
