@@ -36,10 +36,10 @@ def _build_args(p: argparse.ArgumentParser) -> None:
 def cmd_brief(a: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from briefs.brief import BriefOptions, build
     from queries.db import scoped
     from queries.mpi import area_list
     from queries.scope import PUBLIC, SYSTEM
-    from briefs.brief import BriefOptions, build
 
     ensure_store()
     scope = PUBLIC if a.public else SYSTEM

@@ -70,8 +70,8 @@ def _row(text_: str, label: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def province_pdf(store, tmp_path_factory):
-    from queries.scope import SYSTEM
     from briefs.brief import BriefOptions, build
+    from queries.scope import SYSTEM
 
     brief = build(SYSTEM, BriefOptions(PROVINCE, 2566))
     path = tmp_path_factory.mktemp("brief") / brief.filename
@@ -150,9 +150,9 @@ def test_every_page_is_stamped_and_numbered(province_pdf):
 
 
 def test_public_brief_has_no_personal_data_and_suppresses(store, tmp_path):
+    from briefs.brief import BriefOptions, build
     from queries.db import owner
     from queries.scope import PUBLIC
-    from briefs.brief import BriefOptions, build
 
     brief = build(PUBLIC, BriefOptions(PROVINCE, 2566, lang="en"))
     path = tmp_path / "public.pdf"
@@ -181,9 +181,9 @@ def _has_column(conn, table: str, column: str) -> bool:
 
 
 def test_a_repeated_brief_comes_from_the_cache_and_is_audited(store, province_pdf):
+    from briefs.brief import BriefOptions, build
     from queries.db import owner
     from queries.scope import SYSTEM
-    from briefs.brief import BriefOptions, build
 
     _path, first = province_pdf
     again = build(SYSTEM, BriefOptions(PROVINCE, 2566))
@@ -198,8 +198,8 @@ def test_a_repeated_brief_comes_from_the_cache_and_is_audited(store, province_pd
 
 
 def test_bad_options_are_refused_with_a_message(store):
-    from queries.scope import SYSTEM
     from briefs.brief import BriefError, BriefOptions, build
+    from queries.scope import SYSTEM
 
     for opts, words in ((BriefOptions("TH500101"), "province"),
                         (BriefOptions("TH99"), "no area"),
