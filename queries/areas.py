@@ -192,7 +192,8 @@ def ancestors(conn: Connection, pcode: str, include_self: bool = False) -> list[
 def area_geojson(conn: Connection, level: int, parent: str | None = None) -> bytes:
     """A FeatureCollection of the display geometry of one level (optionally inside one
     subtree), coordinates rounded to 5 decimals, features ordered by P-code; each
-    feature's id is its P-code, properties {pcode, name_th, name_en}. Built as compact
+    feature's id is its P-code, properties {pcode, name_th, name_en, lx, ly} (lx/ly: the
+    label point, where the map writes the area's name). Built as compact
     text in SQL (json_build_object would pad every key with spaces)."""
     row = conn.execute(text("""
         SELECT '{"type":"FeatureCollection","features":['
@@ -201,6 +202,8 @@ def area_geojson(conn: Connection, level: int, parent: str | None = None) -> byt
                     || ',"properties":{"pcode":' || to_json(pcode)::text
                     || ',"name_th":' || to_json(name_th)::text
                     || ',"name_en":' || to_json(name_en)::text
+                    || ',"lx":' || round(ST_X(label_point)::numeric, 4)::text
+                    || ',"ly":' || round(ST_Y(label_point)::numeric, 4)::text
                     || '},"geometry":' || ST_AsGeoJSON(geom_display, 5) || '}',
                     ',' ORDER BY pcode), '')
                || ']}'
