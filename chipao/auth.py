@@ -530,18 +530,21 @@ def _origin_of(url: str | None) -> str:
 
 
 def content_security_policy(app: dash.Dash) -> str:
-    """No inline script: Dash's own inline scripts (the renderer start-up and any
-    inline clientside callbacks) are allowed by their hashes only."""
+    """No inline script and no eval: Dash's own inline scripts (the renderer start-up and
+    any inline clientside callbacks) are allowed by their hashes only; neither Dash,
+    Plotly's charts nor MapLibre's CSP build need eval (tests/test_map_page.py)."""
     tiles = _origin_of(settings().tile_url)
     hashes = " ".join(app.csp_hashes())
     return "; ".join([
         "default-src 'self'",
-        f"script-src 'self' 'unsafe-eval' {hashes}".strip(),  # Plotly / Dash need eval
+        f"script-src 'self' {hashes}".strip(),
         "style-src 'self' 'unsafe-inline'",  # Dash and Plotly set inline styles
         f"img-src 'self' data: blob: {tiles}".strip(),
         "font-src 'self' data:",
         f"connect-src 'self' {tiles}".strip(),
-        "worker-src 'self' blob:",  # MapLibre's workers
+        # the map component's worker is a served file (MapLibre's CSP build); blob: only
+        # for the Plotly maps still on /plans and /centres
+        "worker-src 'self' blob:",
         "child-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'self'",
