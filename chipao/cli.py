@@ -305,7 +305,8 @@ def _load_extra_commands() -> None:
     """Commands that live beside the features they serve (users, centres, …)."""
     import importlib
 
-    for module in ("chipao.users_cli", "chipao.centres_cli", "chipao.plans_cli"):
+    for module in ("chipao.users_cli", "chipao.centres_cli", "chipao.plans_cli",
+                   "chipao.brief_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:
