@@ -26,7 +26,9 @@ import plotly.graph_objects as go
 from dash import Patch, dcc, html
 
 from chipao.config import settings
-from components.theme import DIVERGING, FONT, NO_DATA, SEQUENTIAL
+from components.i18n import Lang
+from components.loading import busy
+from components.theme import DIVERGING, FONT, MAP_CONFIG, NO_DATA, SEQUENTIAL
 
 CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")
 INSUFFICIENT = -1
@@ -226,15 +228,15 @@ def legend(classes: Classes, fmt, title: str, insufficient_label: str | None = N
 
 
 def map_graph(graph_id: str, figure: go.Figure | None = None, height: int = 560,
-              loading: bool = True) -> dcc.Loading | dcc.Graph:
-    """The map's dcc.Graph, by default inside a dcc.Loading spinner (loading=False: a
-    bare graph, for pages whose updates are quick value patches)."""
+              loading: bool = True, lang: Lang = "th") -> dcc.Loading | dcc.Graph:
+    """The map's dcc.Graph, by default under the busy indicator (components/loading.py):
+    a redraw that takes longer than ~300 ms dims the map and says it is loading."""
     graph = dcc.Graph(id=graph_id, figure=figure or go.Figure(layout=map_layout(None, height)),
-                      config={"displaylogo": False, "scrollZoom": True, "responsive": True},
+                      config=MAP_CONFIG,
                       style={"height": f"{height}px"})
     if not loading:
         return graph
-    return dcc.Loading(graph, type="circle", delay_show=400)
+    return busy(graph, {graph_id: "figure"}, lang)
 
 
 def attribution(text: str) -> html.Div:

@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from chipao.privacy import mask_name, mask_national_id
 from components.i18n import STRINGS, Lang, fmt_date, fmt_int, pick, round_label, t
-from components.theme import CATEGORICAL, GRAPH_CONFIG, base_layout
+from components.theme import CATEGORICAL, MAP_CONFIG, base_layout
 from queries.household_record import HouseholdRecord, change, indicator_status
 from queries.scope import Scope
 
@@ -144,8 +144,7 @@ def location_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
     if fig is None:
         body.append(html.Div(t("rec.no_location", lang), className="text-muted", id="rec-map"))
     else:
-        body.append(dcc.Graph(id="rec-map", figure=fig, config={**GRAPH_CONFIG,
-                                                                "scrollZoom": True}))
+        body.append(dcc.Graph(id="rec-map", figure=fig, config=MAP_CONFIG))
         body.append(html.Div(t("rec.map_note", lang), className="figure-note"))
     body.append(html.Div(centre_text, className="mt-1", id="rec-centre"))
     return html.Div(body)

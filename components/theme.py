@@ -20,6 +20,17 @@ DIVERGING = ["#2d004b", "#542788", "#8073ac", "#b2abd2", "#f7f7f7",
 NO_DATA = "#d9d9d9"
 
 
+# The toolbar (modebar) sits in the top 30 px of a graph: titles start below it, so on a
+# narrow screen, where a title spans the width, the buttons never cover it.
+TOOLBAR_PX = 32
+
+
+def chart_title(text: str, size: int = 16) -> dict:
+    return {"text": text, "font": {"size": size}, "x": 0, "xref": "paper", "xanchor": "left",
+            "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": TOOLBAR_PX},
+            "automargin": True}
+
+
 def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
     fig.update_layout(
         font={"family": FONT, "size": 14, "color": "#212529"},
@@ -33,5 +44,13 @@ def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
     return fig
 
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+# The Plotly toolbar, in one place for every graph. Nothing that uploads: no "send to
+# cloud"/"Share chart" (it offers a third-party service the figure, which on a
+# household record is its house ID and GPS point) and no Chart Studio link. No
+# box/lasso select (nothing here uses a selection). What is left does something:
+# charts save a picture; maps also zoom and return to their first view.
+_NO_UPLOAD = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
+              "showLink": False, "sendData": False}
+GRAPH_CONFIG = {**_NO_UPLOAD, "responsive": True, "modeBarButtons": [["toImage"]]}
+MAP_CONFIG = {**_NO_UPLOAD, "responsive": True, "scrollZoom": True,
+              "modeBarButtons": [["zoomInMap", "zoomOutMap", "resetViewMap", "toImage"]]}
