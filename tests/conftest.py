@@ -51,12 +51,38 @@ def live_server(database) -> Iterator[str]:
     server.close()
 
 
+# Fonts the browser may use besides the app's own: Latin-only families (no Thai glyph),
+# whatever this machine has installed. A user's machine may have no Thai font at all,
+# so every browser test runs like that; Thai must come from assets/fonts (Sarabun).
+LATIN_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
+
+
+def latin_only_fontconfig(directory) -> str:
+    """Write a fontconfig file that knows only LATIN_FONT_DIRS; returns its path."""
+    import pathlib
+
+    directory = pathlib.Path(directory)
+    dirs = "".join(f"<dir>{d}</dir>" for d in LATIN_FONT_DIRS if os.path.isdir(d))
+    conf = directory / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+                    f"<fontconfig>{dirs}<cachedir>{directory / 'cache'}</cachedir>"
+                    "</fontconfig>\n", encoding="utf-8")
+    return str(conf)
+
+
 @pytest.fixture(scope="session")
-def browser():
+def fontconfig_file(tmp_path_factory) -> str:
+    return latin_only_fontconfig(tmp_path_factory.mktemp("fontconfig"))
+
+
+@pytest.fixture(scope="session")
+def browser(fontconfig_file):
     from playwright.sync_api import sync_playwright
 
+    env = {**os.environ, "FONTCONFIG_FILE": fontconfig_file}
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                              env=env)
         yield b
         b.close()
 
