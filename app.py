@@ -6,12 +6,21 @@ import dash
 
 from chipao.config import ROOT
 from chipao.webapp import install_server_hooks
+from components.i18n import current_lang
 from components.map_view import ASSETS_IGNORE
 from components.shell import shell_layout
 
 
+class ChipaoDash(dash.Dash):
+    def interpolate_index(self, **kwargs) -> str:
+        """The page in the user's language: `<html lang>` says it to screen readers,
+        hyphenation and font selection (WCAG 3.1.1)."""
+        page = super().interpolate_index(**kwargs)
+        return page.replace("<html>", f'<html lang="{current_lang()}">', 1)
+
+
 def create_app() -> dash.Dash:
-    app = dash.Dash(
+    app = ChipaoDash(
         __name__,
         use_pages=True,
         pages_folder=str(ROOT / "pages"),

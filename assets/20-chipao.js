@@ -11,6 +11,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.location.reload();
       return window.dash_clientside.no_update;
     },
-    toggle: function (n, open) { return n ? !open : open; }
+    // The phone menu: the toggler opens and closes it; choosing a page (the address
+    // changes, or a menu link is clicked) closes it so the page starts at the top.
+    navMenu: function (n, _path, _links, open) {
+      const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+      if (trig.startsWith("shell-toggler")) { return n ? !open : open; }
+      return false;
+    }
   }
 });

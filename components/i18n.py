@@ -38,6 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "source": ("ที่มา", "Source"),
     "no_data": ("ยังไม่มีข้อมูลในคลัง — รัน `make demo` หรือนำเข้าไฟล์", "The store is empty — run `make demo` or import a file"),
+    "loading": ("กำลังโหลด…", "Loading…"),
     "overview.title": ("ภาพรวมระดับประเทศ", "National overview"),
     "overview.surveyed": ("ครัวเรือนที่สำรวจ", "Households surveyed"),
     "overview.poor": ("ครัวเรือนยากจนหลายมิติ", "Multidimensionally poor households"),

@@ -19,7 +19,7 @@ from dash import dcc, html
 
 from chipao.config import settings
 from components.i18n import Lang, display_year, fmt_date, fmt_int, fmt_pct, month_names, pick, t
-from components.theme import CATEGORICAL, FONT, NO_DATA
+from components.theme import CATEGORICAL, FONT, NO_DATA, TOOLBAR_PX, chart_title
 
 STATUS_COLORS = {"done": "#009E73", "in_progress": "#0072B2", "not_started": "#E69F00",
                  "cancelled": "#767676"}
@@ -47,32 +47,46 @@ def figure_layout(title: str, height: int, **extra) -> dict:
     """components.theme.base_layout as a plain dict, with a title."""
     layout = {
         "font": {"family": FONT, "size": 14, "color": "#212529"},
-        "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "height": height,
+        "margin": {"l": 10, "r": 10, "t": TOOLBAR_PX + 40, "b": 10}, "height": height,
         "paper_bgcolor": "white", "plot_bgcolor": "white",
         "legend": {"orientation": "h", "y": -0.15}, "separators": ".,",
-        "title": {"text": title, "font": {"size": 15}},
+        "title": chart_title(title, 15),
     }
     layout.update(extra)
     return layout
 
 
 # ── funnel ───────────────────────────────────────────────────────────────────
+FUNNEL_INSIDE = 0.35  # stages narrower than this share of the first get their text beside
+
+
 def funnel_figure(stages: Sequence[tuple[str, int | None]], title: str, lang: Lang) -> dict:
     """Stages (label, count) from target households down; text gives count and share of
     the first stage (None = suppressed or not yet known)."""
     base = stages[0][1] if stages else None
     labels = [label for label, _ in stages]
     values = [n or 0 for _, n in stages]
-    texts = []
+    texts, positions = [], []
     for _, n in stages:
         share = n / base if n is not None and base else None
         texts.append(f"{_count(n, lang)} ({fmt_pct(share)})" if n is not None
                      else t("plans.not_known", lang))
+        # Inside a narrow bar Plotly shrinks the text until nobody can read it: the
+        # last stages (those who left poverty, the outcome) are often a few per cent.
+        positions.append("inside" if share is not None and share >= FUNNEL_INSIDE else "outside")
+    widest = max(values, default=0) or 1
     trace = {"type": "funnel", "y": labels, "x": values, "text": texts, "textinfo": "text",
-             "textposition": "inside", "marker": {"color": CATEGORICAL[0]},
+             "textposition": positions, "textfont": {"size": 14},
+             "insidetextfont": {"color": "#ffffff"}, "outsidetextfont": {"color": "#212529"},
+             "constraintext": "none", "cliponaxis": False,
+             "marker": {"color": CATEGORICAL[0]},
              "hovertemplate": "%{y}: %{text}<extra></extra>",
              "connector": {"fillcolor": "#e9ecef"}}
-    return {"data": [trace], "layout": figure_layout(title, 330, yaxis={"automargin": True})}
+    # room on the right for a label beside the narrowest bar (funnels are centred)
+    layout = figure_layout(title, 330, yaxis={"automargin": True},
+                           xaxis={"range": [-widest * 0.62, widest * 0.62], "visible": False},
+                           uniformtext={"minsize": 12, "mode": "show"})
+    return {"data": [trace], "layout": layout}
 
 
 # ── horizons ─────────────────────────────────────────────────────────────────

@@ -27,6 +27,7 @@ from dash import (
 
 from chipao.auth import csrf_token
 from components.i18n import current_lang, round_label, t
+from components.loading import busy
 
 NAV_ORDER = ["/", "/map", "/households", "/plans", "/centres", "/admin"]
 
@@ -129,7 +130,10 @@ def shell_layout() -> html.Div:
                 ),
                 color="primary", dark=True, className="shell-navbar", expand="lg",
             ),
-            html.Main(dbc.Container(dash.page_container, fluid=True, className="py-3"), id="main"),
+            # a page that takes longer than ~300 ms to draw says so
+            html.Main(dbc.Container(busy(dash.page_container, {"_pages_content": "children"},
+                                         lang, component_id="shell-busy"),
+                                    fluid=True, className="py-3"), id="main"),
             html.Footer(
                 dbc.Container(
                     [html.Span(t("attribution", lang), id="shell-attribution"),
@@ -139,7 +143,6 @@ def shell_layout() -> html.Div:
                 className="shell-footer py-2",
             ),
         ],
-        lang=lang,
     )
 
 
@@ -184,10 +187,12 @@ clientside_callback(  # assets/20-chipao.js: sets the cookie and reloads
     prevent_initial_call=True,
 )
 
-clientside_callback(
-    ClientsideFunction("chipao", "toggle"),
+clientside_callback(  # assets/20-chipao.js: the phone menu closes once a page is chosen
+    ClientsideFunction("chipao", "navMenu"),
     Output("shell-collapse", "is_open"),
     Input("shell-toggler", "n_clicks"),
+    Input("shell-url", "pathname"),
+    Input({"type": "shell-nav", "path": ALL}, "n_clicks"),
     State("shell-collapse", "is_open"),
     prevent_initial_call=True,
 )

@@ -241,7 +241,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         dbc.Row([
             dbc.Col([
                 html.Div(id="centres-map-title", className="fw-semibold mb-1"),
-                cp.map_graph("centres-map", height=MAP_HEIGHT),
+                cp.map_graph("centres-map", height=MAP_HEIGHT, lang=lang),
                 cp.attribution(t("attribution", lang)),
             ], lg=9),
             dbc.Col([html.Div(id="centres-legend"), html.Div(id="centres-points-legend")],

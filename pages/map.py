@@ -57,6 +57,7 @@ from components.i18n import (
     round_label,
     t,
 )
+from components.loading import busy
 from components.map_controls import (
     compare_options,
     controls,
@@ -486,7 +487,8 @@ def layout(**query) -> html.Div:
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),
-                html.Div(graph, className="map-frame"),
+                # the all-tambon map takes seconds to switch: the map dims and says so
+                busy(html.Div(graph, className="map-frame"), {"map-caption": "children"}, lang),
                 cp.attribution(t("attribution", lang)),
                 html.Div(view.get("map-note.children"), id="map-note"),
             ], lg=7),

@@ -11,12 +11,21 @@ from dash import dcc, html
 from chipao.session import current_scope, read_scoped
 from components.cards import kpi_card, message, source_line
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_signed, pick, round_label, t
-from components.theme import CURRENT, GRAPH_CONFIG, PREVIOUS, base_layout
+from components.theme import (
+    CURRENT,
+    GRAPH_CONFIG,
+    PREVIOUS,
+    TOOLBAR_PX,
+    base_layout,
+    chart_title,
+)
 from queries import overview
 from queries.rounds import list_rounds, previous_round, resolve_round
 from queries.suppression import threshold
 
 dash.register_page(__name__, path="/", name="overview", nav_key="nav.overview", order=0)
+
+OVERVIEW_CHART_HEIGHT = 400
 
 
 def _count(n: int | None) -> str:
@@ -45,11 +54,11 @@ def _dimension_figure(dims_now: list[dict], dims_before: list[dict] | None, year
                 marker_color=CURRENT, customdata=[fmt_pct(d["share"]) for d in dims_now],
                 text=[fmt_pct(d["share"]) for d in dims_now], textposition="outside",
                 hovertemplate="%{x}: %{y:,} (%{customdata})<extra>%{fullData.name}</extra>")
-    base_layout(fig, height=380)
+    base_layout(fig, height=OVERVIEW_CHART_HEIGHT)
     fig.update_layout(
         barmode="group",
-        title={"text": f"{t('overview.by_dimension', lang)} — {round_label(year, lang)}",
-               "font": {"size": 16}},
+        title=chart_title(f"{t('overview.by_dimension', lang)} — {round_label(year, lang)}"),
+        margin={"t": TOOLBAR_PX + 40},
         yaxis={"title": t("overview.households", lang), "tickformat": ",", "gridcolor": "#e9ecef"},
     )
     return fig
@@ -130,7 +139,10 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
                         dcc.Graph(id="overview-dimensions",
                                   figure=_dimension_figure(dims_now, dims_before, current.year_be,
                                                            prev_year, lang),
-                                  config=GRAPH_CONFIG),
+                                  config=GRAPH_CONFIG,
+                                  # as tall as the figure: a responsive graph otherwise
+                                  # takes a default box and the notes below overlap it
+                                  style={"height": f"{OVERVIEW_CHART_HEIGHT}px"}),
                         html.Div(t("overview.poor_note", lang), className="figure-note"),
                         source_line(t("source", lang), source),
                     ], lg=7),

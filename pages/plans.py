@@ -309,7 +309,7 @@ def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
             dbc.RadioItems(id="plans-measure", inline=True, value=state.measure,
                            options=[{"label": t(f"plans.measure.{m}", lang), "value": m}
                                     for m in MEASURES], className="mb-2"),
-            cm.map_graph("plans-map", fig, height=520),
+            cm.map_graph("plans-map", fig, height=520, lang=lang),
             html.Div(t("plans.map_hint", lang), className="figure-note"),
             _caption(f"{t('plans.measure.' + state.measure, lang)} — {level_name}", data, lang),
         ], lg=9),
@@ -380,7 +380,7 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
             data["trail"][1]["name_th"], data["trail"][1]["name_en"], lang)), className="h6"),
             table]
     return dbc.Row([
-        dbc.Col([cm.map_graph("plans-steps-map", fig, height=440)], lg=5),
+        dbc.Col([cm.map_graph("plans-steps-map", fig, height=440, lang=lang)], lg=5),
         dbc.Col([pw.steps_legend(steps, lang)], lg=2),
         dbc.Col(detail or [html.Div(t("plans.steps_pick", lang), className="text-muted")], lg=5),
         dbc.Col([html.Div(_graph("plans-steps-matrix", pw.steps_matrix_figure(
