@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, quote
 import dash
 import dash_bootstrap_components as dbc
 import flask
-from dash import Input, Output, State, callback, clientside_callback, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from briefs.brief import BriefError, BriefOptions, be_datetime, build, cache_dir
 from briefs.ui import word
@@ -184,9 +184,7 @@ def ranking_table(fmt: str):
 
 # ── the map page's toolbar (briefs/ui.py) ────────────────────────────────────
 clientside_callback(  # the download links follow the view (the URL is the state)
-    """(search) => { const q = search || '';
-        return ['/export/map.png' + q, '/export/map.svg' + q, '/export/ranking.csv' + q,
-                '/export/ranking.xlsx' + q, '?present=1' + (q ? '&' + q.slice(1) : '')]; }""",
+    ClientsideFunction("meeting", "links"),
     Output("map-map_png", "href"), Output("map-map_svg", "href"),
     Output("map-ranking_csv", "href"), Output("map-ranking_xlsx", "href"),
     Output("map-present", "href"),
