@@ -9,7 +9,7 @@ CHIPAO := $(PY) -m chipao
 HOUSEHOLDS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run serve test db demo status stop bench lint clean
+.PHONY: help install system-deps run serve test test-unit db demo status stop bench lint clean
 
 help: ## Show this help
 	@echo "Chipao (ชี้เป้า) — make targets:"
@@ -37,10 +37,14 @@ run: install ## Set up everything and serve the dashboard on http://127.0.0.1:80
 serve: install ## Serve the dashboard (store must be ready)
 	@$(CHIPAO) serve
 
-test: install ## Run the test suite (real PostGIS, headless Chromium)
+test: install ## ruff, lint-imports (layers), then every test: unit, integration (PostGIS), e2e (Chromium)
 	@scripts/install-system-deps.sh --browser
 	@$(PY) -m ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest -q
+
+test-unit: $(VENV)/.installed ## The unit tests only: no database, no browser (seconds)
+	@$(PY) -m pytest -q tests/unit
 
 db: install ## Start the local PostGIS if needed; last line: its DATABASE_URL
 	@$(CHIPAO) db
@@ -61,8 +65,9 @@ bench: install ## Run the benchmarks (full scale: HOUSEHOLDS=4104450); see docs/
 	@$(CHIPAO) db >/dev/null
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS)) || exit 1; done
 
-lint: install ## ruff
+lint: install ## ruff and lint-imports (the layer contracts in pyproject.toml)
 	@$(PY) -m ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 clean: stop ## Remove the venv and the local PostGIS data
 	rm -rf $(VENV) .pgdata .cache

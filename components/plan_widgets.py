@@ -17,7 +17,7 @@ from datetime import date
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from chipao.config import settings
+from chipao.settings import settings
 from components.i18n import Lang, fmt_int, fmt_pct, pick, t
 from components.theme import CATEGORICAL, FONT, NO_DATA
 

@@ -7,6 +7,7 @@ view; the language lives in a cookie (a preference, not part of the view).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import parse_qs, urlencode
 
 import dash
@@ -59,19 +60,11 @@ def _user_menu(lang: str) -> html.Div:
     )
 
 
-def _round_options(lang: str) -> list[dict]:
-    from chipao.session import current_scope
-    from queries.db import scoped  # late import: the shell is built per request
-    from queries.rounds import list_rounds
-
-    with scoped(current_scope()) as conn:
-        rounds = list_rounds(conn)
-    return [{"label": round_label(r.year_be, lang), "value": r.year_be} for r in rounds]
-
-
-def shell_layout() -> html.Div:
+def shell_layout(rounds: Sequence[int]) -> html.Div:
+    """The page frame; `rounds` are the survey years (B.E.) the user may pick, oldest
+    first (the app reads them per request: components run no queries)."""
     lang = current_lang()
-    options = _round_options(lang)
+    options = [{"label": round_label(year_be, lang), "value": year_be} for year_be in rounds]
     return html.Div(
         [
             dcc.Location(id="shell-url", refresh="callback-nav"),

@@ -2,7 +2,7 @@
 province, tambons of a district or all 7,425 tambons, with drill-down, a ranking, the
 selected area's profile and change between rounds.
 
-The URL is the state (chipao/mapstate.py). The page is drawn once from it; every
+The URL is the state (chipao/domain/mapstate.py). The page is drawn once from it; every
 later change — a control, a click, a breadcrumb link, the round selector, the back
 button — goes through one callback that reads the URL (``shell-url``), writes the new
 one, and sends only values (dash.Patch) while the geometry stays the same. The
@@ -30,8 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from chipao.config import settings
-from chipao.mapstate import (
+from chipao.domain.mapstate import (
     RATES,
     MapParamError,
     MapState,
@@ -42,7 +41,9 @@ from chipao.mapstate import (
     pcode_level,
     query_params,
 )
-from chipao.session import current_scope
+from chipao.domain.scope import Scope
+from chipao.settings import settings
+from chipao.web.session import current_scope
 from components import choropleth as cp
 from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
 from components.map_controls import (
@@ -54,11 +55,11 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
+from geodata.serve import geometry_url
 from queries import mpi
 from queries.areas import ancestors
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
-from queries.scope import Scope
 
 log = logging.getLogger("chipao.map")
 
@@ -291,11 +292,7 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
 
 
 def _geometry_url(level: int, parent: str | None) -> str:
-    """The content-versioned URL when the geometry server is there (else the plain one)."""
-    try:
-        from geodata.serve import geometry_url
-    except ImportError:  # pragma: no cover - the server module ships with the app
-        return cp.geometry_url(level, parent)
+    """The content-versioned URL of the geometry server (geodata.serve)."""
     return geometry_url(level, parent)
 
 

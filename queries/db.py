@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from chipao.config import settings
-from queries.scope import Role, Scope
+from chipao.domain.scope import Role, Scope
+from chipao.settings import settings
 
 _engines: dict[tuple[int, str], Engine] = {}
 

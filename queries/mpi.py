@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
-from chipao.config import settings
+from chipao.domain.scope import Scope
+from chipao.settings import settings
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
-from queries.scope import Scope
 from queries.suppression import share, suppress
 from queries.suppression import threshold as suppression_threshold
 

@@ -8,9 +8,9 @@ import getpass
 import os
 import sys
 
-from chipao.cli import args, command, console
-from chipao.config import ROOT
-from queries.scope import Role, Scope
+from chipao.cli.main import args, command, console
+from chipao.domain.scope import Role, Scope
+from chipao.settings import ROOT
 
 DEMO_FILE = ROOT / "demo_accounts.txt"
 # One account per role; P-codes from the HDX COD-AB boundaries (../shared/geodata).
@@ -32,15 +32,16 @@ def _cli_scope() -> Scope:
 def _open_store() -> None:
     """Start the project-managed PostGIS when no DATABASE_URL is given."""
     if not os.environ.get("DATABASE_URL"):
-        from chipao import config, localdb
+        from chipao import settings
+        from chipao.cli import localdb
 
         localdb.start()
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
 
 
 def _password(from_stdin: bool) -> tuple[str, bool]:
     """(password, generated?) — read from the first line of stdin, or generated."""
-    from chipao.passwords import generate_password
+    from chipao.domain.passwords import generate_password
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n"), False
@@ -71,7 +72,7 @@ def _user_args(p: argparse.ArgumentParser) -> None:
 @args(_user_args)
 @command("user", "Manage dashboard users: create, reset-password, disable, enable, list.")
 def cmd_user(a: argparse.Namespace) -> int:
-    from chipao.passwords import hash_password
+    from chipao.domain.passwords import hash_password
     from queries import audit, users
     from queries.db import owner
 
@@ -126,7 +127,7 @@ def cmd_user(a: argparse.Namespace) -> int:
                           "(replacing earlier demo accounts); prints them once and writes "
                           "demo_accounts.txt.")
 def cmd_demo_accounts(a: argparse.Namespace) -> int:
-    from chipao.passwords import generate_password, hash_password
+    from chipao.domain.passwords import generate_password, hash_password
     from queries import audit, users
     from queries.db import owner
 

@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from chipao.cli import args, command, console
+from chipao.cli.main import args, command, console
 
 
 @args(lambda p: (p.add_argument("file", type=Path, help="centre CSV (UTF-8 or TIS-620)"),
@@ -20,7 +20,7 @@ from chipao.cli import args, command, console
 @command("import-centres", "Import tambon social-help centres from a CSV (see docs/centres.md), "
                            "then recompute coverage.")
 def cmd_import_centres(a: argparse.Namespace) -> int:
-    from chipao.centre_csv import import_file
+    from chipao.ingest.centre_csv import import_file
 
     result = import_file(a.file, accept_partial=a.accept_partial, report_path=a.report,
                          refresh=not a.no_refresh)
@@ -52,7 +52,7 @@ def cmd_refresh_coverage(_a: argparse.Namespace) -> int:
 @command("plan-centres", "Suggest tambons for N new centres by greedy maximal coverage of "
                          "poor households farther than the distance from any open centre.")
 def cmd_plan_centres(a: argparse.Namespace) -> int:
-    from chipao.coverage_planner import plan_sites
+    from chipao.domain.coverage_planner import plan_sites
     from queries.centres import planner_inputs
     from queries.db import owner
     from queries.rounds import list_rounds, resolve_round

@@ -17,8 +17,8 @@ from typing import TypeVar
 
 from cachelib import FileSystemCache
 
-from chipao.config import settings
-from queries.scope import Scope
+from chipao.domain.scope import Scope
+from chipao.settings import settings
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 300

@@ -12,7 +12,7 @@ import argparse
 import os
 from datetime import date
 
-from chipao.cli import args, command, console
+from chipao.cli.main import args, command, console
 
 
 def _as_of(value: str) -> date:
@@ -28,10 +28,11 @@ def _as_of(value: str) -> date:
 @command("refresh-plans", "Rebuild the plan-progress aggregates (daily, and after imports).")
 def cmd_refresh_plans(a: argparse.Namespace) -> int:
     if not os.environ.get("DATABASE_URL"):
-        from chipao import config, localdb
+        from chipao import settings
+        from chipao.cli import localdb
 
         localdb.start()
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
     from queries.db import owner
     from queries.plans import refresh_plans
 

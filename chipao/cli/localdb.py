@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from chipao.config import APP_ROLE, CREDENTIALS_FILE, PGDATA
+from chipao.settings import APP_ROLE, CREDENTIALS_FILE, PGDATA
 
 OWNER_ROLE = "chipao_owner"
 CLUSTER = PGDATA / "cluster"

@@ -40,11 +40,12 @@ def _use_local_db() -> bool:
 
 def ensure_store() -> None:
     """Start the local PostGIS when no DATABASE_URL is given, then migrate."""
-    from chipao import config, localdb
+    from chipao import settings
+    from chipao.cli import localdb
 
     if _use_local_db():
         localdb.start()
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
     from queries import migrate
     from queries.db import owner
     from queries.reference_data import load_catalogue, load_reference_tables
@@ -59,7 +60,7 @@ def ensure_store() -> None:
 @command("db", "Start the project-managed local PostGIS (unless DATABASE_URL is set), "
                "migrate it, and print its DATABASE_URL as the last line.")
 def cmd_db(_a: argparse.Namespace) -> int:
-    from chipao.config import libpq_url, settings
+    from chipao.settings import libpq_url, settings
 
     ensure_store()
     print(libpq_url(settings().owner_url))
@@ -68,7 +69,7 @@ def cmd_db(_a: argparse.Namespace) -> int:
 
 @command("stop", "Stop the project-managed local PostGIS.")
 def cmd_stop(_a: argparse.Namespace) -> int:
-    from chipao import localdb
+    from chipao.cli import localdb
 
     if _use_local_db():
         console.print("stopped" if localdb.stop() else "the local PostGIS was not running")
@@ -119,7 +120,7 @@ def cmd_import_boundaries(a: argparse.Namespace) -> int:
                  p.add_argument("--report", type=Path, help="where to write the reject report")))
 @command("import-households", "Import a household CSV (see docs/household-csv.md).")
 def cmd_import_households(a: argparse.Namespace) -> int:
-    from chipao.household_csv import import_file
+    from chipao.ingest.household_csv import import_file
 
     result = import_file(a.file, accept_partial=a.accept_partial, report_path=a.report)
     return 0 if result.ok else 1
@@ -134,7 +135,7 @@ def cmd_import_households(a: argparse.Namespace) -> int:
                                 help="do nothing when the store already holds households")))
 @command("demo", "Load boundaries (if missing) and generate deterministic demo data.")
 def cmd_demo(a: argparse.Namespace) -> int:
-    from chipao import demo
+    from chipao.ingest import demo
     from queries.db import owner
     from queries.status import store_status
 
@@ -184,7 +185,7 @@ def cmd_status(_a: argparse.Namespace) -> int:
                                 help="Dash dev tools (hot reload); never on a shared network")))
 @command("serve", "Serve the dashboard (http://127.0.0.1:8050 by default).")
 def cmd_serve(a: argparse.Namespace) -> int:
-    from chipao.config import settings
+    from chipao.settings import settings
 
     if settings().production and a.dev:
         console.print("[red]--dev is refused when CHIPAO_PRODUCTION is set[/red]")
@@ -224,7 +225,7 @@ def _load_extra_commands() -> None:
     """Commands that live beside the features they serve (users, centres, …)."""
     import importlib
 
-    for module in ("chipao.users_cli", "chipao.centres_cli", "chipao.plans_cli"):
+    for module in ("chipao.cli.users", "chipao.cli.centres", "chipao.cli.plans"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:

@@ -19,16 +19,20 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from chipao import reject_report
-from chipao.household_csv import (
+from rich.console import Console
+
+from chipao.domain.centres import CentreFileError, CentreReject, CentreRow, ParsedCentres
+from chipao.ingest import reject_report
+from chipao.ingest.household_csv import (
     ENCODING_LABEL,
     THAI_BBOX,
     HouseholdFileError,
     detect_encoding,
 )
+from queries import centres
+from queries.db import owner
 
 REQUIRED = ("code", "name_th", "tambon_pcode", "lat", "lon")
 OPTIONAL = ("name_en", "opened_on", "status", "services")
@@ -46,46 +50,6 @@ MAX_NAME = 200
 MAX_SERVICE = 80
 MAX_SHOWN = 40  # characters of a bad value quoted in a reason
 BE_OFFSET = 543
-
-
-class CentreFileError(ValueError):
-    """The whole file is refused (encoding, header, missing column)."""
-
-
-@dataclass(frozen=True)
-class CentreRow:
-    line: int
-    code: str
-    name_th: str
-    name_en: str | None
-    tambon_pcode: str
-    lat: float
-    lon: float
-    opened_on: dt.date | None
-    status: str
-    services: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CentreReject:
-    line: int  # line of the file (header = 1)
-    code: str
-    column: str
-    reason: str
-
-
-@dataclass
-class ParsedCentres:
-    rows: list[CentreRow]
-    rejects: list[CentreReject]
-    encoding: str = ""
-    warnings: list[str] = field(default_factory=list)
-    rows_read: int = 0
-    source: str = ""
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({r.line for r in self.rejects})
 
 
 def _show(value: str) -> str:
@@ -301,11 +265,6 @@ def import_file(path: str | Path, accept_partial: bool = False,
                 report_path: str | Path | None = None, refresh: bool = True):
     """Read, validate and load a centre file in one owner transaction, then refresh the
     coverage figures; prints progress. Returns queries.centres.CentreImportResult."""
-    from rich.console import Console
-
-    from queries import centres
-    from queries.db import owner
-
     console = Console(stderr=True)
     path = Path(path)
     with console.status(f"importing {path.name}") as status, owner() as conn:

@@ -15,13 +15,22 @@ import codecs
 import csv
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rich.console import Console
 
-from chipao import reject_report
+from chipao.domain.households import (
+    Catalogue,
+    HouseholdFileError,
+    ParsedFile,
+    Reject,
+)
+from chipao.ingest import reject_report
+from queries import households_load
+from queries.db import owner
 
 REQUIRED = ("house_id", "tambon_pcode", "village_no", "survey_year", "household_size")
 OPTIONAL = ("welfare_card", "lat", "lon", "programme_target")
@@ -33,68 +42,6 @@ HOUSE_ID_PATTERN = r"[0-9A-Za-z-]{4,20}"
 TAMBON_PATTERN = r"TH[0-9]{6}"
 MAX_REPORTED_VALUE = 40  # characters of a bad value quoted in a reason
 SCAN_CHUNK = 1 << 24  # bytes per step when scanning a file
-
-
-# ── the catalogue the file is checked against ────────────────────────────────
-@dataclass(frozen=True)
-class IndicatorSpec:
-    code: str
-    bit: int
-    weight: float
-    dimension: str
-    dimension_sort: int
-    applies_to: str | None = None
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """What a file is validated against: the stored indicator catalogue and the
-    tambon P-codes of the stored boundaries (built by queries.households_load)."""
-
-    indicators: tuple[IndicatorSpec, ...]
-    tambons: frozenset[str]
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(i.code for i in self.indicators)
-
-
-# ── results ──────────────────────────────────────────────────────────────────
-@dataclass(frozen=True)
-class Reject:
-    line: int  # line of the file (header = 1); 0 for a demo frame row without a file
-    house_id: str
-    column: str
-    reason: str
-
-
-class HouseholdFileError(ValueError):
-    """The whole file is refused (unreadable encoding, missing column, no header…)."""
-
-
-@dataclass
-class ParsedFile:
-    """Good rows in the load layout (one per household-round) plus what was refused."""
-
-    rows: pd.DataFrame
-    rejects: list[Reject]
-    encoding: str
-    warnings: list[str] = field(default_factory=list)
-    rows_read: int = 0  # data rows in the file (blank lines not counted)
-    has_programme_target: bool = False
-    source: str = ""
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({r.line for r in self.rejects})
-
-
-# Columns of ParsedFile.rows, in order; queries.households_load stages exactly these.
-LOAD_COLUMNS = (
-    "line", "house_id", "tambon_pcode", "village_no", "survey_year", "household_size",
-    "welfare_card", "lat", "lon", "programme_target", "house_key",
-    "failed", "not_applicable", "dims_failed", "n_dims_failed", "score",
-)
 
 
 # ── encoding ─────────────────────────────────────────────────────────────────
@@ -657,11 +604,6 @@ def import_file(path: str | Path, accept_partial: bool = False,
                 report_path: str | Path | None = None):
     """Read, validate and load a household file in one owner transaction, with
     progress on the terminal. Returns queries.households_load.ImportResult."""
-    from rich.console import Console
-
-    from queries import households_load
-    from queries.db import owner
-
     console = Console(stderr=True)
     path = Path(path)
     with console.status(f"importing {path.name}") as status, owner() as conn:

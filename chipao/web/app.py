@@ -6,8 +6,11 @@ import logging
 
 import dash
 import flask
+from werkzeug.exceptions import HTTPException
 
-from chipao.config import settings
+from chipao.settings import settings
+from chipao.web import auth
+from geodata.serve import register_geometry_routes
 
 log = logging.getLogger("chipao")
 
@@ -17,19 +20,13 @@ def install_server_hooks(app: dash.Dash) -> None:
     server.secret_key = settings().secret_key or None
     server.config["MAX_CONTENT_LENGTH"] = settings().max_upload_mb * 1024 * 1024
 
-    from chipao import auth
-
     auth.install(app)  # first: the guard must see every request, these routes included
-
-    from geodata.serve import register_geometry_routes
 
     register_geometry_routes(server)
 
     @server.errorhandler(Exception)
     def no_tracebacks(err: Exception):
         """Users never see a stack trace; the log keeps it."""
-        from werkzeug.exceptions import HTTPException
-
         if isinstance(err, HTTPException):
             return flask.jsonify(error=err.name, message=err.description), err.code
         log.exception("unhandled error")

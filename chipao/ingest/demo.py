@@ -23,14 +23,18 @@ both with progress bars. Calibrated to ../shared/reference/public_figures.md:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import shapely
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from chipao.household_csv import Catalogue
+from chipao.domain.demo import DemoData, DemoError, DemoInputs
+from chipao.ingest.household_csv import validate_frame
+from queries import households_load as hl
+from queries.db import owner
 
 PROGRAMME_TARGET = 4_104_450
 DEFAULT_HOUSEHOLDS = 300_000  # `chipao demo` loads in about a minute on 2 cores
@@ -125,10 +129,6 @@ SURNAME_3 = ("", "", "", "วงศ์", "กุล", "สกุล", "ชัย
 RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "relative", "other")
 
 
-class DemoError(RuntimeError):
-    pass
-
-
 def return_freed_memory() -> None:
     """Have glibc give large freed blocks back to the OS (mmap for ≥ 1 MiB allocations).
 
@@ -141,41 +141,6 @@ def return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
         pass
-
-
-# ── inputs and outputs ───────────────────────────────────────────────────────
-@dataclass
-class DemoInputs:
-    """What the generator needs from the store (read by queries.households_load)."""
-
-    tambons: pd.DataFrame  # pcode, name_th, name_en, area_km2, geom (shapely), sorted by pcode
-    districts: list[str]
-    provinces: list[str]
-    catalogue: Catalogue
-    categories: pd.DataFrame  # code, horizon
-    agencies: list[str]
-
-
-@dataclass
-class DemoData:
-    survey: pd.DataFrame  # the household CSV layout, one row per household per round
-    members: pd.DataFrame
-    plans: pd.DataFrame  # plan_no, house_id, tambon_pcode, survey_year, created_on
-    items: pd.DataFrame  # item_no, plan_no, house_id, tambon_pcode, horizon, category_code, …
-    events: pd.DataFrame  # item_no, tambon_pcode, at, old_status, new_status, on_date
-    visits: pd.DataFrame
-    centres: pd.DataFrame
-    steps: pd.DataFrame  # pcode, step_no, status, started_on, completed_on
-    targets: pd.DataFrame  # province_pcode, target_households
-    seed: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-
-    FRAMES = ("survey", "members", "plans", "items", "events", "visits", "centres", "steps",
-              "targets")
-
-    @property
-    def households(self) -> int:
-        return int(self.survey["house_id"].nunique())
 
 
 # ── small helpers ────────────────────────────────────────────────────────────
@@ -847,22 +812,31 @@ def _steps(rng, inputs, provinces, prov_poor, as_of) -> pd.DataFrame:
 # ── loading ──────────────────────────────────────────────────────────────────
 def load(conn, data: DemoData, *, replace: bool = False, progress=None,
          release: bool = False) -> dict:
-    """Write the demo into the store in the caller's transaction (see module doc);
-    `release` drops the big frames from `data` as they are loaded."""
-    from queries import households_load as hl
-
-    return hl.load_demo_data(conn, data, replace=replace, progress=progress, release=release)
+    """Write the demo into the store in the caller's transaction (see module doc): the
+    survey rows go through the household importer's validator, then the loader.
+    Refuses a store that holds household data unless `replace` (which deletes it
+    first). `release` drops the big frames from `data` as they are loaded."""
+    say = progress or (lambda *_a: None)
+    if hl.household_data_exists(conn):
+        if not replace:
+            raise DemoError("the store already holds household data: use replace=True "
+                            "(chipao demo --replace) to replace it")
+        say("deleting household data", 0, 1)
+        hl.delete_household_data(conn)
+        say("deleting household data", 1, 1)
+    say("validating survey rows", 0, 1)
+    parsed = validate_frame(data.survey, hl.read_catalogue(conn), encoding="demo", source="demo")
+    if parsed.rejects:
+        raise DemoError(f"the generator made invalid rows, e.g. {parsed.rejects[:3]}")
+    say("validating survey rows", 1, 1)
+    if release:
+        data.survey = None
+    return hl.load_demo_data(conn, data, parsed, progress=progress, release=release)
 
 
 def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2565, replace: bool = False,
               rounds: tuple[int, ...] = DEFAULT_ROUNDS, as_of: date = AS_OF) -> dict:
     """Generate and load the demo in one owner transaction, with progress bars."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from queries import households_load as hl
-    from queries.db import owner
-
     console = Console(stderr=True)
     return_freed_memory()
     started = time.perf_counter()

@@ -32,13 +32,14 @@ import flask
 import jinja2
 from flask.sessions import SecureCookieSessionInterface
 
-from chipao.config import settings
-from chipao.passwords import verify_password
+from chipao.domain.passwords import verify_password
+from chipao.domain.scope import PUBLIC, RECORD_ROLES, Role, Scope
+from chipao.settings import settings
+from chipao.web.lang import current_lang
 from queries import audit, users
-from queries.db import scoped
-from queries.scope import PUBLIC, RECORD_ROLES, Role, Scope
+from queries.db import owner, scoped
 
-log = logging.getLogger("chipao.auth")
+log = logging.getLogger("chipao.web.auth")
 
 LOGIN_PATH, LOGOUT_PATH = "/login", "/logout"
 MAX_FAILURES = 5  # consecutive failures that lock an account …
@@ -310,8 +311,6 @@ _jinja = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescap
 
 
 def _lang() -> str:
-    from components.i18n import current_lang
-
     return current_lang()
 
 
@@ -480,8 +479,6 @@ def check_startup() -> None:
                            "(python -c 'import secrets; print(secrets.token_urlsafe(48))').")
     if cfg.allow_demo_accounts:
         return
-    from queries.db import owner
-
     with owner() as conn:
         demo = users.demo_usernames(conn, PUBLIC)
     if demo:

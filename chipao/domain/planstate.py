@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 # The URL conventions (P-codes, years, query parsing) are the poverty map's.
-from chipao.mapstate import PCODE_RE, YEAR_RE, MapParamError, pcode_level, query_params
+from chipao.domain.mapstate import PCODE_RE, YEAR_RE, MapParamError, pcode_level, query_params
 
 # measure -> (numerator, denominator) in queries.plans.area_values rows
 MEASURES: dict[str, tuple[str, str]] = {

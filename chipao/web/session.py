@@ -1,11 +1,11 @@
 """The signed-in user's scope, from the server-side session only (never the URL or a
-dcc.Store). The sign-in guard (chipao.auth) puts it on ``flask.g`` for each request."""
+dcc.Store). The sign-in guard (chipao.web.auth) puts it on ``flask.g`` for each request."""
 
 from __future__ import annotations
 
 import flask
 
-from queries.scope import Scope
+from chipao.domain.scope import Scope
 
 
 class NotSignedIn(PermissionError):
