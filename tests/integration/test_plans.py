@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
+from chipao.domain.scope import PUBLIC, SYSTEM, Role, Scope
 from queries import plans
 from queries.db import owner, scoped
-from queries.scope import PUBLIC, SYSTEM, Role, Scope
 from tests.plans_data import (
     DISTRICTS,
     PROVINCES,
@@ -359,12 +359,3 @@ def test_stalled_households_respect_the_scope(store):
             plans.stalled_households(conn, EXEC, 1, "TH", days, AS_OF)
 
 
-def test_projection_far_beyond_the_calendar_is_too_far_not_an_error():
-    from datetime import date
-
-    from chipao.plan_progress import project
-
-    p = project(target=4_104_450, reached=10, pace=0.001, as_of=date(2026, 11, 25))
-    assert p.eta is None and p.too_far
-    near = project(target=100, reached=40, pace=20, as_of=date(2026, 11, 25))
-    assert near.eta == date(2027, 2, 24) and not near.too_far

@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from chipao import config
+from chipao import settings
 from tests.auth_helpers import (
     ORIGIN,
     anonymous_client,
@@ -148,7 +148,7 @@ def test_unknown_user_gets_the_same_answer(app):
 
 
 def test_lockout_after_five_failures_even_with_the_right_password(app):
-    from chipao import auth
+    from chipao.web import auth
 
     username, password = create_user("tambon", areas=("TH500101",))
     client = anonymous_client(app.server)
@@ -183,7 +183,7 @@ def test_lock_expires_and_a_success_resets_the_count(app):
 
 
 def test_failure_delay_grows(monkeypatch):
-    from chipao.auth import failure_delay
+    from chipao.web.auth import failure_delay
 
     monkeypatch.setenv("CHIPAO_LOGIN_DELAY_STEP", "0.2")
     delays = [failure_delay(n) for n in range(1, 6)]
@@ -212,9 +212,9 @@ def test_sign_out_ends_every_session_of_the_user(app):
 
 
 def test_disabled_user_loses_access_at_once(app):
+    from chipao.domain.scope import SYSTEM
     from queries import users
     from queries.db import owner
-    from queries.scope import SYSTEM
 
     username, password = create_user("district", areas=("TH5001",))
     client = client_for(app.server, username, password)
@@ -324,7 +324,7 @@ def cli(database, capsys, monkeypatch):
     """Run `chipao …` in this process (the real entry point, argument parsing included)."""
     import io
 
-    from chipao.cli import main
+    from chipao.cli.main import main
 
     def run(*argv: str, stdin: str | None = None) -> _Run:
         capsys.readouterr()
@@ -341,7 +341,7 @@ def test_cli_entry_point_runs(database):
     env = {**os.environ, "DATABASE_URL": database["owner"],
            "CHIPAO_APP_DATABASE_URL": database["app"]}
     r = subprocess.run([sys.executable, "-m", "chipao", "user", "list"], env=env,
-                       capture_output=True, text=True, timeout=120, cwd=config.ROOT)
+                       capture_output=True, text=True, timeout=120, cwd=settings.ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("username")
 
@@ -386,7 +386,7 @@ def test_cli_user_lifecycle(app, cli):
 
 
 def test_cli_demo_accounts_and_the_production_refusal(app, cli, tmp_path, monkeypatch):
-    from chipao import auth
+    from chipao.web import auth
     from queries.db import owner
     from tests.auth_helpers import ensure_areas
 
@@ -408,32 +408,32 @@ def test_cli_demo_accounts_and_the_production_refusal(app, cli, tmp_path, monkey
 
     monkeypatch.setenv("CHIPAO_PRODUCTION", "1")
     monkeypatch.setenv("CHIPAO_SECRET_KEY", "x" * 48)
-    config.settings.cache_clear()
+    settings.settings.cache_clear()
     try:
         with pytest.raises(RuntimeError, match="demo account"):
             auth.check_startup()
         monkeypatch.setenv("CHIPAO_ALLOW_DEMO_ACCOUNTS", "1")
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         auth.check_startup()
         monkeypatch.delenv("CHIPAO_ALLOW_DEMO_ACCOUNTS")
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         assert cli("demo-accounts", "--remove").returncode == 0
         auth.check_startup()  # no demo accounts left: starts
         monkeypatch.setenv("CHIPAO_SECRET_KEY", "short")
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         with pytest.raises(RuntimeError, match="SECRET_KEY"):
             auth.check_startup()
     finally:
         monkeypatch.delenv("CHIPAO_PRODUCTION")
         monkeypatch.setenv("CHIPAO_SECRET_KEY", "test-secret-key-not-for-production")
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
 
 
 def test_request_bodies_are_limited_in_size(app):
     username, password = create_user("executive")
     client = client_for(app.server, username, password)
     saved = app.server.config["MAX_CONTENT_LENGTH"]
-    assert saved == config.settings().max_upload_mb * 1024 * 1024
+    assert saved == settings.settings().max_upload_mb * 1024 * 1024
     app.server.config["MAX_CONTENT_LENGTH"] = 4096
     try:
         r = client.post_callback({"output": "x.y", "inputs": [

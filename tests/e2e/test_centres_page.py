@@ -10,10 +10,10 @@ import json
 import pytest
 from sqlalchemy import text
 
-from chipao.coverage_planner import plan_sites
+from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.scope import SYSTEM
 from queries import centres as q
 from queries.db import owner
-from queries.scope import SYSTEM
 from tests import centres_fixtures as fx
 from tests.auth_helpers import callback_body, client_for, create_user, login, page_body
 

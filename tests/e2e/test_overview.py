@@ -15,7 +15,7 @@ from tests.support_store import isolated_store
 
 @pytest.fixture(scope="module")
 def store(database):
-    from chipao import demo
+    from chipao.ingest import demo
     from geodata.boundaries import import_boundaries
 
     with isolated_store("chipao_test_overview") as url:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from chipao import coverage_planner as cp
+from chipao.domain import coverage_planner as cp
 
 
 def _random_case(seed: int, n_demand: int = 60, n_sites: int = 12, span: float = 0.6):

@@ -6,7 +6,7 @@ import os
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from chipao import localdb
+from chipao.cli import localdb
 from queries import migrate
 
 

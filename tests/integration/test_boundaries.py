@@ -33,7 +33,7 @@ from tests.geo_fixtures import (
 )
 
 pytestmark = pytest.mark.usefixtures("geo_db")
-REAL = Path(__file__).resolve().parents[2] / "shared" / "geodata"
+REAL = Path(__file__).resolve().parents[3] / "shared" / "geodata"
 
 
 def _store() -> dict:

@@ -1,6 +1,6 @@
 """The permission matrix and the walls behind it, on a real PostGIS with real sessions.
 
-The matrix is built from chipao.auth.PAGE_ROLES and the pages actually registered, so
+The matrix is built from chipao.web.auth.PAGE_ROLES and the pages actually registered, so
 it grows as pages are added: every role × every page (its URL, its layout request and
 one of its callbacks) × an in-scope and an out-of-scope area."""
 
@@ -14,8 +14,9 @@ import dash
 import pytest
 from sqlalchemy import text
 
-from chipao import auth, config
-from queries.scope import Role, Scope
+from chipao import settings
+from chipao.domain.scope import Role, Scope
+from chipao.web import auth
 from tests.auth_helpers import anonymous_client, client_for, page_body
 from tests.perm_data import (
     IN_TAMBON,
@@ -176,12 +177,12 @@ def test_unauthenticated_requests_are_refused_everywhere(app, accounts):
 @pytest.fixture
 def public_aggregates():
     os.environ["CHIPAO_PUBLIC_AGGREGATES"] = "1"
-    config.settings.cache_clear()
+    settings.settings.cache_clear()
     try:
         yield
     finally:
         os.environ.pop("CHIPAO_PUBLIC_AGGREGATES", None)
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
 
 
 def test_public_aggregates_open_the_overview_and_map_only(app, accounts, public_aggregates):
@@ -233,7 +234,7 @@ def test_row_level_security_alone_hides_other_provinces(app, accounts):
 
     province = Scope("rls-test", Role.PROVINCE, ("TH50",))
     with scoped(province) as conn:
-        assert conn.execute(text("SELECT current_user")).scalar() == config.APP_ROLE
+        assert conn.execute(text("SELECT current_user")).scalar() == settings.APP_ROLE
         for table in RLS_TABLES:
             mine = conn.execute(text(f"SELECT count(*) FROM {table} "  # noqa: S608
                                      "WHERE tambon_pcode LIKE 'TH50%'")).scalar()
@@ -276,7 +277,7 @@ def test_scope_comes_from_the_server_session_only(app, clients):
 
 
 def test_current_scope_is_strict_without_a_signed_in_request(app):
-    from chipao.session import NotSignedIn, current_scope
+    from chipao.web.session import NotSignedIn, current_scope
 
     with pytest.raises(NotSignedIn):
         current_scope()
@@ -295,7 +296,7 @@ def _audit(username: str, action: str) -> list[dict]:
 
 
 def test_reveal_in_scope_is_audited_once(app, accounts):
-    from chipao.privacy import reveal
+    from chipao.web.privacy import reveal
     from queries.db import scoped
     from tests.perm_data import national_id
 
@@ -319,7 +320,8 @@ def test_reveal_in_scope_is_audited_once(app, accounts):
 ])
 def test_reveal_is_refused_and_the_refusal_logged(app, accounts, role, areas, house, reason,
                                                   problem):
-    from chipao.privacy import RevealRefused, reveal
+    from chipao.domain.privacy import RevealRefused
+    from chipao.web.privacy import reveal
     from queries.db import scoped
 
     username = accounts[role][0]

@@ -14,11 +14,12 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
-from chipao import centre_csv
-from chipao.coverage_planner import great_circle_m
+from chipao.domain.centres import CentreFileError, ParsedCentres
+from chipao.domain.coverage_planner import great_circle_m
+from chipao.domain.scope import SYSTEM, Role, Scope
+from chipao.ingest import centre_csv
 from queries import centres as q
 from queries.db import owner, owner_engine, scoped
-from queries.scope import SYSTEM, Role, Scope
 from tests import centres_fixtures as fx
 
 GEOD = Geod(ellps="WGS84")
@@ -298,7 +299,7 @@ def _write(tmp_path, body: str, name: str = "centres.csv", encoding: str = "utf-
     return str(path)
 
 
-def _parse(path: str) -> centre_csv.ParsedCentres:
+def _parse(path: str) -> ParsedCentres:
     return centre_csv.read_centre_csv(path, fx_tambons(), today=dt.date(2025, 1, 1))
 
 
@@ -380,16 +381,16 @@ def test_tis620_file_and_whole_file_refusals(store, tmp_path):
     assert parsed.encoding.startswith("TIS-620") and not parsed.rejects
     assert parsed.rows[0].name_th == "ศูนย์ช่วยเหลือสังคมตำบลทดสอบ"
     assert parsed.rows[0].opened_on == dt.date(2022, 6, 1) and parsed.rows[0].status == "open"
-    with pytest.raises(centre_csv.CentreFileError, match="lon"):
+    with pytest.raises(CentreFileError, match="lon"):
         _parse(_write(tmp_path, "code,name_th,tambon_pcode,lat\nA,B,TH500101,14\n", "nolon.csv"))
-    with pytest.raises(centre_csv.CentreFileError, match="empty"):
+    with pytest.raises(CentreFileError, match="empty"):
         _parse(_write(tmp_path, "", "empty.csv"))
-    with pytest.raises(centre_csv.CentreFileError):
+    with pytest.raises(CentreFileError):
         _parse(_write(tmp_path, "code,code,name_th,tambon_pcode,lat,lon\n", "twice.csv"))
 
 
 def test_cli_import_writes_the_report(store, tmp_path, capsys):
-    from chipao.cli import main
+    from chipao.cli.main import main
 
     path = _write(tmp_path, HEADER + BAD_ROWS[0][0] + "\n", "cli.csv")
     assert main(["import-centres", path]) == 1

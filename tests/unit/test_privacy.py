@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from chipao import config
-from chipao.privacy import mask_name, mask_national_id
-from queries.scope import PUBLIC, Role, Scope
+from chipao import settings
+from chipao.domain.privacy import mask_name, mask_national_id
+from chipao.domain.scope import PUBLIC, Role, Scope
 
 PROVINCE = Scope("a", Role.PROVINCE, ("TH50",))
 OTHER_PROVINCE = Scope("b", Role.PROVINCE, ("TH10",))
@@ -34,17 +34,17 @@ def test_names_show_in_full_only_to_record_roles():
 def cache_dir(tmp_path):
     saved = os.environ.get("CHIPAO_CACHE_DIR")
     os.environ["CHIPAO_CACHE_DIR"] = str(tmp_path)
-    config.settings.cache_clear()
+    settings.settings.cache_clear()
     yield tmp_path
     if saved is None:
         os.environ.pop("CHIPAO_CACHE_DIR", None)
     else:
         os.environ["CHIPAO_CACHE_DIR"] = saved
-    config.settings.cache_clear()
+    settings.settings.cache_clear()
 
 
 def test_two_scopes_never_share_a_cached_result(cache_dir):
-    from chipao.cache import cache_key, cached, clear
+    from chipao.web.cache import cache_key, cached, clear
 
     calls: list[str] = []
 

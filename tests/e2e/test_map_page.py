@@ -181,12 +181,12 @@ def test_click_on_a_province_shows_its_districts(map_page, live_server):
 
 
 def test_url_with_state_reproduces_the_view(map_page, live_server):
-    from chipao.mapstate import parse_state
+    from chipao.domain.mapstate import parse_state
+    from chipao.domain.scope import Scope
     from components.i18n import round_label
     from pages.map import _hover
     from queries import mpi
     from queries.db import owner
-    from queries.scope import Scope
 
     query = ("?level=3&area=TH50&subject=dim:health&measure=M0&k=0.5&round=2566"
              "&classes=equal_interval&compare=2565")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from chipao.household_csv import (
-    HouseholdFileError,
+from chipao.domain.households import HouseholdFileError
+from chipao.ingest.household_csv import (
     import_file,
     read_household_csv,
 )
@@ -366,7 +366,7 @@ def test_forgiving_spellings(catalogue, tmp_path):
 
 
 def test_documented_example_is_valid(catalogue, tmp_path):
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "household-csv.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "household-csv.md").read_text()
     example = doc.split("```csv\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "example.csv"
     path.write_text(example, encoding="utf-8")
