@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dash
+import flask
 
 from chipao.settings import ROOT
 from chipao.web.app import install_server_hooks
+from chipao.web.auth import csrf_token
 from chipao.web.session import current_scope
 from components.shell import shell_layout
 from queries.db import scoped
@@ -13,10 +15,14 @@ from queries.rounds import list_rounds
 
 
 def layout():
-    """The shell, built per request with the survey rounds the user's store holds."""
+    """The shell, built per request from the request's user (set on flask.g by the
+    sign-in guard) and the survey rounds the store holds."""
     with scoped(current_scope()) as conn:
         rounds = list_rounds(conn)
-    return shell_layout([r.year_be for r in rounds])
+    user = getattr(flask.g, "user", None)
+    return shell_layout([r.year_be for r in rounds], user=user,
+                        csrf=csrf_token() if user is not None else "",
+                        allowed_paths=getattr(flask.g, "allowed_paths", None))
 
 
 def create_app() -> dash.Dash:

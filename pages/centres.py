@@ -25,7 +25,17 @@ from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
 from components.cards import kpi_card, message, source_line
-from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components.i18n import (
+    Lang,
+    current_lang,
+    fmt_datetime,
+    fmt_int,
+    fmt_pct,
+    pick,
+    round_label,
+    service_label,
+    t,
+)
 from queries import centres as q
 from queries.areas import area_names, get_area
 from queries.audit import record
@@ -185,7 +195,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                        className="form-label"),
             dcc.Dropdown(id="centres-services", multi=True, value=[],
                          placeholder=t("centres.services_any", lang),
-                         options=[{"label": s.replace("_", " "), "value": s} for s in services]),
+                         options=[{"label": service_label(s, lang), "value": s} for s in services]),
         ], md=2),
     ], className="g-2 mb-2")
     planner = dbc.Card(dbc.CardBody([
@@ -406,7 +416,7 @@ def _unlocated_note(counts: dict, cov: dict, lang: Lang) -> str | None:
 def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
     parts = [source_line(t("source", lang), pick(current.source_th, current.source_en, lang))]
     if info:
-        at = info["refreshed_at"].strftime("%Y-%m-%d %H:%M")
+        at = fmt_datetime(info["refreshed_at"], lang)
         parts.append(source_line(t("source", lang), _fmt(
             t("centres.source_centres", lang), open=fmt_int(info["open_centres"]), at=at)))
     return html.Div(parts)

@@ -45,7 +45,17 @@ from chipao.domain.scope import Scope
 from chipao.settings import settings
 from chipao.web.session import current_scope
 from components import choropleth as cp
-from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components.i18n import (
+    GRID_HEADERS,
+    Lang,
+    current_lang,
+    fmt_int,
+    fmt_pct,
+    grid_number,
+    pick,
+    round_label,
+    t,
+)
 from components.map_controls import (
     compare_options,
     controls,
@@ -173,16 +183,15 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
     cols = [
         # rows arrive ranked (unranked areas last); no initial sort, which would put
         # the unranked (empty) ones first
-        {"field": "rank", "headerName": t("map.rank", lang), "width": 90,
-         "type": "numericColumn"},
+        {"field": "rank", "headerName": t("map.rank", lang), "width": 90, **grid_number()},
         {"field": "name", "headerName": t("map.area", lang), "flex": 2, "minWidth": 130,
          "cellClass": "map-ranking-name"},
         {"field": "in", "headerName": t("map.area_in", lang), "flex": 1, "minWidth": 100,
          "hide": not show_parent},
         {"field": "value", "headerName": value_header, "flex": 1, "minWidth": 110,
-         "type": "numericColumn"},
+         **grid_number(digits)},
         {"field": "surveyed", "headerName": t("col.surveyed", lang), "flex": 1,
-         "minWidth": 90, "type": "numericColumn"},
+         "minWidth": 90, **grid_number()},
         {"field": "note", "headerName": "", "width": 110},
     ]
     return rows, cols, title
@@ -476,7 +485,7 @@ def layout(**query) -> html.Div:
                            className="small"),
                 dag.AgGrid(id="map-ranking", rowData=view.get("map-ranking.rowData") or [],
                            columnDefs=view.get("map-ranking.columnDefs") or [],
-                           defaultColDef={"sortable": True, "resizable": True},
+                           defaultColDef={"sortable": True, "resizable": True, **GRID_HEADERS},
                            getRowId="params.data.pcode",
                            dashGridOptions={"animateRows": False,
                                             "rowSelection": {"mode": "singleRow",

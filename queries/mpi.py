@@ -31,7 +31,10 @@ from queries.suppression import threshold as suppression_threshold
 # Scores are stored as 4-byte floats (7 significant digits): a household whose score
 # equals k exactly must count as poor, so k is lowered by this tolerance. Scores are
 # sums of catalogue weights, far coarser than this (1/60 apart with the default
-# catalogue), so no other household is affected.
+# catalogue), so no other household is affected. The stored score only identifies
+# the poor: every figure (A, M0, contributions) sums the catalogue's weights over the
+# exact censored counts instead (Σ c over the poor = Σ_j w_j · censored_j), so the map
+# and the side panel agree with the exact value to 1e-12 (not to the 8th digit).
 K_TOLERANCE = 1e-6
 COUNT_MEASURES = frozenset({"count", "share", "target_poor"})
 AF_MEASURES = frozenset({"H", "A", "M0", "contribution"})
@@ -330,6 +333,14 @@ def _pick(column: np.ndarray, pos: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.where(values < 0, np.nan, values)
 
 
+def weight_vector(catalogue: Catalogue, n_bits: int) -> np.ndarray:
+    """The catalogue weight of each indicator bit (0 for unused bits)."""
+    w = np.zeros(n_bits)
+    for ind in catalogue.indicators:
+        w[ind.bit] = ind.weight
+    return w
+
+
 def round_arrays(conn: Connection, catalogue: Catalogue, pcodes: list[str], round_id: int,
                  level: int, parent: str | None, subject: str, measure: str,
                  k: float) -> RoundArrays:
@@ -352,8 +363,11 @@ def round_arrays(conn: Connection, catalogue: Catalogue, pcodes: list[str], roun
     if measure == "contribution":
         for ind in catalogue.indicators_of(subject):
             weighted += ind.weight * t.ind_fail[:, ind.bit]
+    # Σ c of each score row's households, exactly: Σ_j w_j · (households failing j)
+    c_sum = t.ind_fail.astype(np.float64) @ weight_vector(catalogue, n_bits)
     per_area = [np.bincount(t.area, weights=w, minlength=size) for w in
-                (t.households, hh_poor, hh_poor * t.score, np.where(poor, weighted, 0.0))]
+                (t.households, hh_poor, np.where(poor, c_sum, 0.0),
+                 np.where(poor, weighted, 0.0))]
     pos, ok = _align(t.pcodes, pcodes)
     return RoundArrays(*(_pick(a, pos, ok) for a in per_area))
 
@@ -442,9 +456,8 @@ def _profile_af_sql(n_bits: int) -> str:
         for b in range(n_bits))
     return f"""
         SELECT round_id, sum(households) AS surveyed,
-               coalesce(sum(households) FILTER (WHERE score >= :k), 0) AS poor,
-               coalesce(sum(households * score::float8) FILTER (WHERE score >= :k), 0)
-                   AS intensity_sum{', ' + censored if censored else ''}
+               coalesce(sum(households) FILTER (WHERE score >= :k), 0) AS poor
+               {', ' + censored if censored else ''}
         FROM agg_area_score
         WHERE round_id = ANY(:rounds) AND level = :level AND pcode = :pcode
         GROUP BY round_id
@@ -483,9 +496,13 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
             {"rounds": rounds, "level": level, "measures": measures, "pcode": pcode}):
         counts[r.round_id][r.measure] = r.households
     n_bits = max((i.bit for i in catalogue.indicators), default=-1) + 1
-    af = {r.round_id: r._mapping for r in conn.execute(
-        text(_profile_af_sql(n_bits)),
-        {"rounds": rounds, "level": level, "pcode": pcode, "k": k - K_TOLERANCE})}
+    af = {}
+    for r in conn.execute(text(_profile_af_sql(n_bits)),
+                          {"rounds": rounds, "level": level, "pcode": pcode,
+                           "k": k - K_TOLERANCE}):
+        row = dict(r._mapping)  # Σ c over the poor from the exact censored counts
+        row["intensity_sum"] = sum(i.weight * row[f"c{i.bit}"] for i in catalogue.indicators)
+        af[r.round_id] = row
 
     def af_figures(rid: int | None) -> dict:
         row = af.get(rid) if rid is not None else None

@@ -180,7 +180,12 @@ def cmd_status(_a: argparse.Namespace) -> int:
 # ── serve ────────────────────────────────────────────────────────────────────
 @args(lambda p: (p.add_argument("--host", default="127.0.0.1"),
                  p.add_argument("--port", type=int, default=8050),
+                 p.add_argument("--workers", type=int, default=None,
+                                help="gunicorn gthread workers (default: one waitress "
+                                     "process; with CHIPAO_PRODUCTION=1, 2 x cores + 1)"),
                  p.add_argument("--threads", type=int, default=8),
+                 p.add_argument("--access-log", default=None,
+                                help="gunicorn access log: a file, or - for stderr"),
                  p.add_argument("--dev", action="store_true",
                                 help="Dash dev tools (hot reload); never on a shared network")))
 @command("serve", "Serve the dashboard (http://127.0.0.1:8050 by default).")
@@ -190,6 +195,19 @@ def cmd_serve(a: argparse.Namespace) -> int:
     if settings().production and a.dev:
         console.print("[red]--dev is refused when CHIPAO_PRODUCTION is set[/red]")
         return 2
+    workers = a.workers
+    if workers is None and settings().production and not a.dev:
+        from chipao.cli.serving import default_workers
+
+        workers = default_workers()
+    if workers:  # production: gunicorn, several stateless worker processes
+        from chipao.cli.serving import ServeOptions, serve
+
+        console.print(f"Chipao: http://{a.host}:{a.port} (gunicorn, {workers} workers "
+                      f"x {a.threads} threads)")
+        serve(ServeOptions(host=a.host, port=a.port, workers=workers, threads=a.threads,
+                           access_log=a.access_log))
+        return 0
     from app import app
 
     console.print(f"Chipao: http://{a.host}:{a.port}")
@@ -198,13 +216,13 @@ def cmd_serve(a: argparse.Namespace) -> int:
         return 0
     import gc
 
-    from waitress import serve
+    from waitress import serve as waitress_serve
 
     # The app's long-lived objects (layouts, catalogue, geometry) never die: freeze them
     # so the collector stops rescanning them (it caused 100+ ms outliers under load).
     gc.collect()
     gc.freeze()
-    serve(app.server, host=a.host, port=a.port, threads=a.threads, ident="chipao")
+    waitress_serve(app.server, host=a.host, port=a.port, threads=a.threads, ident="chipao")
     return 0
 
 
