@@ -9,6 +9,7 @@ from chipao.settings import ROOT
 from chipao.web.app import install_server_hooks
 from chipao.web.auth import csrf_token
 from chipao.web.session import current_scope
+from components.map_view import ASSETS_IGNORE
 from components.shell import shell_layout
 from queries.db import scoped
 from queries.rounds import list_rounds
@@ -31,6 +32,7 @@ def create_app() -> dash.Dash:
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"),
+        assets_ignore=ASSETS_IGNORE,  # MapLibre's worker is served, never run as a page script
         title="ชี้เป้า Chipao",
         update_title=None,
         serve_locally=True,  # offline networks: every script and style from this server

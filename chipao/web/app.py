@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from chipao.settings import settings
 from chipao.web import auth
+from chipao.web.cache import install_shared_tables
 from geodata.serve import register_geometry_routes
 
 log = logging.getLogger("chipao")
@@ -23,6 +24,8 @@ def install_server_hooks(app: dash.Dash) -> None:
     auth.install(app)  # first: the guard must see every request, these routes included
 
     register_geometry_routes(server)
+
+    install_shared_tables()  # Redis behind the geometry and aggregate caches, if set
 
     @server.errorhandler(Exception)
     def no_tracebacks(err: Exception):

@@ -66,3 +66,27 @@ def test_english_grid_headers_and_numbers(context, live_server):
     counts = [v for v in _cells(page, "value") if v]
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in counts), counts
     page.close()
+
+
+def test_ranking_click_brings_the_map_into_view_and_ranks_say_which_end(context, live_server):
+    page = context.new_page()
+    page.goto(f"{live_server}/map?measure=share")
+    _cells(page, "name")
+    title = page.inner_text("#map-ranking-title")
+    assert "rank 1 = the most deprived" in title
+    page.locator("#map-ranking").scroll_into_view_if_needed()
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    first = page.locator("#map-ranking .ag-center-cols-container .ag-cell[col-id='name']").first
+    name = first.inner_text().strip()
+    first.click()
+    page.wait_for_function("() => location.search.includes('area=')", timeout=15_000)
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('map-body').getBoundingClientRect().top) < 80",
+        timeout=10_000)
+    assert name in page.inner_text("#map-breadcrumb")
+    # a change map says which way is better
+    page.goto(f"{live_server}/map?measure=share&compare=2565")
+    page.wait_for_selector("#map-legend-direction", timeout=30_000)
+    assert "Below 0 = better" in page.inner_text("#map-legend-direction")
+    assert "largest rise" in page.inner_text("#map-ranking-title")
+    page.close()
