@@ -20,6 +20,7 @@ from sqlalchemy import text
 from queries.db import owner
 from queries.versions import data_versions
 from tests.auth_helpers import create_user, ensure_areas
+from tests.integration.test_serving import only
 from tests.scale_support import (
     Browserless,
     celery_worker,
@@ -27,7 +28,6 @@ from tests.scale_support import (
     redis_env,
     redis_server,
 )
-from tests.test_serving import only
 
 pytestmark = pytest.mark.scale
 
