@@ -35,7 +35,6 @@ from sqlalchemy import Connection, text
 from chipao.domain.centres import CentreReject
 from chipao.domain.scope import Scope
 from queries.audit import record
-from queries.bulk import bulk_mode
 from queries.suppression import share, suppress
 
 PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}  # level -> length of its P-code
@@ -184,15 +183,19 @@ def _stage_nearest(conn: Connection) -> tuple[int, int, int]:
 
 
 def _store_nearest(conn: Connection) -> None:
-    """Replace household_nearest_centre with the stage (keys checked once, by a join)."""
-    conn.execute(text("TRUNCATE household_nearest_centre"))
-    with bulk_mode(conn, ("household_nearest_centre",)):
-        conn.execute(text("""
-            INSERT INTO household_nearest_centre (house_id, tambon_pcode, centre_id, distance_m)
-            SELECT house_id, tambon_pcode, centre_id, distance_m
-            FROM nearest_stage WHERE centre_id IS NOT NULL
-            ORDER BY house_id
-        """))
+    """Replace household_nearest_centre with the stage.
+
+    DELETE + INSERT, not TRUNCATE or dropped indexes: those take ACCESS EXCLUSIVE
+    locks that would make every reader of the table (the centres page) wait until the
+    whole refresh commits; row changes do not block readers, who keep seeing the old
+    rows (MVCC) until the commit. Autovacuum reclaims the dead rows."""
+    conn.execute(text("DELETE FROM household_nearest_centre"))
+    conn.execute(text("""
+        INSERT INTO household_nearest_centre (house_id, tambon_pcode, centre_id, distance_m)
+        SELECT house_id, tambon_pcode, centre_id, distance_m
+        FROM nearest_stage WHERE centre_id IS NOT NULL
+        ORDER BY house_id
+    """))
     conn.execute(text("ANALYZE household_nearest_centre"))
 
 
