@@ -11,7 +11,9 @@ from werkzeug.exceptions import HTTPException
 from chipao.settings import settings
 from chipao.web import auth
 from chipao.web.cache import install_shared_tables
+from chipao.web.jobs import JobsUnavailable
 from geodata.serve import register_geometry_routes
+from queries.errors import UNAVAILABLE, database_unavailable
 
 log = logging.getLogger("chipao")
 
@@ -32,9 +34,6 @@ def install_server_hooks(app: dash.Dash) -> None:
         """Users never see a stack trace; the log keeps it."""
         if isinstance(err, HTTPException):
             return flask.jsonify(error=err.name, message=err.description), err.code
-        from chipao.jobs import JobsUnavailable
-        from queries.errors import UNAVAILABLE, database_unavailable
-
         if database_unavailable(err):  # restarting or unreachable: the pool reconnects
             log.warning("database unavailable: %s", str(err).splitlines()[0])
             return _unavailable(" / ".join(UNAVAILABLE))

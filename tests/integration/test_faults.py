@@ -27,8 +27,8 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from chipao import localdb
-from chipao.config import ROOT
+from chipao.cli import localdb
+from chipao.settings import ROOT
 from queries.db import owner, owner_engine
 from tests.auth_helpers import create_user
 from tests.scale_support import Browserless, gunicorn_server
