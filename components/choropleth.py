@@ -25,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Patch, dcc, html
 
-from chipao.config import settings
+from chipao.settings import settings
 from components.i18n import Lang
 from components.loading import busy
 from components.theme import DIVERGING, FONT, MAP_CONFIG, NO_DATA, SEQUENTIAL

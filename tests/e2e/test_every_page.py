@@ -1,0 +1,151 @@
+"""Every page, for every role that may open it, on the demo store (real boundaries),
+in headless Chromium with no Thai system font (tests/conftest.py): what a person sees
+is drawn in the app's own Sarabun font, no chart offers to upload itself to a cloud
+service, and axe-core finds no serious or critical WCAG 2.1 A/AA violation."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tests.auth_helpers import create_user, login
+from tests.e2e.browser_checks import axe_violations, modebar_titles, thai_font_fallbacks
+from tests.support_store import isolated_store
+
+pytestmark = pytest.mark.browser
+
+# The page has drawn: its heading, no callback or spinner pending, every graph has its
+# SVG, every grid its header, and the fonts the page asked for are loaded.
+READY = """() => {
+  const main = document.querySelector('#_pages_content');
+  if (!main || !main.querySelector('h1')) return false;
+  if (document.querySelector('[data-dash-is-loading="true"], .dash-graph--pending')) return false;
+  for (const g of main.querySelectorAll('.dash-graph'))
+    if (!g.querySelector('.main-svg')) return false;
+  for (const g of main.querySelectorAll('.ag-root-wrapper'))
+    if (!g.querySelector('.ag-header-cell-text')) return false;
+  return document.fonts.status === 'loaded'; }"""
+
+ALLOWED_TOOLS = {"Download plot as a PNG", "Zoom in", "Zoom out", "Reset view"}
+
+
+@pytest.fixture(scope="module")
+def demo_store(database):
+    from chipao import demo
+    from geodata.boundaries import import_boundaries
+
+    with isolated_store("chipao_test_pages") as url:
+        assert import_boundaries(None, progress=False).ok
+        demo.load_demo(households=7500, seed=5)
+        yield url
+
+
+def _one(sql: str, **params):
+    from queries.db import owner
+
+    with owner() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def places(demo_store) -> dict[str, str]:
+    """A tambon with located households that have plan items, its district and province."""
+    house = _one("""SELECT h.house_id FROM household h JOIN plan_item p USING (house_id)
+                    WHERE h.location IS NOT NULL ORDER BY h.house_id LIMIT 1""")
+    tambon = _one("SELECT tambon_pcode FROM household WHERE house_id = :h", h=house)
+    return {"house": house, "tambon": tambon, "district": tambon[:6], "province": tambon[:4]}
+
+
+@pytest.fixture(scope="module")
+def role_pages(places) -> dict[str, tuple[tuple[str, ...], list[str]]]:
+    """Role → (areas, the pages it may open)."""
+    t, h = places["tambon"], places["house"]
+    records = ["/", "/map", f"/households?area={t}", f"/households/{h}", "/plans",
+               f"/plans/household?house={h}", "/centres"]
+    return {
+        "executive": ((), ["/", "/map", "/plans", "/centres"]),
+        "province": ((places["province"],), records),
+        "district": ((places["district"],), records),
+        "tambon": ((t,), records),
+        "public": ((), ["/", "/map"]),
+        "admin": ((), ["/", "/map", "/admin"]),
+    }
+
+
+def _visits(browser, live_server, role_pages, roles=None):
+    """(role, path, page) for each page each role may open, signed in as that role."""
+    for role, (areas, paths) in role_pages.items():
+        if roles and role not in roles:
+            continue
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
+        page = context.new_page()
+        page.errors = []  # type: ignore[attr-defined]
+        page.on("pageerror", lambda e, pg=page: pg.errors.append(str(e)))
+        login(page, live_server, *create_user(role, areas=areas))
+        try:
+            for path in paths:
+                page.goto(f"{live_server}{path}")
+                page.wait_for_function(READY, timeout=60_000)
+                yield role, path, page
+        finally:
+            context.close()
+
+
+def test_every_text_is_drawn_in_the_served_font(browser, live_server, role_pages,
+                                                fontconfig_file):
+    import subprocess
+
+    thai_fonts = subprocess.run(["fc-list", ":lang=th"], capture_output=True, text=True,
+                                env={"FONTCONFIG_FILE": fontconfig_file}, check=True).stdout
+    assert thai_fonts.strip() == "", "the test browser must have no Thai system font"
+    problems = []
+    for role, path, page in _visits(browser, live_server, role_pages,
+                                    roles=("executive", "tambon", "admin")):
+        problems += [f"{role} {path}: {p}" for p in thai_font_fallbacks(page)]
+        # what appears on demand: an open drop-down, a chart's hover label
+        page.click("#shell-round")
+        page.wait_for_selector(".dash-dropdown-option")
+        problems += [f"{role} {path} (round menu): {p}" for p in thai_font_fallbacks(page)]
+        page.keyboard.press("Escape")
+        bars = page.locator("#_pages_content .dash-graph .barlayer .point path")
+        if bars.count():
+            bars.first.hover()
+            page.wait_for_selector(".hoverlayer .hovertext")
+            problems += [f"{role} {path} (hover): {p}" for p in thai_font_fallbacks(page)]
+        page.emulate_media(media="print")
+        problems += [f"{role} {path} (print): {p}" for p in thai_font_fallbacks(page)]
+        page.emulate_media(media="screen")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_sign_in_page_is_drawn_in_the_served_font(page, live_server):
+    page.goto(f"{live_server}/login")
+    page.wait_for_selector("#login-submit")
+    page.wait_for_function("() => document.fonts.status === 'loaded'")
+    assert thai_font_fallbacks(page) == []
+
+
+def test_no_chart_offers_to_upload_itself(browser, live_server, role_pages):
+    seen: set[str] = set()
+    for role, path, page in _visits(browser, live_server, role_pages):
+        tools = modebar_titles(page)
+        assert not any("share" in t.lower() or "cloud" in t.lower() or "studio" in t.lower()
+                       for t in tools), (role, path, tools)
+        assert tools <= ALLOWED_TOOLS, (role, path, tools - ALLOWED_TOOLS)
+        seen |= tools
+        assert page.errors == [], (role, path, page.errors)
+    assert {"Download plot as a PNG", "Zoom in"} <= seen  # charts and maps were checked
+
+
+def test_no_serious_accessibility_violation(browser, live_server, role_pages):
+    problems = []
+    for role, path, page in _visits(browser, live_server, role_pages):
+        problems += [f"{role} {path}: {v}" for v in axe_violations(page)]
+        assert page.evaluate("() => document.documentElement.lang") == "th", path
+    assert problems == [], "\n".join(problems)
+
+
+def test_sign_in_page_accessibility(page, live_server):
+    page.goto(f"{live_server}/login")
+    page.wait_for_selector("#login-submit")
+    assert axe_violations(page) == []
