@@ -20,3 +20,43 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+// Accessibility repairs for Dash 4's own widgets (WCAG 2.1 AA; axe-core checks them in
+// tests/e2e/test_every_page.py). They run on every DOM change, idempotently:
+// - dcc.Dropdown keeps a hidden read-only input as the target of its <label for>: it
+//   is aria-hidden, so it must not take Tab focus as well (the visible button does);
+//   a click on the label still focuses it programmatically.
+// - dcc.Slider's thumb (role=slider) and its number box have no name: they take the
+//   text of the <label for="<slider id>"> that names the slider on the page.
+(function () {
+  function labelFor(id) {
+    if (!id) { return ""; }
+    const label = document.querySelector('label[for="' + CSS.escape(id) + '"]');
+    return label ? label.textContent.trim() : "";
+  }
+  function repair() {
+    document.querySelectorAll(".dash-dropdown-focus-target[aria-hidden='true']").forEach(function (el) {
+      if (el.getAttribute("tabindex") !== "-1") { el.setAttribute("tabindex", "-1"); }
+    });
+    document.querySelectorAll(".dash-slider-thumb, .dash-range-slider-input").forEach(function (el) {
+      if (el.getAttribute("aria-label")) { return; }
+      for (let node = el.parentElement; node; node = node.parentElement) {
+        const name = labelFor(node.id);
+        if (name) { el.setAttribute("aria-label", name); return; }
+      }
+    });
+  }
+  let queued = false;
+  const observer = new MutationObserver(function () {
+    if (queued) { return; }
+    queued = true;
+    window.requestAnimationFrame(function () { queued = false; repair(); });
+  });
+  function start() {
+    repair();
+    observer.observe(document.body, {childList: true, subtree: true, attributes: true,
+                                     attributeFilter: ["tabindex"]});
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); }
+  else { start(); }
+})();

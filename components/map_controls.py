@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from chipao.domain.mapstate import CLASS_METHODS, MEASURES, MapState, format_k
+from components.forms import labelled_group
 from components.i18n import Lang, fmt_int, pick, round_label, t
 
 LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}
@@ -87,10 +88,10 @@ def subject_options(catalogue, lang: Lang) -> list[dict]:
                         "value": f"dim:{d.code}"})
         for i in catalogue.indicators:
             if i.dimension == d.code:
-                text = pick(i.text_th, i.text_en, lang)
-                short = text if len(text) <= 48 else text[:46] + "…"
-                options.append({"label": f"\u2003{i.code} {short}", "value": f"ind:{i.code}",
-                                "title": text})
+                # the whole wording in the label: a title tooltip would be drawn in a
+                # system font, which may have no Thai
+                options.append({"label": f"\u2003{i.code} {pick(i.text_th, i.text_en, lang)}",
+                                "value": f"ind:{i.code}"})
     return options
 
 
@@ -105,8 +106,12 @@ def compare_options(round_years: list[int], current: int | None, lang: Lang) -> 
     return options
 
 
-def _field(label: str, control, label_for: str, hint: str | None = None) -> html.Div:
-    children = [dbc.Label(label, html_for=label_for, className="map-control-label"), control]
+def _field(label: str, control, label_for: str, hint: str | None = None,
+           group: bool = False) -> html.Div:
+    if group:  # radios: the visible label names the group (components/forms.py)
+        children = labelled_group(label, control, f"{label_for}-group", label_class="map-control-label")
+    else:
+        children = [dbc.Label(label, html_for=label_for, className="map-control-label"), control]
     if hint:
         children.append(html.Div(hint, className="map-control-hint"))
     return html.Div(children, className="map-control")
@@ -130,10 +135,9 @@ def controls(state: MapState, catalogue, round_years: list[int], lang: Lang) -> 
                 value=round(state.k, 4), debounce=True, disabled=not state.uses_k,
                 className="form-control form-control-sm map-k"), "map-k",
                 t("map.k_hint", lang)),
-            _field(t("map.level", lang), dcc.RadioItems(
+            _field(t("map.level", lang), dbc.RadioItems(  # plain inputs and labels (Dash's own nests them)
                 id="map-level", options=level_options(area_level, lang), value=state.level,
-                inline=True, className="map-level", inputClassName="me-1",
-                labelClassName="me-3"), "map-level"),
+                inline=True, className="map-level"), "map-level", group=True),
             _field(t("map.classes", lang), dcc.Dropdown(
                 id="map-classes",
                 options=[{"label": t(f"map.classes.{c}", lang), "value": c}

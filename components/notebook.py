@@ -66,7 +66,9 @@ def header(rec: HouseholdRecord, lang: Lang) -> html.Div:
                                 id="rec-poor-badge"))
     if rec.left_poverty:
         badges.append(dbc.Badge(t("rec.left_poverty", lang), color="success", className="me-1",
-                                id="rec-left-poverty", title=t("rec.left_poverty_note", lang)))
+                                id="rec-left-poverty"))
+        # a page tooltip (Sarabun), not a title attribute (a system font, maybe no Thai)
+        badges.append(dbc.Tooltip(t("rec.left_poverty_note", lang), target="rec-left-poverty"))
     if latest is not None and latest["welfare_card"]:
         badges.append(dbc.Badge(t("hh.filter.welfare", lang), color="info", className="me-1"))
     if rec.programme_target:

@@ -104,11 +104,9 @@ def shell_layout(rounds: Sequence[int], user: Any = None, csrf: str = "",
                                         dbc.ButtonGroup(
                                             [
                                                 dbc.Button("ไทย", id="shell-lang-th", size="sm",
-                                                           outline=lang != "th", color="light",
-                                                           title="ภาษาไทย"),
+                                                           outline=lang != "th", color="light"),
                                                 dbc.Button("EN", id="shell-lang-en", size="sm",
-                                                           outline=lang != "en", color="light",
-                                                           title="English"),
+                                                           outline=lang != "en", color="light"),
                                             ],
                                             className="me-3", id="shell-lang",
                                         ),

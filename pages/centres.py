@@ -25,6 +25,7 @@ from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
 from components.cards import kpi_card, message, source_line
+from components.forms import labelled_group
 from components.i18n import (
     Lang,
     current_lang,
@@ -167,10 +168,11 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
     ], className="g-2 mb-2")
     map_controls = dbc.Row([
         dbc.Col([
-            html.Label(t("centres.view", lang), className="form-label"),
-            dbc.RadioItems(id="centres-view", value="poverty", inline=True, options=[
-                {"label": t("centres.view.poverty", lang), "value": "poverty"},
-                {"label": t("centres.view.bivariate", lang), "value": "bivariate"}]),
+            *labelled_group(t("centres.view", lang), dbc.RadioItems(
+                id="centres-view", value="poverty", inline=True, options=[
+                    {"label": t("centres.view.poverty", lang), "value": "poverty"},
+                    {"label": t("centres.view.bivariate", lang), "value": "bivariate"}]),
+                "centres-view-group"),
         ], md=3),
         dbc.Col([
             html.Label(t("centres.measure", lang), htmlFor="centres-measure",
@@ -180,15 +182,15 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                                    "value": m["measure"]} for m in measures]),
         ], md=3),
         dbc.Col([
-            html.Label(t("centres.level", lang), className="form-label"),
-            dbc.RadioItems(id="centres-level", inline=True, value=_default_level(area),
-                           options=_level_options(area, lang)),
+            *labelled_group(t("centres.level", lang), dbc.RadioItems(
+                id="centres-level", inline=True, value=_default_level(area),
+                options=_level_options(area, lang)), "centres-level-group"),
         ], md=2),
         dbc.Col([
-            html.Label(t("centres.status", lang), className="form-label"),
-            dbc.Checklist(id="centres-status", inline=True, value=["open", "planned"],
-                          options=[{"label": t(f"centres.status.{s}", lang), "value": s}
-                                   for s in q.STATUSES]),
+            *labelled_group(t("centres.status", lang), dbc.Checklist(
+                id="centres-status", inline=True, value=["open", "planned"],
+                options=[{"label": t(f"centres.status.{s}", lang), "value": s}
+                         for s in q.STATUSES]), "centres-status-group", role="group"),
         ], md=2),
         dbc.Col([
             html.Label(t("centres.services", lang), htmlFor="centres-services",
@@ -255,10 +257,11 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         html.H2(t("centres.gap.title", lang), className="h5 mt-4"),
         dbc.Row([
             dbc.Col([
-                html.Label(t("centres.gap.level", lang), className="form-label me-2"),
-                dbc.RadioItems(id="centres-gap-level", inline=True, value=3, options=[
-                    {"label": t("centres.level.3", lang), "value": 3},
-                    {"label": t("centres.level.2", lang), "value": 2}]),
+                *labelled_group(t("centres.gap.level", lang), dbc.RadioItems(
+                    id="centres-gap-level", inline=True, value=3, options=[
+                        {"label": t("centres.level.3", lang), "value": 3},
+                        {"label": t("centres.level.2", lang), "value": 2}]),
+                    "centres-gap-level-group", label_class="form-label me-2"),
             ], md=4),
             dbc.Col([
                 html.Label(t("centres.gap.sort", lang), htmlFor="centres-gap-sort",

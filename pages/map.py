@@ -255,7 +255,10 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
          html.Tbody(dim_rows)],
         size="sm", className="table-compact mb-1", id="map-panel-dimensions")
     ind_rows = [html.Tr([
-        html.Td(i["code"], title=pick(i["text_th"], i["text_en"], lang)),
+        # the indicator's wording in the cell, not in a title tooltip (drawn by the
+        # browser in a system font, which may lack Thai)
+        html.Td([html.Span(i["code"], className="fw-semibold"), " ",
+                 html.Span(pick(i["text_th"], i["text_en"], lang), className="small")]),
         html.Td(fmt_int(i["deprived"]), className="text-end"),
         html.Td(fmt_pct(i["share"]), className="text-end"),
         html.Td(fmt_int(i["not_applicable"]), className="text-end text-muted"),

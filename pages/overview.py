@@ -143,12 +143,14 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
                                   # as tall as the figure: a responsive graph otherwise
                                   # takes a default box and the notes below overlap it
                                   style={"height": f"{OVERVIEW_CHART_HEIGHT}px"}),
-                        html.Div(t("overview.poor_note", lang), className="figure-note"),
-                        source_line(t("source", lang), source),
-                    ], lg=7),
+                        html.Div(t("overview.poor_note", lang), className="figure-note",
+                                 id="overview-chart-note"),
+                        html.Div(source_line(t("source", lang), source),
+                                 id="overview-chart-source"),
+                    ], lg=7, className="mb-3"),
                     dbc.Col([
                         html.H2(f"{t('overview.top_provinces', lang)} — {round_label(current.year_be, lang)}",
-                                className="h6 mt-2"),
+                                className="h6 mt-2", id="overview-top-title"),
                         _province_table(top, lang),
                         source_line(t("source", lang), source),
                     ], lg=5),

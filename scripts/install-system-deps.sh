@@ -18,6 +18,9 @@ command -v pdftotext >/dev/null || pkgs+=(poppler-utils)
 if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || pkgs+=(chromium-driver)
+  # the browser tests give Chromium only Latin fonts (no Thai): DejaVu is that set
+  [ -d /usr/share/fonts/truetype/dejavu ] || pkgs+=(fonts-dejavu-core)
+  command -v fc-list >/dev/null || pkgs+=(fontconfig)
 fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

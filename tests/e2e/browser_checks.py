@@ -67,7 +67,7 @@ def thai_font_fallbacks(page) -> list[str]:
             attrs = cdp.send("DOM.getAttributes", {"nodeId": node})["attributes"]
             a = dict(zip(attrs[::2], attrs[1::2], strict=True))
             other = sum(f["glyphCount"] for f in fonts
-                        if not (f["isCustomFont"] and f["familyName"] == SARABUN))
+                        if not (f["isCustomFont"] and f["familyName"].startswith(SARABUN)))
             if other > int(a["data-font-other"]):
                 html = cdp.send("DOM.getOuterHTML", {"nodeId": node})["outerHTML"]
                 used = ", ".join(f"{f['familyName']}×{f['glyphCount']}" for f in fonts)
@@ -90,8 +90,9 @@ def modebar_titles(page) -> set[str]:
         "() => [...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)"))
 
 
-def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
-    """Serious/critical axe-core violations of WCAG 2.0/2.1 A and AA on the page now."""
+def axe_violations(page, impacts=("serious", "critical"), rules=None) -> list[str]:
+    """Serious/critical axe-core violations of WCAG 2.0/2.1 A and AA on the page now
+    (of `rules` only, when given)."""
     if not page.evaluate("() => !!window.axe"):
         # evaluated through the DevTools protocol: the page's CSP forbids inline scripts
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
@@ -100,7 +101,7 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
         resultTypes: ['violations']})""")
     out = []
     for v in result["violations"]:
-        if v["impact"] not in impacts:
+        if v["impact"] not in impacts or (rules is not None and v["id"] not in rules):
             continue
         targets = "; ".join(" ".join(n["target"]) if isinstance(n["target"], list)
                             else str(n["target"]) for n in v["nodes"][:5])
