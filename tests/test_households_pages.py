@@ -335,7 +335,7 @@ def test_browser_from_list_link_to_household_record(app, users, page, live_serve
     page.wait_for_selector("#hh-grid .ag-row a", timeout=20_000)
     expected = households_data.PER_TAMBON
     page.wait_for_function(
-        f"document.querySelector('#hh-count').textContent.includes('{expected}')")
+        f"() => document.querySelector('#hh-count').textContent.includes('{expected}')")
     # Filter by a dimension: the URL and the count follow.
     health = sql("SELECT count(*) FROM household_round WHERE round_id = 2 AND tambon_pcode = :t "
                  "AND dims_failed & 1 <> 0", t=TAMBON)
@@ -343,7 +343,7 @@ def test_browser_from_list_link_to_household_record(app, users, page, live_serve
     page.get_by_text("สุขภาพ", exact=True).first.click()
     page.wait_for_url(re.compile(r"dim=health"), timeout=15_000)
     page.wait_for_function(
-        f"document.querySelector('#hh-count') && "
+        f"() => document.querySelector('#hh-count') && "
         f"document.querySelector('#hh-count').textContent === '{health:,} ครัวเรือน'",
         timeout=15_000)
     link = page.locator("#hh-grid .ag-row a").first
