@@ -10,7 +10,7 @@ import math
 import plotly.graph_objects as go
 from dash import Patch
 
-from chipao.config import settings
+from chipao.settings import settings
 from components.choropleth import Classes
 from components.theme import FONT, NO_DATA
 

@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import html
 
-from chipao.exports import to_csv_bytes
+from chipao.domain.exports import to_csv_bytes
 from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, service_label, t
 from components.theme import NO_DATA
 

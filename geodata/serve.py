@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import flask
 
+from chipao.domain.scope import PUBLIC
 from queries import areas
-from queries.db import app_engine
+from queries.db import scoped_read
 from queries.versions import data_version
 
 LEVELS = {1: "provinces", 2: "districts", 3: "tambons"}
@@ -38,7 +39,7 @@ class GeoPayload:
 
 _cache: dict[tuple[int, int, str | None], GeoPayload] = {}  # (version, level, parent)
 _lock = threading.Lock()
-_shared = None  # chipao.cache.SharedTables when Redis is configured
+_shared = None  # chipao.web.cache.SharedTables when Redis is configured
 
 
 class UnknownGeometry(LookupError):
@@ -78,7 +79,7 @@ def geometry_payload(level: int, parent: str | None = None) -> GeoPayload:
     version, built on first use. Raises UnknownGeometry for a bad level, a malformed or
     unknown parent."""
     _check(level, parent)
-    with app_engine().connect() as conn:
+    with scoped_read(PUBLIC) as conn:  # boundaries: a read replica may serve them
         version = data_version(conn, "boundaries")
         key = (version, level, parent)
         payload = _cache.get(key)

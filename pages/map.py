@@ -2,7 +2,7 @@
 province, tambons of a district or all 7,425 tambons, with drill-down, a ranking, the
 selected area's profile and change between rounds.
 
-The URL is the state (chipao/mapstate.py). The page is drawn once from it; every
+The URL is the state (chipao/domain/mapstate.py). The page is drawn once from it; every
 later change — a control, a click, a breadcrumb link, the round selector, the back
 button — goes through one callback that reads the URL (``shell-url``), writes the new
 one, and sends only values (the map component's values store, applied as
@@ -30,9 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from chipao.cache import cached
-from chipao.config import settings
-from chipao.mapstate import (
+from chipao.domain.mapstate import (
     RATES,
     MapParamError,
     MapState,
@@ -43,7 +41,10 @@ from chipao.mapstate import (
     pcode_level,
     query_params,
 )
-from chipao.session import current_scope
+from chipao.domain.scope import Scope
+from chipao.settings import settings
+from chipao.web.cache import cached
+from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
 from components import map_view as mv
 from components.i18n import (
@@ -69,9 +70,7 @@ from components.map_controls import (
 from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
-from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
-from queries.scope import Scope
 from queries.suppression import threshold as suppression_threshold
 from queries.versions import data_versions
 
@@ -312,7 +311,7 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         state = state or parse_state(params)
     except MapParamError as err:
         return {**_error_view(err.problems, lang), "state": None}
-    with scoped(scope) as conn:
+    with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
         rounds = list_rounds(conn)
         if not rounds:
             return {**_error_view([(t("no_data", "th"), t("no_data", "en"))], lang, "warning"),
@@ -462,7 +461,7 @@ def layout(**query) -> html.Div:
     round_years, catalogue = view.get("round_years"), view.get("catalogue")
     if catalogue is None:  # a bad URL: the controls still offer every choice
         try:
-            with scoped(scope) as conn:
+            with read_scoped(scope) as conn:
                 round_years = [r.year_be for r in list_rounds(conn)]
                 catalogue = mpi.load_catalogue(conn)
         except Exception:  # the message already says what went wrong

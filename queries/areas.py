@@ -7,12 +7,10 @@ The area table holds no personal data, so these functions take a plain Connectio
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-if TYPE_CHECKING:
-    from geodata.boundaries import BoundarySet
+from chipao.domain.boundaries import COPY_COLUMNS, BoundarySet
 
 PARENT_RE = re.compile(r"^TH\d{2}(\d{2})?$")
 # Tables that point at an area (households through their tambon), with a readable name
@@ -98,8 +96,6 @@ def replace_boundaries(conn: Connection, boundary_set: BoundarySet) -> dict[str,
     """
     if not boundary_set.report.ok:
         raise ValueError("the boundary set has blocking problems: see its report")
-    from geodata.boundaries import COPY_COLUMNS
-
     dbapi = conn.connection.driver_connection
     with dbapi.cursor() as cur:
         cur.execute(_STAGING)
@@ -212,3 +208,19 @@ def area_geojson(conn: Connection, level: int, parent: str | None = None) -> byt
           AND (CAST(:parent AS text) IS NULL OR starts_with(pcode, CAST(:parent AS text)))
     """), {"level": level, "parent": parent}).scalar_one()
     return row.encode("utf-8")
+
+
+def area_shapes(conn: Connection, level: int, parent: str | None = None) -> list[dict]:
+    """The display geometry of one level (inside `parent`) for static maps:
+    [{pcode, name_th, name_en, wkb, label_lon, label_lat}] by P-code (wkb: bytes,
+    EPSG:4326, coordinates rounded to 5 decimals like the served GeoJSON)."""
+    rows = conn.execute(text("""
+        SELECT pcode, name_th, name_en,
+               ST_AsBinary(ST_ReducePrecision(geom_display, 0.00001)) AS wkb,
+               ST_X(label_point) AS label_lon, ST_Y(label_point) AS label_lat
+        FROM area
+        WHERE level = :level
+          AND (CAST(:parent AS text) IS NULL OR starts_with(pcode, CAST(:parent AS text)))
+        ORDER BY pcode
+    """), {"level": level, "parent": parent})
+    return [{**r._mapping, "wkb": bytes(r.wkb)} for r in rows]
