@@ -67,6 +67,7 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
+from components.meeting import toolbar
 from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
@@ -405,10 +406,22 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         note.append(html.Div(t("map.no_card_data", lang), className="figure-note text-danger"))
     rows, cols, ranking_title = _ranking(values, ranking_all, lang,
                                          state.level - pcode_level(state.area) >= 2)
+    area_names = trail[-1] if state.area and trail else {
+        "name_th": t("shell.country", "th"), "name_en": t("shell.country", "en")}
     return {
         "state": state,
         "catalogue": catalogue,
         "round_years": round_years,
+        # plain data for the static map and the downloads (pages/map_exports.py)
+        "export": {"locations": locations, "z": z, "classes": classes,
+                   "title": figure_title(state, catalogue, lang,
+                                         compare.year_be if compare else None),
+                   "when": when, "source": source, "area": pick(area_names["name_th"],
+                                                                area_names["name_en"], lang),
+                   "subject": _subject_word(state, catalogue, lang),
+                   "legend_title": t("map.legend", lang), "fmt": fmt,
+                   "insufficient_label": t("map.too_few", lang).replace("{n}", str(min_n)),
+                   "no_data_label": t("map.no_data", lang)},
         "shell-url.search": state.query(),
         "map-shown.data": state.query(),
         "map-spec.data": spec,
@@ -426,6 +439,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         "map-panel.children": _panel(profile, state, current, prev, lang),
         **_controls_out(state, round_years, lang),
     }
+
+
+def _subject_word(state: MapState, catalogue, lang: Lang) -> str:
+    """What a download is named after: the dimension or indicator, else the measure."""
+    if state.uses_subject and state.subject_kind == "dim":
+        d = catalogue.dimension(state.subject_code)
+        if d:
+            return pick(d.name_th, d.name_en, lang)
+    if state.uses_subject and state.subject_kind == "ind":
+        return state.subject_code or ""
+    return t(f"map.measure.{state.measure}", lang)
 
 
 def _safe_view(*args, **kwargs) -> dict:
@@ -483,6 +507,7 @@ def layout(**query) -> html.Div:
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
         html.Div(view.get("map-message.children"), id="map-message"),
         controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
+        toolbar("map", lang, view.get("shell-url.search") or ""),
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),
