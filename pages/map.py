@@ -67,7 +67,7 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
-from components.meeting import toolbar
+from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
@@ -508,6 +508,7 @@ def layout(**query) -> html.Div:
         html.Div(view.get("map-message.children"), id="map-message"),
         controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
         toolbar("map", lang, view.get("shell-url.search") or ""),
+        print_stamp(lang),
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),
