@@ -20,6 +20,9 @@ def install_server_hooks(app: dash.Dash) -> None:
     from chipao import auth
 
     auth.install(app)  # first: the guard must see every request, these routes included
+    from chipao import request_checks
+
+    request_checks.install(app)  # malformed input: 400 before the guard parses anything
 
     from geodata.serve import register_geometry_routes
 

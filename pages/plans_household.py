@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import MATCH, Input, Output, State, callback, dcc, html
 
+from chipao.request_checks import positive_int
 from chipao.session import current_scope
 from components import plan_widgets as pw
 from components.cards import message
@@ -51,7 +52,8 @@ def layout(house: str | None = None, **_query) -> html.Div:
         items = plans.household_items(conn, scope, house)
         years = {r.round_id: r.year_be for r in list_rounds(conn)}
         audit.record(conn, scope, "household_view", target=f"household:{house}",
-                     details={"source": "plans.household", "items": len(items)}, ip=_ip())
+                     details={"source": "plans.household", "items": len(items)}, ip=_ip(),
+                     rows=1 if items else 0)
     if not items:
         return message(t("plans.household_none", lang).format(house=house), "warning",
                        msg_id="plans-household-none")
@@ -104,7 +106,9 @@ def save_item_status(n_clicks, button_id, status, on_date, note):
         return (dash.no_update,) * 5
     lang = current_lang()
     scope = current_scope()
-    item_id = int(button_id["item"])
+    # the id comes from the request: anything but a positive integer is a 400
+    item_id = positive_int(button_id.get("item") if isinstance(button_id, dict) else None,
+                           "item")
     try:
         with scoped(scope) as conn:
             item = plans.update_item_status(conn, scope, item_id, status, on_date, note, ip=_ip())
