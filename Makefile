@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CHIPAO := $(PY) -m chipao
 HOUSEHOLDS ?=
+WORKERS ?=
+SERVE_ARGS = $(if $(WORKERS),--workers $(WORKERS))
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps run serve test db demo status stop bench lint clean
@@ -14,12 +16,13 @@ HOUSEHOLDS ?=
 help: ## Show this help
 	@echo "Chipao (ชี้เป้า) — make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "Settings: DATABASE_URL (else a local PostGIS in .pgdata/), CHIPAO_BOUNDARIES, HOUSEHOLDS=N for demo"
+	@echo "Settings: DATABASE_URL (else a local PostGIS in .pgdata/), CHIPAO_BOUNDARIES, HOUSEHOLDS=N for demo,"
+	@echo "  WORKERS=N or CHIPAO_PRODUCTION=1 (serve with gunicorn workers)"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[test]'
+	@$(PY) -m pip install -q -e '.[test,bench]'
 	@touch $@
 
 install: system-deps $(VENV)/.installed ## Install system packages (if root) and the Python venv
@@ -27,15 +30,15 @@ install: system-deps $(VENV)/.installed ## Install system packages (if root) and
 system-deps:
 	@scripts/install-system-deps.sh
 
-run: install ## Set up everything and serve the dashboard on http://127.0.0.1:8050
+run: install ## Set up everything and serve on http://127.0.0.1:8050 (WORKERS=N: production)
 	@$(CHIPAO) db >/dev/null
 	@$(CHIPAO) demo --if-empty
 	@test -f demo_accounts.txt || $(CHIPAO) demo-accounts
 	@echo "Sign in with an account from demo_accounts.txt (make demo makes new ones)."
-	@$(CHIPAO) serve
+	@$(CHIPAO) serve $(SERVE_ARGS)
 
-serve: install ## Serve the dashboard (store must be ready)
-	@$(CHIPAO) serve
+serve: install ## Serve the dashboard (store must be ready); WORKERS=N: gunicorn, N workers
+	@$(CHIPAO) serve $(SERVE_ARGS)
 
 test: install ## Run the test suite (real PostGIS, headless Chromium)
 	@scripts/install-system-deps.sh --browser

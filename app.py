@@ -6,6 +6,7 @@ import dash
 
 from chipao.config import ROOT
 from chipao.webapp import install_server_hooks
+from components.map_view import ASSETS_IGNORE
 from components.shell import shell_layout
 
 
@@ -15,6 +16,7 @@ def create_app() -> dash.Dash:
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"),
+        assets_ignore=ASSETS_IGNORE,  # MapLibre's worker is served, never run as a page script
         title="ชี้เป้า Chipao",
         update_title=None,
         serve_locally=True,  # offline networks: every script and style from this server

@@ -21,11 +21,12 @@ import logging
 import os
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import dash
 import flask
@@ -319,10 +320,23 @@ def _render(name: str, **ctx: Any) -> str:
     return _jinja.get_template(name).render(**ctx)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths: never an open redirect to another site."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+def _safe_next(target: object) -> str:
+    """A same-origin path to go back to after signing in, else '/'. Never an open
+    redirect: browsers drop tabs and newlines inside URLs and read '\\' as '/', so
+    '/\t/evil.example' would become '//evil.example' (another site). Refused: anything
+    but a string starting with one '/', any control or whitespace character, '\\',
+    '//', a scheme or a host — checked on the text as given and percent-decoded once
+    (and NFKC-normalised, which folds look-alike slashes)."""
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2048:
         return "/"
+    for form in (target, unquote(target)):
+        for text in (form, unicodedata.normalize("NFKC", form)):
+            if "\\" in text or "//" in text or any(
+                    unicodedata.category(c)[0] in "CZ" for c in text):
+                return "/"
+            parts = urlsplit(text)
+            if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+                return "/"
     if urlsplit(target).path in (LOGIN_PATH, LOGOUT_PATH):
         return "/"
     return target
@@ -395,13 +409,27 @@ def _attempt(username: str, password: str) -> tuple[bool, int]:
 
 
 def logout_view():
+    """Sign out: a POST carrying the session's CSRF token (the navigation's sign-out
+    button is a form). A GET (a link, an ``<img src=/logout>`` on another site) ends
+    nothing and goes to the home page."""
+    req = flask.request
     user: SignedInUser | None = flask.g.get("user")
-    if user is not None:
-        with scoped(user.scope) as conn:
-            users.bump_session_version(conn, user.scope, user.user_id)  # ends every session
-            audit.record(conn, user.scope, "signout", None, {}, _client_ip())
+    if user is None:  # nothing to end
+        return flask.redirect(LOGIN_PATH)
+    if req.method != "POST":
+        return flask.redirect("/")
+    if not _token_ok(req.form.get("csrf")):
+        return flask.jsonify(error="csrf", message="โปรดโหลดหน้าใหม่ / Reload the page"), 403
+    with scoped(user.scope) as conn:
+        users.bump_session_version(conn, user.scope, user.user_id)  # ends every session
+        audit.record(conn, user.scope, "signout", None, {}, _client_ip())
     flask.session.clear()
     return flask.redirect(LOGIN_PATH)
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, for forms the app renders (the sign-out button)."""
+    return _csrf_token()
 
 
 # ── response hardening ───────────────────────────────────────────────────────
@@ -413,18 +441,21 @@ def _origin_of(url: str | None) -> str:
 
 
 def content_security_policy(app: dash.Dash) -> str:
-    """No inline script: Dash's own inline scripts (the renderer start-up and any
-    inline clientside callbacks) are allowed by their hashes only."""
+    """No inline script and no eval: Dash's own inline scripts (the renderer start-up and
+    any inline clientside callbacks) are allowed by their hashes only; neither Dash,
+    Plotly's charts nor MapLibre's CSP build need eval (tests/test_map_page.py)."""
     tiles = _origin_of(settings().tile_url)
     hashes = " ".join(app.csp_hashes())
     return "; ".join([
         "default-src 'self'",
-        f"script-src 'self' 'unsafe-eval' {hashes}".strip(),  # Plotly / Dash need eval
+        f"script-src 'self' {hashes}".strip(),
         "style-src 'self' 'unsafe-inline'",  # Dash and Plotly set inline styles
         f"img-src 'self' data: blob: {tiles}".strip(),
         "font-src 'self' data:",
         f"connect-src 'self' {tiles}".strip(),
-        "worker-src 'self' blob:",  # MapLibre's workers
+        # the map component's worker is a served file (MapLibre's CSP build); blob: only
+        # for the Plotly maps still on /plans and /centres
+        "worker-src 'self' blob:",
         "child-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'self'",

@@ -66,14 +66,55 @@ def cmd_db(_a: argparse.Namespace) -> int:
     return 0
 
 
-@command("stop", "Stop the project-managed local PostGIS.")
+@command("stop", "Stop the project-managed local PostGIS (and local redis-server).")
 def cmd_stop(_a: argparse.Namespace) -> int:
-    from chipao import localdb
+    from chipao import localdb, redislocal
 
     if _use_local_db():
         console.print("stopped" if localdb.stop() else "the local PostGIS was not running")
     else:
         console.print("DATABASE_URL points elsewhere: nothing to stop")
+    if redislocal.stop():
+        console.print("stopped the local redis-server")
+    return 0
+
+
+def ensure_redis() -> str:
+    """Start the local redis-server when CHIPAO_REDIS=local (and no CHIPAO_REDIS_URL);
+    return the Redis URL in use ("" for none)."""
+    from chipao import config, redislocal
+
+    if os.environ.get("CHIPAO_REDIS", "").lower() == "local" and \
+            not os.environ.get("CHIPAO_REDIS_URL"):
+        redislocal.start()
+        config.settings.cache_clear()
+    return config.settings().redis_url
+
+
+@command("redis", "Start the project-managed local redis-server (as CHIPAO_REDIS=local "
+                  "does) and print its URL as the last line.")
+def cmd_redis(_a: argparse.Namespace) -> int:
+    from chipao import redislocal
+
+    print(redislocal.start())
+    return 0
+
+
+@args(lambda p: p.add_argument("--concurrency", type=int, default=2,
+                               help="job processes (default 2)"))
+@command("worker", "Run a Celery worker for background jobs (needs CHIPAO_REDIS_URL or "
+                   "CHIPAO_REDIS=local).")
+def cmd_worker(a: argparse.Namespace) -> int:
+    if not ensure_redis():
+        console.print("[red]no Redis configured: set CHIPAO_REDIS_URL or CHIPAO_REDIS=local"
+                      "[/red] (without Redis, jobs run inside `chipao serve`)")
+        return 2
+    import app  # noqa: F401  registers the pages' background callbacks as Celery tasks
+    from chipao.jobs import celery_app
+
+    celery_app().worker_main(["worker", f"--concurrency={a.concurrency}", "--loglevel=INFO",
+                              f"--hostname=chipao-{os.getpid()}@%h", "--without-gossip",
+                              "--without-mingle"])
     return 0
 
 
@@ -179,7 +220,15 @@ def cmd_status(_a: argparse.Namespace) -> int:
 # ── serve ────────────────────────────────────────────────────────────────────
 @args(lambda p: (p.add_argument("--host", default="127.0.0.1"),
                  p.add_argument("--port", type=int, default=8050),
+                 p.add_argument("--workers", type=int, default=None,
+                                help="gunicorn gthread workers (default: one waitress "
+                                     "process; with CHIPAO_PRODUCTION=1, 2 x cores + 1)"),
                  p.add_argument("--threads", type=int, default=8),
+                 p.add_argument("--access-log", default=None,
+                                help="gunicorn access log: a file, or - for stderr"),
+                 p.add_argument("--no-job-worker", action="store_true",
+                                help="with Redis, do not start a Celery worker beside "
+                                     "(run `chipao worker` elsewhere)"),
                  p.add_argument("--dev", action="store_true",
                                 help="Dash dev tools (hot reload); never on a shared network")))
 @command("serve", "Serve the dashboard (http://127.0.0.1:8050 by default).")
@@ -189,22 +238,54 @@ def cmd_serve(a: argparse.Namespace) -> int:
     if settings().production and a.dev:
         console.print("[red]--dev is refused when CHIPAO_PRODUCTION is set[/red]")
         return 2
+    redis_url = ensure_redis()
+    workers = a.workers
+    if workers is None and settings().production and not a.dev:
+        from chipao.serving import default_workers
+
+        workers = default_workers()
+    jobs = _start_job_worker() if redis_url and not a.no_job_worker else None
+    try:
+        _serve(a, workers)
+    finally:
+        if jobs is not None:
+            jobs.terminate()
+            jobs.wait(timeout=30)
+    return 0
+
+
+def _serve(a: argparse.Namespace, workers: int | None) -> None:
+    if workers:  # production: gunicorn, several stateless worker processes
+        from chipao.serving import ServeOptions, serve
+
+        console.print(f"Chipao: http://{a.host}:{a.port} (gunicorn, {workers} workers "
+                      f"x {a.threads} threads)")
+        serve(ServeOptions(host=a.host, port=a.port, workers=workers, threads=a.threads,
+                           access_log=a.access_log))
+        return
     from app import app
 
     console.print(f"Chipao: http://{a.host}:{a.port}")
     if a.dev:
         app.run(host=a.host, port=a.port, debug=True, dev_tools_hot_reload=True)
-        return 0
+        return
     import gc
 
-    from waitress import serve
+    from waitress import serve as waitress_serve
 
     # The app's long-lived objects (layouts, catalogue, geometry) never die: freeze them
     # so the collector stops rescanning them (it caused 100+ ms outliers under load).
     gc.collect()
     gc.freeze()
-    serve(app.server, host=a.host, port=a.port, threads=a.threads, ident="chipao")
-    return 0
+    waitress_serve(app.server, host=a.host, port=a.port, threads=a.threads, ident="chipao")
+
+
+def _start_job_worker():
+    """A `chipao worker` beside the web workers (make run with Redis), stopped with it."""
+    import subprocess
+
+    console.print("Celery worker for background jobs: started beside the web workers")
+    return subprocess.Popen([sys.executable, "-m", "chipao", "worker"])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,7 +305,8 @@ def _load_extra_commands() -> None:
     """Commands that live beside the features they serve (users, centres, …)."""
     import importlib
 
-    for module in ("chipao.users_cli", "chipao.centres_cli", "chipao.plans_cli"):
+    for module in ("chipao.users_cli", "chipao.centres_cli", "chipao.plans_cli",
+                   "chipao.brief_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:

@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PGDATA = Path(os.environ.get("CHIPAO_PGDATA", ROOT / ".pgdata"))
 CREDENTIALS_FILE = PGDATA / "chipao-credentials.json"
+REDIS_DIR = Path(os.environ.get("CHIPAO_REDIS_DIR", ROOT / ".redis"))
+REDIS_CREDENTIALS = REDIS_DIR / "chipao-redis.json"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 APP_ROLE = "chipao_app"
 
@@ -47,6 +49,8 @@ class Settings:
     tile_url: str | None
     cache_dir: Path
     max_upload_mb: int
+    redis_url: str  # shared cache and job broker; "" without Redis
+    read_urls: tuple[str, ...]  # read replicas for dashboard reads (CHIPAO_READ_DATABASE_URL)
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -74,7 +78,20 @@ def settings() -> Settings:
         tile_url=os.environ.get("CHIPAO_TILE_URL") or None,
         cache_dir=Path(os.environ.get("CHIPAO_CACHE_DIR", ROOT / ".cache")),
         max_upload_mb=int(os.environ.get("CHIPAO_MAX_UPLOAD_MB", "50")),
+        redis_url=_redis_url(),
+        read_urls=tuple(_sqlalchemy_url(u.strip()) for u in
+                        os.environ.get("CHIPAO_READ_DATABASE_URL", "").split(",") if u.strip()),
     )
+
+
+def _redis_url() -> str:
+    """CHIPAO_REDIS_URL, or with CHIPAO_REDIS=local the project-managed redis-server's
+    (chipao.redislocal, started by `chipao serve` / the tests), or "" for no Redis."""
+    if os.environ.get("CHIPAO_REDIS_URL"):
+        return os.environ["CHIPAO_REDIS_URL"]
+    if os.environ.get("CHIPAO_REDIS", "").lower() == "local" and REDIS_CREDENTIALS.exists():
+        return json.loads(REDIS_CREDENTIALS.read_text()).get("url", "")
+    return ""
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -75,13 +75,18 @@ def _as_cluster_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _free_port(start: int = 54329) -> int:
     for port in range(start, start + 200):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if _port_free(port):
             return port
     raise LocalDbError("no free local port found for PostgreSQL")
 
@@ -198,8 +203,14 @@ def start(dbname: str = "chipao") -> str:
     creds = _credentials()
     if not (CLUSTER / "PG_VERSION").exists():
         creds = _init_cluster()
+        _write_credentials(creds)  # keep the passwords even if the first start fails
     if not is_running():
-        # Reuse the configured port if it is still free; otherwise pick another.
+        # Reuse the configured port if it is still free; otherwise pick another
+        # (two clusters initialised at the same moment can pick the same one).
+        if not _port_free(creds["port"]):
+            creds["port"] = _free_port()
+            with (CLUSTER / "postgresql.conf").open("a") as f:
+                f.write(f"port = {creds['port']}\n")
         res = subprocess.run(
             _as_cluster_user(
                 [str(_bindir() / "pg_ctl"), "-D", str(CLUSTER), "-l", str(LOG_FILE),

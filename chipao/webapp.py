@@ -28,6 +28,10 @@ def install_server_hooks(app: dash.Dash) -> None:
 
     register_geometry_routes(server)
 
+    from chipao.cache import install_shared_tables
+
+    install_shared_tables()  # Redis behind the geometry and aggregate caches, if set
+
     @server.errorhandler(Exception)
     def no_tracebacks(err: Exception):
         """Users never see a stack trace; the log keeps it."""

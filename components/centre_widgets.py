@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from chipao.exports import to_csv_bytes
-from components.i18n import Lang, fmt_int, fmt_pct, pick, t
+from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, service_label, t
 from components.theme import NO_DATA
 
 # Okabe–Ito colours, readable by colour-blind viewers, on either map.
@@ -36,8 +36,8 @@ def fmt_km(metres_or_km: float | None, metres: bool = False) -> str:
 
 
 # ── map layers ───────────────────────────────────────────────────────────────
-def _services(services: Sequence[str] | None) -> str:
-    return ", ".join(s.replace("_", " ") for s in (services or [])) or "–"
+def _services(services: Sequence[str] | None, lang: Lang | None = None) -> str:
+    return ", ".join(service_label(s, lang) for s in (services or [])) or "–"
 
 
 def centres_trace(rows: list[dict], lang: Lang) -> go.Scattermap:
@@ -46,14 +46,14 @@ def centres_trace(rows: list[dict], lang: Lang) -> go.Scattermap:
     colours = [STATUS_COLOURS.get(r["status"], "#595959") for r in rows]
     hover = []
     for r in rows:
-        opened = r["opened_on"].isoformat() if r.get("opened_on") else "–"
+        opened = fmt_date(r.get("opened_on"), lang)
         hover.append(
             f"<b>{pick(r['name_th'], r['name_en'] or r['name_th'], lang)}</b><br>"
             f"{t('centres.hover.tambon', lang)}: {pick(r['tambon_th'], r['tambon_en'], lang)}"
             f" ({r['tambon_pcode']})<br>"
             f"{t('centres.status', lang)}: {t('centres.status.' + r['status'], lang)}<br>"
             f"{t('centres.hover.opened', lang)}: {opened}<br>"
-            f"{t('centres.hover.services', lang)}: {_services(r['services'])}")
+            f"{t('centres.hover.services', lang)}: {_services(r['services'], lang)}")
     return go.Scattermap(
         lon=[r["lon"] for r in rows], lat=[r["lat"] for r in rows], mode="markers",
         marker={"size": 9, "color": colours, "opacity": 0.95},

@@ -7,24 +7,16 @@ carry a column filter, so the grid never offers what the server would refuse.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import dash_ag_grid as dag
 
 from chipao.household_filters import NUMBER_OPS, SORT_COLUMNS, TEXT_OPS
 from chipao.privacy import mask_name
-from components.i18n import Lang, pick, t
+from components.i18n import Lang, fmt_date, pick, t
 from queries.scope import Scope
 
 BLOCK = 100  # rows per getRows request (AG Grid cacheBlockSize)
-
-
-def fmt_date(d: date | None, lang: Lang) -> str:
-    """Dates in Buddhist-era years in Thai (5/3/2566), ISO in English."""
-    if d is None:
-        return "–"
-    return f"{d.day}/{d.month}/{d.year + 543}" if lang == "th" else d.isoformat()
 
 
 def _number_filter(**extra: Any) -> dict:

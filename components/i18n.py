@@ -6,7 +6,9 @@ page and callback renders in it without putting it into each URL.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import flask
 
@@ -111,9 +113,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.no_data": ("ไม่มีข้อมูล", "No data"),
     "map.no_card_data": ("รอบนี้ไม่มีข้อมูลบัตรสวัสดิการแห่งรัฐ", "This round has no welfare-card data"),
     "map.rank": ("อันดับ", "Rank"),
+    "map.keys": ("แป้นพิมพ์: ลูกศร เลื่อนแผนที่ · + − ซูม · [ ] เลือกพื้นที่ทีละแห่ง · Enter เปิดพื้นที่ที่เลือก · Esc ยกเลิก",
+                 "Keyboard: arrows pan · + − zoom · [ ] step through the areas · Enter opens the focused area · Esc clears"),
+    "map.aria": ("แผนที่ {what} (ตารางอันดับพื้นที่ข้างแผนที่แสดงตัวเลขเดียวกัน)",
+                 "Map of {what} (the ranking table beside it gives the same figures)"),
     "map.area": ("พื้นที่", "Area"),
     "map.area_in": ("ใน", "In"),
     "map.ranking": ("อันดับพื้นที่ (มาก → น้อย)", "Areas ranked (highest first)"),
+    "map.rank_top": ("อันดับ 1 = ขาดแคลนมากที่สุด", "rank 1 = the most deprived"),
+    "map.rank_top_change": ("อันดับ 1 = เพิ่มขึ้นมากที่สุด (แย่ลงมากที่สุด)", "rank 1 = the largest rise (worsened most)"),
+    "map.change_better": ("ค่าต่ำกว่า 0 = ดีขึ้น (ขาดแคลนลดลง) · สูงกว่า 0 = แย่ลง",
+                          "Below 0 = better (less deprivation) · above 0 = worse"),
+    "map.change_contribution": ("ค่าสูงกว่า 0 = มิติ/ตัวชี้วัดนี้มีส่วนต่อ M0 มากขึ้น",
+                                "Above 0 = this dimension or indicator weighs more in M0"),
     "map.ranking_edges": ("อันดับพื้นที่: {n} อันดับแรกและ {n} อันดับสุดท้าย", "Areas ranked: top {n} and bottom {n}"),
     "map.ranking_all": ("แสดงทุกพื้นที่", "Show every area"),
     "map.no_area": ("ไม่พบพื้นที่", "Area not found"),
@@ -328,18 +340,89 @@ def pick(th: str, en: str, lang: Lang | None = None) -> str:
     return en if (lang or current_lang()) == "en" else (th or en)
 
 
+# ── numbers, dates and times: the one home of their formatting ──────────────
+# Thai mode writes dates in the Buddhist era (2 ธ.ค. 2569), English mode in the
+# Gregorian calendar (2 Dec 2026); every time is Bangkok time. Numbers carry thousands
+# separators in both languages, and a column uses one number of decimals throughout.
+TZ = ZoneInfo("Asia/Bangkok")
+BE_OFFSET = 543
+MONTHS_TH = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+             "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+DASH = "–"
+
+
+def display_year(year_ad: int, lang: Lang | None = None) -> int:
+    """The year a person reads: B.E. in Thai, A.D. in English."""
+    return year_ad + BE_OFFSET if (lang or current_lang()) == "th" else year_ad
+
+
+def month_names(lang: Lang | None = None) -> tuple[str, ...]:
+    return MONTHS_TH if (lang or current_lang()) == "th" else MONTHS_EN
+
+
+def bangkok(moment: datetime) -> datetime:
+    """`moment` as Bangkok wall time. Aware datetimes are converted; naive ones are
+    taken to be Bangkok time already (queries hand out naive times only that way)."""
+    return moment.astimezone(TZ) if moment.tzinfo else moment.replace(tzinfo=TZ)
+
+
+def fmt_date(d: date | datetime | None, lang: Lang | None = None) -> str:
+    """2 ธ.ค. 2569 (Thai) or 2 Dec 2026 (English); a datetime is taken in Bangkok."""
+    if d is None:
+        return DASH
+    if isinstance(d, datetime):
+        d = bangkok(d).date()
+    lang = lang or current_lang()
+    return f"{d.day} {month_names(lang)[d.month - 1]} {display_year(d.year, lang)}"
+
+
+def fmt_datetime(moment: datetime | None, lang: Lang | None = None) -> str:
+    """2 ธ.ค. 2569 19:03 น. (Thai) or 2 Dec 2026, 19:03 (English), Bangkok time."""
+    if moment is None:
+        return DASH
+    local = bangkok(moment)
+    lang = lang or current_lang()
+    day = fmt_date(local.date(), lang)
+    return f"{day} {local:%H:%M} น." if lang == "th" else f"{day}, {local:%H:%M}"
+
+
+def fmt_month(d: date | None, lang: Lang | None = None) -> str:
+    """ธ.ค. 2569 (Thai) or Dec 2026 (English)."""
+    if d is None:
+        return DASH
+    lang = lang or current_lang()
+    return f"{month_names(lang)[d.month - 1]} {display_year(d.year, lang)}"
+
+
 def fmt_int(n: int | float | None) -> str:
-    return "–" if n is None else f"{int(round(n)):,}"
+    return DASH if n is None else f"{int(round(n)):,}"
+
+
+def fmt_num(x: int | float | None, digits: int = 0) -> str:
+    """A number with thousands separators and exactly `digits` decimals."""
+    return DASH if x is None else f"{x:,.{digits}f}"
 
 
 def fmt_pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{100 * x:.{digits}f}%"
+    return DASH if x is None else f"{100 * x:.{digits}f}%"
 
 
 def fmt_signed(n: int | float | None, pct: bool = False) -> str:
     if n is None:
-        return "–"
+        return DASH
     return f"{100 * n:+.1f} pp" if pct else f"{int(round(n)):+,}"
+
+
+def grid_number(digits: int = 0) -> dict:
+    """AG Grid column settings that show a number column with thousands separators and
+    one number of decimals (``5,800``, ``25.0`` beside ``33.3``); empty cells stay empty.
+    Sorting and filtering still see the number."""
+    return {"type": "numericColumn", "valueFormatter": {
+        "function": f"params.value == null ? '' : d3.format(',.{digits}f')(params.value)"}}
+
+
+GRID_HEADERS = {"wrapHeaderText": True, "autoHeaderHeight": True}  # no header is cut off
 
 
 def round_label(year_be: int, lang: Lang | None = None) -> str:
@@ -475,7 +558,6 @@ STRINGS.update({
     "plans.reached": ("ถึงเป้าแล้ว", "reached"),
     "plans.no_pace": ("ไม่มีความคืบหน้าในช่วงนี้", "no recent progress"),
     "plans.too_far": ("เกิน 100 ปีที่อัตราปัจจุบัน", "more than 100 years at the current pace"),
-    "plans.default_round": ("กำลังเปิดรอบ พ.ศ. {year} รอบล่าสุดที่มีแผนพัฒนาครัวเรือน…", "Opening B.E. {year}, the latest round with household plans…"),
     "plans.stalled": ("งานที่หยุดนิ่ง", "Stalled work"),
     "plans.days_label": ("ไม่เคลื่อนไหวอย่างน้อย (วัน)", "Not moved for at least (days)"),
     "plans.stalled_summary": (
@@ -536,7 +618,10 @@ STRINGS.update({
     "plans.err.date_before_started": ("วันที่เสร็จ {date} อยู่ก่อนวันที่เริ่ม ({started})",
                                       "Completion {date} is before the start ({started})"),
     "plans.err.date_missing": ("กรุณาระบุวันที่", "Please give a date"),
-    "plans.err.date_invalid": ("วันที่ไม่ถูกต้อง (ใช้ ปปปป-ดด-วว)", "Not a valid date (YYYY-MM-DD)"),
+    "plans.err.date_invalid": ("วันที่ไม่ถูกต้อง (ไม่มีวันนี้ในปฏิทิน)", "Not a valid date (no such day)"),
+    "plans.form.current": ("สถานะปัจจุบัน", "current"),
+    "plans.form.day": ("วัน", "Day"),
+    "plans.back_household": ("← กลับไปสมุดพกครอบครัวของครัวเรือนนี้", "← Back to this household's family notebook"),
     "plans.err.note_long": ("บันทึกยาวเกินไป", "The note is too long"),
 })
 
@@ -683,3 +768,28 @@ STRINGS.update({
     "centres.no_coverage": ("ยังไม่ได้คำนวณระยะทางถึงศูนย์ — รัน `python -m chipao refresh-coverage`",
                             "Distances to centres have not been computed — run `python -m chipao refresh-coverage`"),
 })
+
+# ── shared by every page: the survey round, services ──
+STRINGS.update({
+    "round.fallback": (
+        "{asked} ยังไม่มี{what} — แสดง {shown} รอบล่าสุดที่มีข้อมูลนี้",
+        "{asked} has no {what} yet — showing {shown}, the latest round that has them"),
+    "round.what.plans": ("แผนพัฒนาครัวเรือน", "household plans"),
+    "rec.update_item": ("บันทึกความก้าวหน้า", "Update"),
+    "rec.update_plan": ("บันทึกความก้าวหน้าของแผน", "Record plan progress"),
+    "service.counselling": ("ให้คำปรึกษา", "Counselling"),
+    "service.welfare_registration": ("ลงทะเบียนสวัสดิการ", "Welfare registration"),
+    "service.elderly_care": ("ดูแลผู้สูงอายุ", "Elderly care"),
+    "service.disability_support": ("ช่วยเหลือคนพิการ", "Disability support"),
+    "service.child_care": ("ดูแลเด็ก", "Child care"),
+    "service.job_referral": ("จัดหางาน", "Job referral"),
+    "service.emergency_relief": ("ช่วยเหลือฉุกเฉิน", "Emergency relief"),
+    "service.legal_aid": ("ช่วยเหลือทางกฎหมาย", "Legal aid"),
+})
+
+
+def service_label(code: str, lang: Lang | None = None) -> str:
+    """A centre service in the reader's language; a service the catalogue of strings
+    does not know (a deployment's own) is shown as its code, spaced."""
+    key = f"service.{code}"
+    return t(key, lang) if key in STRINGS else code.replace("_", " ")

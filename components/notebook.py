@@ -14,8 +14,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from chipao.privacy import mask_name, mask_national_id
-from components.household_grid import fmt_date
-from components.i18n import STRINGS, Lang, fmt_int, pick, round_label, t
+from components.i18n import STRINGS, Lang, fmt_date, fmt_int, pick, round_label, t
 from components.theme import CATEGORICAL, GRAPH_CONFIG, base_layout
 from queries.household_record import HouseholdRecord, change, indicator_status
 from queries.scope import Scope
@@ -241,7 +240,14 @@ def analysis_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
     ], id="rec-analysis")
 
 
-def plan_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
+def plan_update_href(house_id: str, item_id: int | None = None) -> str:
+    """The plan-item form of a household (/plans/household), opened at one item."""
+    return f"/plans/household?house={house_id}" + (f"&item={item_id}" if item_id else "")
+
+
+def plan_block(rec: HouseholdRecord, lang: Lang, can_update: bool = False) -> html.Div:
+    """The household's plan items; with `can_update` (tambon officers) each row links to
+    its update form and a link opens the form of every item."""
     if not rec.plan_items:
         return html.Div(t("rec.no_plan", lang), className="text-muted", id="rec-plan")
     sections = []
@@ -251,7 +257,7 @@ def plan_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
             continue
         head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
             "rec.category", "rec.agency", "rec.status", "rec.created", "rec.due",
-            "rec.started", "rec.completed")]))
+            "rec.started", "rec.completed")] + ([html.Th("")] if can_update else [])))
         rows = [html.Tr([
             html.Td(pick(i["category_th"], i["category_en"], lang)),
             html.Td(pick(i["agency_th"], i["agency_en"], lang)),
@@ -259,6 +265,9 @@ def plan_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
                               text_color="dark" if i["status"] == "cancelled" else None)),
             html.Td(fmt_date(i["created_on"], lang)), html.Td(fmt_date(i["due_on"], lang)),
             html.Td(fmt_date(i["started_on"], lang)), html.Td(fmt_date(i["completed_on"], lang)),
+            *([html.Td(dcc.Link(t("rec.update_item", lang),
+                                href=plan_update_href(rec.house_id, i["item_id"]),
+                                id=f"rec-update-{i['item_id']}"))] if can_update else []),
         ], id=f"rec-item-{i['item_id']}") for i in items]
         sections.append(html.Div([
             html.H3(t(f"horizon.{horizon}", lang), className="h6 mt-2"),
@@ -266,7 +275,10 @@ def plan_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
         ], id=f"rec-plan-{horizon}"))
     plans = sorted({i["plan_year"] for i in rec.plan_items})
     note = f"{t('rec.plan_round', lang)} " + ", ".join(round_label(y, lang) for y in plans)
-    return html.Div([*sections, html.Div(note, className="figure-note")], id="rec-plan")
+    update = ([dcc.Link(t("rec.update_plan", lang), href=plan_update_href(rec.house_id),
+                        className="btn btn-sm btn-primary mt-1", id="rec-update-plan")]
+              if can_update else [])
+    return html.Div([*sections, html.Div(note, className="figure-note"), *update], id="rec-plan")
 
 
 def visits_timeline(rec: HouseholdRecord, lang: Lang) -> html.Div:

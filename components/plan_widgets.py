@@ -18,7 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from chipao.config import settings
-from components.i18n import Lang, fmt_int, fmt_pct, pick, t
+from components.i18n import Lang, display_year, fmt_date, fmt_int, fmt_pct, month_names, pick, t
 from components.theme import CATEGORICAL, FONT, NO_DATA
 
 STATUS_COLORS = {"done": "#009E73", "in_progress": "#0072B2", "not_started": "#E69F00",
@@ -39,8 +39,8 @@ def _count(n: int | None, lang: Lang | None = None) -> str:
     return suppressed_mark() if n is None else fmt_int(n)
 
 
-def _date(d: date | None) -> str:
-    return d.isoformat() if d else "–"
+def _date(d: date | None, lang: Lang | None = None) -> str:
+    return fmt_date(d, lang)
 
 
 def figure_layout(title: str, height: int, **extra) -> dict:
@@ -307,12 +307,12 @@ def item_id(kind: str, item: int) -> dict:
 
 def item_summary(item: dict, lang: Lang | None = None) -> list:
     """What the item is and where it stands (the children of its summary block)."""
-    dates = [f"{t('plans.created', lang)} {_date(item['created_on'])}",
-             f"{t('plans.due', lang)} {_date(item['due_on'])}"]
+    dates = [f"{t('plans.created', lang)} {_date(item['created_on'], lang)}",
+             f"{t('plans.due', lang)} {_date(item['due_on'], lang)}"]
     if item.get("started_on"):
-        dates.append(f"{t('plans.started', lang)} {_date(item['started_on'])}")
+        dates.append(f"{t('plans.started', lang)} {_date(item['started_on'], lang)}")
     if item.get("completed_on"):
-        dates.append(f"{t('plans.completed', lang)} {_date(item['completed_on'])}")
+        dates.append(f"{t('plans.completed', lang)} {_date(item['completed_on'], lang)}")
     return [
         html.Span(t(f"plans.status.{item['status']}", lang),
                   className=f"badge me-2 status-{item['status']}",
@@ -326,7 +326,35 @@ def item_summary(item: dict, lang: Lang | None = None) -> list:
 
 
 def status_options(item: dict, lang: Lang | None = None) -> list[dict]:
-    return [{"label": t(f"plans.status.{s}", lang), "value": s} for s in item["next_statuses"]]
+    """The item's current status first (so the form opens on it and saving it unchanged
+    changes nothing), then the statuses it may move to."""
+    current = {"label": f"{t('plans.status.' + item['status'], lang)} "
+                        f"({t('plans.form.current', lang)})", "value": item["status"]}
+    return [current] + [{"label": t(f"plans.status.{s}", lang), "value": s}
+                        for s in item["next_statuses"]]
+
+
+def date_fields(kind: str, iid: int, value: date, first: date, last: date,
+                lang: Lang | None = None) -> html.Div:
+    """Day, month and year selects in the reader's calendar: Buddhist-era years and
+    Thai month names in Thai, Gregorian in English (a calendar widget could only show
+    Gregorian years). Ids: item_id(kind + "-day" | "-month" | "-year", iid)."""
+    months = month_names(lang)
+    label = t("plans.form.date", lang)
+    parts = [
+        dcc.Dropdown(id=item_id(f"{kind}-day", iid), options=list(range(1, 32)), value=value.day,
+                     clearable=False, searchable=False, className="date-day",
+                     placeholder=t("plans.form.day", lang)),
+        dcc.Dropdown(id=item_id(f"{kind}-month", iid), clearable=False, searchable=False,
+                     options=[{"label": m, "value": n} for n, m in enumerate(months, start=1)],
+                     value=value.month, className="date-month"),
+        dcc.Dropdown(id=item_id(f"{kind}-year", iid), clearable=False, searchable=False,
+                     options=[{"label": str(display_year(y, lang)), "value": y}
+                              for y in range(last.year, first.year - 1, -1)],
+                     value=value.year, className="date-year"),
+    ]
+    return html.Div(parts, className="date-fields d-flex gap-1", role="group",
+                    **{"aria-label": label})
 
 
 def item_status_form(item: dict, lang: Lang | None = None, today: date | None = None,
@@ -337,17 +365,18 @@ def item_status_form(item: dict, lang: Lang | None = None, today: date | None = 
     The callback that saves it lives in pages/plans_household.py; any page may embed the
     form (the household record does). Without `can_update` the item is shown read-only."""
     iid = item["item_id"]
+    today = today or date.today()
     body: list = [html.Div(item_summary(item, lang), id=item_id("summary", iid))]
     if can_update and item.get("next_statuses"):
         body.append(dbc.Row([
             dbc.Col([dbc.Label(t("plans.form.status", lang), className="small mb-0"),
                      dcc.Dropdown(id=item_id("status", iid), clearable=False, searchable=False,
                                   options=status_options(item, lang),
-                                  value=item["next_statuses"][0])], md=3),
+                                  value=item["status"], className="plans-item-status")],
+                    md=3),
             dbc.Col([dbc.Label(t("plans.form.date", lang), className="small mb-0"),
-                     dcc.DatePickerSingle(id=item_id("date", iid), date=today or date.today(),
-                                          max_date_allowed=today, min_date_allowed=item["created_on"],
-                                          display_format="YYYY-MM-DD")], md=3),
+                     date_fields("date", iid, today, min(item["created_on"], today), today,
+                                 lang)], md=3),
             dbc.Col([dbc.Label(t("plans.form.note", lang), className="small mb-0"),
                      dbc.Input(id=item_id("note", iid), type="text", maxLength=1000,
                                placeholder=t("plans.form.note_hint", lang))], md=4),

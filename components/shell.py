@@ -25,6 +25,7 @@ from dash import (
     html,
 )
 
+from chipao.auth import csrf_token
 from components.i18n import current_lang, round_label, t
 
 NAV_ORDER = ["/", "/map", "/households", "/plans", "/centres", "/admin"]
@@ -53,7 +54,14 @@ def _user_menu(lang: str) -> html.Div:
         [
             html.Span(f"{user.display_name or user.username} · {user.role_label(lang)}",
                       className="shell-user me-2", id="shell-user"),
-            html.A(t("nav.signout", lang), href="/logout", className="btn btn-sm btn-outline-light"),
+            # a POST with the session's CSRF token: a cross-site link or image cannot
+            # sign anyone out
+            html.Form(
+                [dcc.Input(type="hidden", name="csrf", value=csrf_token(), id="shell-signout-csrf"),
+                 html.Button(t("nav.signout", lang), type="submit", id="shell-signout",
+                             className="btn btn-sm btn-outline-light")],
+                method="POST", action="/logout", className="d-inline m-0", id="shell-signout-form",
+            ),
         ],
         className="d-flex align-items-center",
     )

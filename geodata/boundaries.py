@@ -37,6 +37,9 @@ PCODE_RE = re.compile(r"^TH\d{2}(\d{2}(\d{2})?)?$")
 DISPLAY_TOLERANCE: dict[int, float] = {1: 0.005, 2: 0.002, 3: 0.001}
 # Lon/lat envelope of Thailand with a margin: features outside it mean a wrong CRS.
 THAILAND_BOUNDS = (96.5, 4.5, 106.5, 21.0)
+# Features beyond this wider box cannot be Thai boundaries in lon/lat: rejected (a file
+# in projected metres without a CRS would otherwise pass as EPSG:4326).
+FAR_MARGIN = 5.0
 COPY_COLUMNS = ("pcode", "level", "parent_pcode", "name_th", "name_en",
                 "geom", "geom_display", "label_point")
 BLOCKING = frozenset({"error", "rejected"})
@@ -355,7 +358,9 @@ def _validate_level(df: gpd.GeoDataFrame, level: int, where: str, report: Bounda
         fixed, why = repair_geometry(geom)
         if fixed is None:
             reasons.append(why or "unusable geometry")
-        elif why:
+        else:
+            reasons += _coordinate_problems(fixed.bounds)
+        if fixed is not None and why and not reasons:
             report.add("repaired", why, level, label, where)
         for reason in reasons:
             report.add("rejected", reason, level, label, where)
@@ -365,6 +370,22 @@ def _validate_level(df: gpd.GeoDataFrame, level: int, where: str, report: Bounda
     out = out.set_geometry(gpd.GeoSeries([g for g, k in zip(geoms, keep, strict=True) if k],
                                          index=out.index, crs=4326))
     return out.reset_index(drop=True)
+
+
+def _coordinate_problems(bounds: tuple[float, float, float, float]) -> list[str]:
+    """Why a feature's coordinates cannot be Thai boundaries in longitude/latitude."""
+    xmin, ymin, xmax, ymax = bounds
+    where = f"(x {xmin:,.2f} … {xmax:,.2f}, y {ymin:,.2f} … {ymax:,.2f})"
+    if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+        return [f"coordinates {where} are not longitude/latitude degrees (beyond ±180/±90): "
+                "the file is probably in a projected system (e.g. metres, UTM 47N) without "
+                "saying so — reproject it to EPSG:4326 or add its coordinate reference system"]
+    bx0, by0, bx1, by1 = THAILAND_BOUNDS
+    if xmax < bx0 - FAR_MARGIN or xmin > bx1 + FAR_MARGIN or ymax < by0 - FAR_MARGIN \
+            or ymin > by1 + FAR_MARGIN:
+        return [f"coordinates {where} are far outside Thailand (lon {bx0}–{bx1}, lat "
+                f"{by0}–{by1}): is the coordinate reference system (or the axis order) right?"]
+    return []
 
 
 def _check_level(df: gpd.GeoDataFrame, level: int, where: str, report: BoundaryReport) -> None:

@@ -14,16 +14,26 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import diskcache
-from dash import DiskcacheManager, Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from chipao.config import settings
+from chipao.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
 from chipao.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
 from components.cards import kpi_card, message, source_line
-from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components.i18n import (
+    Lang,
+    current_lang,
+    fmt_datetime,
+    fmt_int,
+    fmt_pct,
+    pick,
+    round_label,
+    service_label,
+    t,
+)
 from queries import centres as q
 from queries.areas import area_names, get_area
 from queries.db import scoped
@@ -41,8 +51,8 @@ MAX_SITES = 100
 HOUSEHOLD_LIST_LIMIT = 500
 AREA_RE = re.compile(r"^TH(\d{2}(\d{2})?)?$")
 
-# Background jobs run in separate processes: results and progress travel via diskcache.
-PLANNER = DiskcacheManager(diskcache.Cache(str(settings().cache_dir / "centres-planner")))
+# Background jobs run in other processes: Celery workers with Redis, else diskcache.
+PLANNER = background_manager("centres-planner")
 
 
 @dash.hooks.custom_data("chipao_centres")
@@ -182,7 +192,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                        className="form-label"),
             dcc.Dropdown(id="centres-services", multi=True, value=[],
                          placeholder=t("centres.services_any", lang),
-                         options=[{"label": s.replace("_", " "), "value": s} for s in services]),
+                         options=[{"label": service_label(s, lang), "value": s} for s in services]),
         ], md=2),
     ], className="g-2 mb-2")
     planner = dbc.Card(dbc.CardBody([
@@ -209,6 +219,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         html.Div(dbc.Progress(id="centres-plan-progress", value=0, striped=True, animated=True,
                               label=""),
                  id="centres-plan-progress-box", style={"display": "none"}, className="mb-2"),
+        html.Div(id="centres-plan-unavailable"),
         html.Div(id="centres-plan-result"),
         html.Div([
             html.H3(t("centres.plan.households", lang), className="h6 mt-3"),
@@ -263,6 +274,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         dcc.Loading(html.Div(id="centres-gap"), delay_show=300),
         planner,
         dcc.Store(id="centres-plan-store"),
+        dcc.Store(id="centres-plan-go"),
     ])
 
 
@@ -403,7 +415,7 @@ def _unlocated_note(counts: dict, cov: dict, lang: Lang) -> str | None:
 def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
     parts = [source_line(t("source", lang), pick(current.source_th, current.source_en, lang))]
     if info:
-        at = info["refreshed_at"].strftime("%Y-%m-%d %H:%M")
+        at = fmt_datetime(info["refreshed_at"], lang)
         parts.append(source_line(t("source", lang), _fmt(
             t("centres.source_centres", lang), open=fmt_int(info["open_centres"]), at=at)))
     return html.Div(parts)
@@ -581,8 +593,23 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
 
 
 @callback(
-    Output("centres-plan-store", "data"),
+    Output("centres-plan-go", "data"),
+    Output("centres-plan-unavailable", "children"),
     Input("centres-plan-run", "n_clicks"),
+    prevent_initial_call=True,
+)
+def start_planner(n_clicks):
+    """Start the planner only when a job can start; otherwise say so (the broker is
+    down) and leave the rest of the page as it is."""
+    if jobs_available():
+        return n_clicks, None
+    text = UNAVAILABLE_EN if current_lang() == "en" else UNAVAILABLE_TH
+    return dash.no_update, message(text, "warning", "centres-plan-jobs-down")
+
+
+@callback(
+    Output("centres-plan-store", "data"),
+    Input("centres-plan-go", "data"),
     State("shell-round", "value"),
     State("centres-province", "value"),
     State("centres-district", "value"),

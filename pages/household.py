@@ -99,7 +99,7 @@ def _record_layout(rec: HouseholdRecord, scope: Scope, lang: Lang) -> html.Div:
         dbc.Row([
             dbc.Col(_card(t("rec.analysis", lang), notebook.analysis_block(rec, lang),
                           "rec-analysis-card"), lg=4),
-            dbc.Col(_card(t("rec.plan", lang), notebook.plan_block(rec, lang),
+            dbc.Col(_card(t("rec.plan", lang), notebook.plan_block(rec, lang, scope.may_update_plans),
                           "rec-plan-card"), lg=8),
         ], className="g-3 my-2"),
         _card(t("rec.visits", lang), notebook.visits_timeline(rec, lang), "rec-visits-card"),

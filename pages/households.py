@@ -21,6 +21,7 @@ from chipao.household_filters import PLAN_STATES, Refused, parse_grid_request, p
 from chipao.session import current_scope
 from components.cards import source_line
 from components.household_grid import (
+    column_defs,
     export_columns,
     household_grid,
     row_for_export,
@@ -323,16 +324,88 @@ def export(_csv, _xlsx, stored, last_request):
                       duration=8000))
 
 
+_OPS = {"equals": "=", "notEqual": "≠", "lessThan": "<", "lessThanOrEqual": "≤",
+        "greaterThan": ">", "greaterThanOrEqual": "≥",
+        "startsWith": ("ขึ้นต้นด้วย", "starts with"), "contains": ("มีคำว่า", "contains")}
+
+
+def _both(th: str, en: str) -> str:
+    return th if th == en else f"{th} / {en}"
+
+
+def _filter_lines(lctx: hh.ListContext) -> list[tuple[str, str]]:
+    """The list filters as a person reads them: (Thai label, Thai / English value)."""
+    p, cat = lctx.params, lctx.catalogue
+    yes_no = {True: _both(t("hh.yes", "th"), t("hh.yes", "en")),
+              False: _both(t("hh.no", "th"), t("hh.no", "en"))}
+    lines: list[tuple[str, str]] = []
+    if p.village is not None:
+        lines.append((t("hh.filter.village", "th"), str(p.village)))
+    if p.q:
+        lines.append((t("hh.search", "th"), p.q))
+    if p.dim and (d := cat.dimension(p.dim)):
+        lines.append((t("hh.filter.dim", "th"), _both(d.name_th, d.name_en)))
+    if p.ind and (i := cat.indicator(p.ind)):
+        lines.append((t("hh.filter.ind", "th"), f"{i.code} {_both(i.text_th, i.text_en)}"))
+    if p.dims is not None:
+        lines.append((t("hh.filter.dims", "th"), str(p.dims)))
+    if p.k is not None:
+        lines.append((t("hh.filter.k", "th"), f"{p.k:g}"))
+    if p.plan:
+        lines.append((t("hh.filter.plan", "th"), _both(t(f"plan.{p.plan}", "th"),
+                                                       t(f"plan.{p.plan}", "en"))))
+    if p.visited is not None:
+        v = "yes" if p.visited else "no"
+        lines.append((t("hh.filter.visited", "th"), _both(t(f"hh.visited.{v}", "th"),
+                                                          t(f"hh.visited.{v}", "en"))))
+    if p.welfare is not None:
+        lines.append((t("hh.filter.welfare", "th"), yes_no[p.welfare]))
+    return lines
+
+
+def _grid_lines(grid) -> list[tuple[str, str]]:
+    """The grid's sort and column filters in words, with the column headers."""
+    th = {c["field"]: c["headerName"] for c in column_defs("th", True, True)}
+    en = {c["field"]: c["headerName"] for c in column_defs("en", True, True)}
+
+    def name(col: str) -> str:
+        return _both(th.get(col, col), en.get(col, col))
+
+    lines = []
+    if grid.sort:
+        order = [f"{name(c)} " + ("มาก → น้อย (high → low)" if desc else "น้อย → มาก (low → high)")
+                 for c, desc in grid.sort]
+        lines.append(("เรียงตาม", "; ".join(order)))
+    for f in grid.filters:
+        parts = []
+        for c in f.conditions:
+            op = _OPS.get(c.op, c.op)
+            if c.op == "inRange":
+                parts.append(f"{c.value}–{c.value_to}")
+            elif isinstance(op, tuple):
+                parts.append(f"{_both(*op)} “{c.value}”")
+            else:
+                parts.append(f"{op} {c.value}")
+        join = " และ (and) " if f.join == "AND" else " หรือ (or) "
+        lines.append((f"ตัวกรองคอลัมน์: {name(f.column)}", join.join(parts)))
+    return lines
+
+
 def _export_notes(lctx: hh.ListContext, grid, n: int) -> list[tuple[str, str]]:
-    """What the exported table counts, for which round, from which source."""
+    """What the exported table counts, for which round, from which source — every
+    filter written as people read it (no URL parameters, no internal names)."""
+    area = lctx.area
+    where = (f"{_both(area['name_th'], area['name_en'])} ({area['pcode']})" if area
+             else "ทั้งขอบเขตของผู้ใช้ / the user's whole scope")
+    filters = _filter_lines(lctx) or [("ตัวกรอง", "ไม่มี / none")]
     return [
-        ("ตาราง", "รายการครัวเรือนตามตัวกรอง (Household list as filtered)"),
+        ("ตาราง", "รายการครัวเรือนตามตัวกรอง / Household list as filtered"),
         ("รอบการสำรวจ", round_label(lctx.round.year_be, "th")),
         ("ที่มา", lctx.round.source_th),
         ("Source", lctx.round.source_en),
-        ("พื้นที่", lctx.params.area or "ทั้งขอบเขตของผู้ใช้ (whole scope)"),
-        ("ตัวกรอง", urlencode(lctx.params.as_params())),
-        ("การเรียงและตัวกรองคอลัมน์", str(grid.describe())),
-        ("จำนวนแถว", str(n)),
+        ("พื้นที่", where),
+        *filters,
+        *_grid_lines(grid),
+        ("จำนวนแถว", fmt_int(n)),
         ("หมายเหตุ", "ไม่มีเลขประจำตัวประชาชน ชื่อแสดงตามสิทธิ์ผู้ส่งออก; การส่งออกถูกบันทึกไว้"),
     ]

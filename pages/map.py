@@ -5,8 +5,9 @@ selected area's profile and change between rounds.
 The URL is the state (chipao/mapstate.py). The page is drawn once from it; every
 later change — a control, a click, a breadcrumb link, the round selector, the back
 button — goes through one callback that reads the URL (``shell-url``), writes the new
-one, and sends only values (dash.Patch) while the geometry stays the same. The
-geometry itself is a URL the browser fetches once per level (geodata/serve.py).
+one, and sends only values (the map component's values store, applied as
+feature-state) while the geometry stays the same. The geometry itself is a URL the
+browser fetches once per level and subtree (geodata/serve.py, components/map_view.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import (
-    ClientsideFunction,
     Input,
     Output,
     State,
@@ -30,6 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from chipao.cache import cached
 from chipao.config import settings
 from chipao.mapstate import (
     RATES,
@@ -44,7 +45,18 @@ from chipao.mapstate import (
 )
 from chipao.session import current_scope
 from components import choropleth as cp
-from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components import map_view as mv
+from components.i18n import (
+    GRID_HEADERS,
+    Lang,
+    current_lang,
+    fmt_int,
+    fmt_pct,
+    grid_number,
+    pick,
+    round_label,
+    t,
+)
 from components.map_controls import (
     compare_options,
     controls,
@@ -59,6 +71,7 @@ from queries.areas import ancestors
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
 from queries.scope import Scope
+from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
 
@@ -66,14 +79,17 @@ dash.register_page(__name__, path="/map", name="map", nav_key="nav.map", order=1
                    title="ชี้เป้า Chipao — แผนที่ความยากจน")
 
 MAP_HEIGHT = 600
+MAP_ID = "map-view"
+# pattern-matching ids of the map component's stores, by the short names used below
+_COMPONENT_IDS = {"map-spec": mv.spec_id(MAP_ID), "map-values": mv.values_id(MAP_ID)}
 RANKING_ALL_LIMIT = 100  # above this many peers the table shows the top and bottom only
 RANKING_EDGE = 25
 ROUTER_SEARCH = "_pages_location.search"
 
 # The callback's outputs, in order; compute_view returns a dict with these keys.
 OUTPUTS = [
-    ("shell-url", "search"), ("map-shown", "data"), ("map-graph", "figure"),
-    ("map-geometry", "data"), ("map-geometry-url", "data"),
+    ("shell-url", "search"), ("map-shown", "data"), ("map-spec", "data"),
+    ("map-values", "data"), ("map-geometry", "data"),
     ("map-message", "children"), ("map-body", "style"), ("map-caption", "children"),
     ("map-note", "children"), ("map-legend-box", "children"), ("map-breadcrumb", "children"),
     ("map-ranking", "rowData"), ("map-ranking", "columnDefs"), ("map-ranking-title", "children"),
@@ -112,20 +128,14 @@ def _breadcrumb(state: MapState, trail: list[dict], lang: Lang) -> list:
     return crumbs
 
 
-def _hovertemplate(state: MapState, lang: Lang, compare: bool) -> str:
+def _hover_label(state: MapState, lang: Lang, compare: bool) -> str:
     label = t(f"map.measure.{state.measure}", lang)
-    if compare:
-        label = f"{t('map.change', lang)} {label}"
-    # the area's name comes from the GeoJSON feature's properties: it never travels
-    # with the values
-    name = "%{properties.name_en}" if lang == "en" else "%{properties.name_th}"
-    return (f"<b>{name}</b><br>{label}: %{{text}}<br>"
-            f"{t('map.rank', lang)}: %{{hovertext}}<extra></extra>")
+    return f"{t('map.change', lang)} {label}" if compare else label
 
 
-def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
-    """Per area: the figure text and the rank text (short, mostly ASCII: they travel
-    with every value patch; names are in the geometry)."""
+def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | None]]:
+    """Per area: the figure text and the rank (short: they travel with every switch;
+    names are in the geometry)."""
     few = t("map.too_few_short", lang)
     texts, ranks = [], []
     for a in values.areas:
@@ -138,7 +148,7 @@ def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
         if a.insufficient:
             text += f" ({few})"
         texts.append(text)
-        ranks.append(f"{a.rank}/{values.ranked}" if a.rank else "–")
+        ranks.append(a.rank or None)
     return texts, ranks
 
 
@@ -155,11 +165,12 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
 
     ranked = sorted((a for a in values.areas if a.rank), key=lambda a: (a.rank, a.pcode))
     rest = [a for a in values.areas if not a.rank]
-    title = t("map.ranking", lang)
+    top = t("map.rank_top_change" if values.compare else "map.rank_top", lang)
+    title = f"{t('map.ranking', lang)} · {top}"
     if len(ranked) > RANKING_ALL_LIMIT and not show_all:
         ranked = ranked[:RANKING_EDGE] + ranked[-RANKING_EDGE:]
         rest = []
-        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE))
+        title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE)) + f" · {top}"
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
@@ -172,16 +183,15 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
     cols = [
         # rows arrive ranked (unranked areas last); no initial sort, which would put
         # the unranked (empty) ones first
-        {"field": "rank", "headerName": t("map.rank", lang), "width": 90,
-         "type": "numericColumn"},
+        {"field": "rank", "headerName": t("map.rank", lang), "width": 90, **grid_number()},
         {"field": "name", "headerName": t("map.area", lang), "flex": 2, "minWidth": 130,
          "cellClass": "map-ranking-name"},
         {"field": "in", "headerName": t("map.area_in", lang), "flex": 1, "minWidth": 100,
          "hide": not show_parent},
         {"field": "value", "headerName": value_header, "flex": 1, "minWidth": 110,
-         "type": "numericColumn"},
+         **grid_number(digits)},
         {"field": "surveyed", "headerName": t("col.surveyed", lang), "flex": 1,
-         "minWidth": 90, "type": "numericColumn"},
+         "minWidth": 90, **grid_number()},
         {"field": "note", "headerName": "", "width": 110},
     ]
     return rows, cols, title
@@ -287,7 +297,8 @@ def _controls_out(state: MapState, round_years: list[int], lang: Lang) -> dict:
 
 def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "danger") -> dict:
     return {"map-message.children": _message(problems, lang, color),
-            "map-body.style": {"display": "none"}, "map-geometry.data": None}
+            "map-body.style": {"display": "none"}, "map-geometry.data": None,
+            "map-spec.data": None}
 
 
 def _geometry_url(level: int, parent: str | None) -> str:
@@ -302,8 +313,8 @@ def _geometry_url(level: int, parent: str | None) -> str:
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                  ranking_all: bool = False, state: MapState | None = None) -> dict:
     """Everything the page shows for the state in `params` (or `state`), as
-    {"<id>.<prop>": value}. The figure is a Patch when `shown_geometry` is already the
-    one the state needs. Bad parameters give a message, never an exception."""
+    {"<id>.<prop>": value}. The map's spec (geometry) is sent only when `shown_geometry`
+    is not the one the state needs; values always. Bad parameters give a message, never an exception."""
     try:
         state = state or parse_state(params)
     except MapParamError as err:
@@ -327,10 +338,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         round_years = [r.year_be for r in rounds]
         compare = _round_for(rounds, state.compare) if state.compare else None
         prev = previous_round(rounds, current)
-        values = mpi.map_values(conn, scope, catalogue, round_id=current.round_id,
-                                level=state.level, parent=state.area, subject=state.subject,
-                                measure=state.measure, k=state.k,
-                                compare_round_id=compare.round_id if compare else None)
+        compare_id = compare.round_id if compare else None
+        # per scope (suppression differs by role) and data version, shared by workers
+        versions = data_versions(conn)
+        values = cached(scope, ("map_values", versions["aggregates"], versions["boundaries"],
+                                current.round_id, state.level, state.area, state.subject,
+                                state.measure, state.k, compare_id),
+                        lambda: mpi.map_values(conn, scope, catalogue,
+                                               round_id=current.round_id, level=state.level,
+                                               parent=state.area, subject=state.subject,
+                                               measure=state.measure, k=state.k,
+                                               compare_round_id=compare_id))
         profile = mpi.area_profile(conn, scope, catalogue, state.focus,
                                    round_id=current.round_id,
                                    previous_round_id=prev.round_id if prev else None, k=state.k)
@@ -352,18 +370,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                                if not few], state.classes)
     z = cp.class_index(numbers, classes, insufficient)
     texts, ranks = _hover(values, lang)
-    template = _hovertemplate(state, lang, compare is not None)
     locations = [a.pcode for a in values.areas]
-    highlight = [state.sel] if state.sel else []
     geometry_url = _geometry_url(state.level, state.area)
-    if new_geometry:
-        figure = cp.choropleth_figure(
-            state.level, state.area, locations, z, texts, classes, bounds, MAP_HEIGHT,
-            geojson=geometry_url, hovertext=ranks, hovertemplate=template, highlight=highlight)
-    else:
-        figure = cp.highlight_patch(
-            cp.values_patch(None, z, texts, classes, hovertext=ranks, hovertemplate=template),
-            highlight)
+    spec = (mv.map_spec(geometry_url, locations, level=state.level, bounds=bounds,
+                        measure_label=_hover_label(state, lang, False),
+                        rank_label=t("map.rank", lang), lang=lang)
+            if new_geometry else dash.no_update)
+    map_values = mv.map_values(geometry_url, state.query(), z, classes.colors, texts,
+                               ranks, values.ranked, state.sel,
+                               label=_hover_label(state, lang, compare is not None),
+                               rank_note=t("map.rank_top_change" if compare else "map.rank_top",
+                                           lang))
     fmt = legend_formatter(state.measure, compare is not None)
     min_n = values.min_households
     legend_box = cp.legend(
@@ -372,6 +389,10 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                             if state.measure in RATES else None),
         no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
         legend_id="map-legend")
+    if compare:  # which way is better
+        better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
+        legend_box.children.append(html.Div(t(better, lang), className="legend-note",
+                                            id="map-legend-direction"))
     source = pick(current.source_th, current.source_en, lang)
     when = round_label(current.year_be, lang)
     if compare:
@@ -391,9 +412,9 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         "round_years": round_years,
         "shell-url.search": state.query(),
         "map-shown.data": state.query(),
-        "map-graph.figure": figure,
+        "map-spec.data": spec,
+        "map-values.data": map_values,
         "map-geometry.data": state.geometry_key,
-        "map-geometry-url.data": geometry_url if new_geometry else dash.no_update,
         "map-message.children": None,
         "map-body.style": {},
         "map-caption.children": caption,
@@ -446,17 +467,18 @@ def layout(**query) -> html.Div:
                 catalogue = mpi.load_catalogue(conn)
         except Exception:  # the message already says what went wrong
             log.exception("map controls")
-    figure = view.get("map-graph.figure")
-    graph = cp.map_graph("map-graph", figure if figure is not None else None, MAP_HEIGHT,
-                         loading=False)
+    spec = view.get("map-spec.data")
+    graph = mv.map_view(
+        MAP_ID, label=t("map.aria", lang).replace("{what}", t("map.title", lang)),
+        keys_help=t("map.keys", lang), height=MAP_HEIGHT,
+        spec=spec if isinstance(spec, dict) else None, values=view.get("map-values.data"),
+        legend=view.get("map-legend-box.children"), legend_id="map-legend-box")
     return html.Div([
         # map-url follows the address bar (back button, links, the round selector);
         # the callback writes new addresses through the shell's shell-url.
         dcc.Location(id="map-url", refresh=False),
         dcc.Store(id="map-shown", data=view.get("map-shown.data")),
         dcc.Store(id="map-geometry", data=view.get("map-geometry.data")),
-        dcc.Store(id="map-geometry-url", data=view.get("map-geometry-url.data")),
-        dcc.Store(id="map-prefetch"),
         html.H1(t("map.title", lang), className="page-title"),
         html.Nav(view.get("map-breadcrumb.children"), id="map-breadcrumb",
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
@@ -465,9 +487,7 @@ def layout(**query) -> html.Div:
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),
-                html.Div([graph, html.Div(view.get("map-legend-box.children"),
-                                          id="map-legend-box", className="map-legend-box")],
-                         className="map-frame"),
+                html.Div(graph, className="map-frame"),
                 cp.attribution(t("attribution", lang)),
                 html.Div(view.get("map-note.children"), id="map-note"),
             ], lg=7),
@@ -479,7 +499,7 @@ def layout(**query) -> html.Div:
                            className="small"),
                 dag.AgGrid(id="map-ranking", rowData=view.get("map-ranking.rowData") or [],
                            columnDefs=view.get("map-ranking.columnDefs") or [],
-                           defaultColDef={"sortable": True, "resizable": True},
+                           defaultColDef={"sortable": True, "resizable": True, **GRID_HEADERS},
                            getRowId="params.data.pcode",
                            dashGridOptions={"animateRows": False,
                                             "rowSelection": {"mode": "singleRow",
@@ -492,15 +512,14 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
-clientside_callback(  # assets/30-map.js: fetch the GeoJSON while Plotly loads
-    ClientsideFunction("chipao_map", "prefetchGeometry"),
-    Output("map-prefetch", "data"),
-    Input("map-geometry-url", "data"),
-    # the address bar's Location reports itself when the page mounts: that runs this
-    # at once (the store alone, filled by the layout, does not trigger it)
-    Input("map-url", "search"),
+clientside_callback(  # a row picked in the ranking: bring the map (what changes) into view
+    """(cell) => { if (cell) { const m = document.getElementById('map-body');
+        if (m) { m.scrollIntoView({block: 'start'}); } }
+        return window.dash_clientside.no_update; }""",
+    Output("map-ranking", "className"),
+    Input("map-ranking", "cellClicked"),
+    prevent_initial_call=True,
 )
-
 def _next_state(current: MapState, trigger: str | None, value,
                 first_dimension: str | None = None) -> MapState | None:
     """The state after a control change or a click (None: nothing to do)."""
@@ -524,7 +543,7 @@ def _next_state(current: MapState, trigger: str | None, value,
         return replace(current, classes=value) if value else None
     if trigger == "map-compare":
         return replace(current, compare=None if value in (None, "none") else int(value))
-    if trigger in ("map-graph", "map-ranking"):
+    if trigger in (MAP_ID, "map-ranking"):
         pcode = value
         if not pcode or pcode_level(pcode) != current.level:
             return None
@@ -544,18 +563,17 @@ def _same_view(search: str | None, shown: str | None) -> bool:
     return replace(now, round=now.round or before.round) == before
 
 
-def _clicked(trigger: str | None, click: dict | None, cell: dict | None) -> str | None:
-    if trigger == "map-graph" and click:
-        points = click.get("points") or [{}]
-        return points[0].get("location")
+def _clicked(trigger: str | None, picked: dict | None, cell: dict | None) -> str | None:
+    if trigger == MAP_ID and picked:
+        return picked.get("pcode")
     if trigger == "map-ranking" and cell:
         return cell.get("rowId")
     return None
 
 
 @callback(
-    *[Output(i, p, allow_duplicate=True) if i == "shell-url" else Output(i, p)
-      for i, p in OUTPUTS],
+    *[Output(i, p, allow_duplicate=True) if i == "shell-url"
+      else Output(_COMPONENT_IDS.get(i, i), p) for i, p in OUTPUTS],
     Input("map-url", "search"),
     Input("map-subject", "value"),
     Input("map-measure", "value"),
@@ -563,7 +581,7 @@ def _clicked(trigger: str | None, click: dict | None, cell: dict | None) -> str 
     Input("map-level", "value"),
     Input("map-classes", "value"),
     Input("map-compare", "value"),
-    Input("map-graph", "clickData"),
+    Input(mv.event_id(MAP_ID), "data"),
     Input("map-ranking", "cellClicked"),
     Input("map-ranking-all", "value"),
     State("map-geometry", "data"),
@@ -574,6 +592,8 @@ def _clicked(trigger: str | None, click: dict | None, cell: dict | None) -> str 
 def update_map(search, subject, measure, k, level, classes, compare, click, cell, ranking_all,
                shown_geometry, shown, subject_options):
     trigger = ctx.triggered_id
+    if isinstance(trigger, dict):  # the map component's event store
+        trigger = MAP_ID
     if trigger == "map-url" and _same_view(search, shown):
         raise PreventUpdate  # the address this callback itself just wrote
     lang = current_lang()

@@ -35,13 +35,24 @@ from chipao.planstate import MAX_DAYS, MEASURES, PlanParamError, PlanState, pars
 from chipao.session import current_scope
 from components import choropleth as cm
 from components import plan_widgets as pw
-from components.cards import kpi_card, message, source_line
-from components.i18n import Lang, current_lang, fmt_int, fmt_pct, pick, round_label, t
+from components.cards import kpi_card, message, round_fallback_note, source_line
+from components.i18n import (
+    Lang,
+    current_lang,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_month,
+    fmt_pct,
+    pick,
+    round_label,
+    t,
+)
 from components.theme import GRAPH_CONFIG
 from queries import plans
 from queries.areas import ancestors, get_area
 from queries.db import scoped
-from queries.rounds import list_rounds, resolve_round
+from queries.rounds import SurveyRound, choose_round, list_rounds
 from queries.scope import Scope
 
 dash.register_page(__name__, path="/plans", name="plans", nav_key="nav.plans", order=3)
@@ -74,15 +85,22 @@ def _household_href(state: PlanState):
     return href
 
 
+def _shown_round(conn, state: PlanState) -> SurveyRound | None:
+    """The round the page shows for `state` (the rule of queries/rounds.py)."""
+    choice = choose_round(list_rounds(conn), state.round, plans.rounds_with_plans(conn))
+    return choice.shown if choice else None
+
+
 # ── loading (one transaction, aggregates only, except the household list) ──
 def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
     rounds = list_rounds(conn)
     try:
-        current = resolve_round(rounds, state.round)
+        choice = choose_round(rounds, state.round, plans.rounds_with_plans(conn))
     except ValueError as err:
         return f"{t('error.bad_param', lang)}: {err}"
-    if current is None:
+    if choice is None:
         return t("no_data", lang)
+    current = choice.shown
     focus = state.focus
     area = get_area(conn, focus) if focus != "TH" else None
     if focus != "TH" and area is None:
@@ -92,7 +110,7 @@ def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
     as_of = refresh["as_of"] if refresh else plans.bangkok_today()
     rid = current.round_id
     data: dict = {
-        "round": current, "rounds": rounds, "focus": focus, "area": area, "refresh": refresh,
+        "round": current, "choice": choice, "rounds": rounds, "focus": focus, "area": area, "refresh": refresh,
         "as_of": as_of, "frame": frame,
         "trail": ancestors(conn, focus, include_self=True) if focus != "TH" else [],
         "funnel": plans.funnel(conn, scope, rid, focus),
@@ -143,8 +161,8 @@ def _as_of_line(data: dict, lang: Lang) -> str:
     r = data["refresh"]
     if r is None:
         return t("plans.never_refreshed", lang)
-    return t("plans.as_of", lang).format(date=r["as_of"].isoformat(),
-                                         at=r["refreshed_at"].astimezone(plans.TZ).strftime("%Y-%m-%d %H:%M"))
+    return t("plans.as_of", lang).format(date=fmt_date(r["as_of"], lang),
+                                         at=fmt_datetime(r["refreshed_at"], lang))
 
 
 def _graph(graph_id: str, figure: dict) -> dcc.Graph:
@@ -158,7 +176,7 @@ def _caption(what: str, data: dict, lang: Lang, with_round: bool = True) -> html
     parts = [what]
     if with_round:
         parts.append(round_label(data["round"].year_be, lang))
-    parts.append(t("plans.as_of_short", lang).format(date=data["as_of"].isoformat()))
+    parts.append(t("plans.as_of_short", lang).format(date=fmt_date(data["as_of"], lang)))
     return html.Div([html.Div(" · ".join(parts), className="figure-note"),
                      source_line(t("source", lang), t("plans.source", lang))])
 
@@ -377,7 +395,7 @@ def _projection_text(p, lang: Lang) -> str:
         return t("plans.too_far", lang)
     if p.eta is None:
         return t("plans.no_pace", lang)
-    return p.eta.strftime("%Y-%m")
+    return fmt_month(p.eta, lang)
 
 
 def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
@@ -428,7 +446,7 @@ def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
         dbc.Col([html.Div(t("plans.pace_note", lang).format(months=DEFAULT_PACE_MONTHS),
                           className="figure-note"),
                  html.Div(t("plans.targets_note", lang), className="figure-note"),
-                 html.Div(t("plans.as_of_short", lang).format(date=as_of.isoformat()),
+                 html.Div(t("plans.as_of_short", lang).format(date=fmt_date(as_of, lang)),
                           className="figure-note"),
                  source_line(t("source", lang), t("plans.targets_source", lang))], width=12),
     ], className="g-3 mb-3")
@@ -490,30 +508,19 @@ def layout(**query) -> html.Div:
         return message(f"{t('error.bad_param', lang)}: "
                        + "; ".join(th if lang == "th" else en for th, en in err.problems), "danger")
     with scoped(scope) as conn:
-        if state.round is None:
-            # Plans belong to the round whose survey found the household: open the latest
-            # round that has plans (in the URL, so the round selector shows it too).
-            year = plans.latest_round_with_plans(conn)
-            latest = list_rounds(conn)
-            if year and latest and latest[-1].year_be != year:
-                target = PlanState(level=state.level, area=state.area, sel=state.sel,
-                                   measure=state.measure, round=year, days=state.days)
-                return html.Div([
-                    dcc.Location(id="plans-default-round", href=f"/plans{target.query()}",
-                                 refresh=True),
-                    message(t("plans.default_round", lang).format(year=year), "info"),
-                ])
         data = _load(conn, scope, state, lang)
     if isinstance(data, str):
         return message(data, "warning")
-    state = PlanState(level=state.level, area=state.area, sel=state.sel, measure=state.measure,
-                      round=data["round"].year_be, days=state.days)
+    # `state` keeps the round the user asked for (none: the latest), so links and the
+    # header's selector stay on it when the page falls back (queries/rounds.py)
     pending = data["refresh"]["pending_updates"] if data["refresh"] else 0
     header = [
         html.H1(t("plans.title", lang), className="page-title"),
         _breadcrumb(state, data, lang),
         html.Div(f"{_area_name(data, lang)} · {round_label(data['round'].year_be, lang)} · "
                  f"{_as_of_line(data, lang)}", className="page-subtitle", id="plans-as-of"),
+        round_fallback_note(data["choice"].asked.year_be, data["choice"].shown.year_be,
+                            t("round.what.plans", lang), lang, "plans-round-note"),
     ]
     if pending:
         header.append(dbc.Alert(t("plans.pending", lang).format(n=pending), color="info",
@@ -601,8 +608,7 @@ def export_areas(n_clicks, data):
     state = _state(data)
     scope = current_scope()
     with scoped(scope) as conn:
-        rounds = list_rounds(conn)
-        current = resolve_round(rounds, state.round)
+        current = _shown_round(conn, state)
         if current is None:
             return dash.no_update
         rows = plans.stalled_areas(conn, scope, current.round_id, state.level, state.area,
@@ -632,7 +638,7 @@ def export_households(n_clicks, data):
     if not scope.may_see_records:
         return dash.no_update
     with scoped(scope) as conn:
-        current = resolve_round(list_rounds(conn), state.round)
+        current = _shown_round(conn, state)
         if current is None:
             return dash.no_update
         refresh = plans.refresh_state(conn)

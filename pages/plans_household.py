@@ -22,7 +22,7 @@ from chipao.request_checks import positive_int
 from chipao.session import current_scope
 from components import plan_widgets as pw
 from components.cards import message
-from components.i18n import Lang, current_lang, round_label, t
+from components.i18n import Lang, current_lang, fmt_date, round_label, t
 from queries import audit, plans
 from queries.db import scoped
 from queries.rounds import list_rounds
@@ -40,7 +40,7 @@ def _ip() -> str | None:
         return None
 
 
-def layout(house: str | None = None, **_query) -> html.Div:
+def layout(house: str | None = None, item: str | None = None, **_query) -> html.Div:
     lang = current_lang()
     scope = current_scope()
     if not scope.may_see_records:
@@ -61,16 +61,26 @@ def layout(house: str | None = None, **_query) -> html.Div:
     sections: list = [
         html.H1(t("plans.household_title", lang).format(house=house), className="page-title"),
         html.Div(t("plans.household_subtitle", lang), className="page-subtitle"),
-        dcc.Link(t("plans.back", lang), href="/plans", className="d-block mb-2"),
+        dcc.Link(t("plans.back_household", lang), href=f"/households/{house}",
+                 className="d-block mb-2", id="plans-household-back"),
     ]
     if not can_update:
         sections.append(html.Div(t("plans.read_only", lang), className="figure-note mb-2"))
     for round_id in sorted({i["round_id"] for i in items}, reverse=True):
         sections.append(html.H2(f"{t('plans.plan_of_round', lang)} {round_label(years[round_id], lang)}",
                                 className="h5 mt-3"))
-        sections += [pw.item_status_form(i, lang, today=today, can_update=can_update)
+        sections += [html.Div(pw.item_status_form(i, lang, today=today, can_update=can_update),
+                              className="plans-item-chosen" if str(i["item_id"]) == item else None)
                      for i in items if i["round_id"] == round_id]
     return html.Div(sections, id="plans-household")
+
+
+def _form_date(day, month, year) -> date:
+    """The date of the form's day/month/year selects (year A.D. whatever is shown)."""
+    try:
+        return date(int(year), int(month), int(day))
+    except (TypeError, ValueError):
+        raise plans.PlanUpdateError("date_invalid", f"{day}/{month}/{year} is not a date") from None
 
 
 def _error_text(err: plans.PlanUpdateError, lang: Lang) -> str:
@@ -79,7 +89,7 @@ def _error_text(err: plans.PlanUpdateError, lang: Lang) -> str:
         if key in ("old", "new", "status") and value in plans.STATUSES:
             value = t(f"plans.status.{value}", lang)
         elif isinstance(value, date):
-            value = value.isoformat()
+            value = fmt_date(value, lang)
         params[key] = value
     try:
         return t(f"plans.err.{err.code}", lang).format(**params)
@@ -96,11 +106,13 @@ def _error_text(err: plans.PlanUpdateError, lang: Lang) -> str:
     Input({"type": "plans-item-save", "item": MATCH}, "n_clicks"),
     State({"type": "plans-item-save", "item": MATCH}, "id"),
     State({"type": "plans-item-status", "item": MATCH}, "value"),
-    State({"type": "plans-item-date", "item": MATCH}, "date"),
+    State({"type": "plans-item-date-day", "item": MATCH}, "value"),
+    State({"type": "plans-item-date-month", "item": MATCH}, "value"),
+    State({"type": "plans-item-date-year", "item": MATCH}, "value"),
     State({"type": "plans-item-note", "item": MATCH}, "value"),
     prevent_initial_call=True,
 )
-def save_item_status(n_clicks, button_id, status, on_date, note):
+def save_item_status(n_clicks, button_id, status, day, month, year, note):
     """Record the new status (queries.plans.update_item_status does every check)."""
     if not n_clicks:
         return (dash.no_update,) * 5
@@ -110,6 +122,7 @@ def save_item_status(n_clicks, button_id, status, on_date, note):
     item_id = positive_int(button_id.get("item") if isinstance(button_id, dict) else None,
                            "item")
     try:
+        on_date = _form_date(day, month, year)
         with scoped(scope) as conn:
             item = plans.update_item_status(conn, scope, item_id, status, on_date, note, ip=_ip())
     except plans.PlanUpdateError as err:
@@ -121,8 +134,8 @@ def save_item_status(n_clicks, button_id, status, on_date, note):
                           id={"type": "plans-item-error", "item": item_id})
         return alert, dash.no_update, dash.no_update, dash.no_update, dash.no_update
     ok = dbc.Alert(t("plans.saved", lang).format(status=t(f"plans.status.{item['status']}", lang),
-                                                 date=on_date),
+                                                 date=fmt_date(on_date, lang)),
                    color="success", className="py-1 mb-0",
                    id={"type": "plans-item-saved", "item": item_id})
-    options = pw.status_options(item, lang)
-    return ok, pw.item_summary(item, lang), options, options[0]["value"] if options else None, ""
+    # the form now stands on the saved status: saving again changes nothing
+    return ok, pw.item_summary(item, lang), pw.status_options(item, lang), item["status"], ""

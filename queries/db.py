@@ -38,6 +38,14 @@ def app_engine() -> Engine:
     return _engine(settings().app_url, pool_size=5, max_overflow=5)
 
 
+def forget_inherited() -> None:
+    """In a freshly forked process: drop the parent's engines without closing their
+    connections (they are the parent's sockets); this process opens its own."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+    _engines.clear()
+
+
 def dispose_all() -> None:
     for engine in _engines.values():
         engine.dispose()

@@ -30,7 +30,10 @@ from queries.scope import Scope
 # Scores are stored as 4-byte floats (7 significant digits): a household whose score
 # equals k exactly must count as poor, so k is lowered by this tolerance. Scores are
 # sums of catalogue weights, far coarser than this (1/60 apart with the default
-# catalogue), so no other household is affected.
+# catalogue), so no other household is affected. The stored score only identifies
+# the poor: every figure (A, M0, contributions) sums the catalogue's weights over the
+# exact censored counts instead (Σ c over the poor = Σ_j w_j · censored_j), so the map
+# and the side panel agree with the exact value to 1e-12 (not to the 8th digit).
 K_TOLERANCE = 1e-6
 COUNT_MEASURES = frozenset({"count", "share", "target_poor"})
 AF_MEASURES = frozenset({"H", "A", "M0", "contribution"})
@@ -77,6 +80,7 @@ def count_measures(catalogue: Catalogue) -> list[str]:
     """Every agg_area_count measure the map and panel read. Naming them lets the primary
     key (round, level, measure, pcode) seek each measure's P-code range directly."""
     return ["surveyed", "poor", "target_poor", "welfare_card", "left_poverty", "new_poor",
+            "people", "poor_people", "target_poor_people",
             *[f"dim:{d.code}" for d in catalogue.dimensions],
             *[f"{p}:{i.code}" for i in catalogue.indicators for p in ("ind", "na")]]
 
@@ -117,8 +121,8 @@ class Raw:
 
 
 # Boundary imports insert or update area rows: their count and newest writer change.
-_AREA_VERSION = text("SELECT count(*)::text || ':' || coalesce(max(xmin::text::bigint), 0)::text "
-                     "FROM area")
+# bumped by a trigger on every write to area (migration 0012)
+_AREA_VERSION = text("SELECT version::text FROM data_version WHERE kind = 'boundaries'")
 
 
 @dataclass(frozen=True)
@@ -188,15 +192,28 @@ class _TableCache:
         self.budget = budget_bytes
         self._items: OrderedDict[tuple, ScoreTable | CountTable | AreaList] = OrderedDict()
         self._lock = threading.Lock()
+        # the shared level (Redis, through chipao.cache.SharedTables) when configured:
+        # keys carry the database and the data version, so any worker may reuse them
+        self.shared = None
 
     def get(self, key: tuple) -> ScoreTable | CountTable | AreaList | None:
         with self._lock:
             table = self._items.get(key)
             if table is not None:
                 self._items.move_to_end(key)
-            return table
+                return table
+        if self.shared is not None:  # another worker may have read it already
+            table = self.shared.get(key)
+            if table is not None:
+                self._put_local(key, table)
+        return table
 
     def put(self, key: tuple, table: ScoreTable | CountTable | AreaList) -> None:
+        self._put_local(key, table)
+        if self.shared is not None:
+            self.shared.put(key, table)
+
+    def _put_local(self, key: tuple, table: ScoreTable | CountTable | AreaList) -> None:
         with self._lock:
             self._items[key] = table
             self._items.move_to_end(key)
@@ -360,6 +377,14 @@ def _pick(column: np.ndarray, pos: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.where(values < 0, np.nan, values)
 
 
+def weight_vector(catalogue: Catalogue, n_bits: int) -> np.ndarray:
+    """The catalogue weight of each indicator bit (0 for unused bits)."""
+    w = np.zeros(n_bits)
+    for ind in catalogue.indicators:
+        w[ind.bit] = ind.weight
+    return w
+
+
 def round_arrays(conn: Connection, catalogue: Catalogue, pcodes: list[str], round_id: int,
                  level: int, parent: str | None, subject: str, measure: str,
                  k: float) -> RoundArrays:
@@ -382,8 +407,11 @@ def round_arrays(conn: Connection, catalogue: Catalogue, pcodes: list[str], roun
     if measure == "contribution":
         for ind in catalogue.indicators_of(subject):
             weighted += ind.weight * t.ind_fail[:, ind.bit]
+    # Σ c of each score row's households, exactly: Σ_j w_j · (households failing j)
+    c_sum = t.ind_fail.astype(np.float64) @ weight_vector(catalogue, n_bits)
     per_area = [np.bincount(t.area, weights=w, minlength=size) for w in
-                (t.households, hh_poor, hh_poor * t.score, np.where(poor, weighted, 0.0))]
+                (t.households, hh_poor, np.where(poor, c_sum, 0.0),
+                 np.where(poor, weighted, 0.0))]
     pos, ok = _align(t.pcodes, pcodes)
     return RoundArrays(*(_pick(a, pos, ok) for a in per_area))
 
@@ -476,9 +504,8 @@ def _profile_af_sql(n_bits: int) -> str:
         for b in range(n_bits))
     return f"""
         SELECT round_id, sum(households) AS surveyed,
-               coalesce(sum(households) FILTER (WHERE score >= :k), 0) AS poor,
-               coalesce(sum(households * score::float8) FILTER (WHERE score >= :k), 0)
-                   AS intensity_sum{', ' + censored if censored else ''}
+               coalesce(sum(households) FILTER (WHERE score >= :k), 0) AS poor
+               {', ' + censored if censored else ''}
         FROM agg_area_score
         WHERE round_id = ANY(:rounds) AND level = :level AND pcode = :pcode
         GROUP BY round_id
@@ -498,7 +525,8 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
                  round_id: int, previous_round_id: int | None, k: float = 1 / 3) -> dict | None:
     """Everything the side panel shows for one area ('TH': the country) in one round,
     with the previous round for change: households surveyed, poor (TPMAP rule),
-    target poor, Alkire–Foster H/A/M0 at k, and per dimension and indicator the
+    target poor, the members of those households (people), Alkire–Foster H/A/M0 at k,
+    and per dimension and indicator the
     deprived households, their share and the contribution to M0.
     None for an unknown area."""
     info = area_name(conn, pcode)
@@ -517,9 +545,13 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
             {"rounds": rounds, "level": level, "measures": measures, "pcode": pcode}):
         counts[r.round_id][r.measure] = r.households
     n_bits = max((i.bit for i in catalogue.indicators), default=-1) + 1
-    af = {r.round_id: r._mapping for r in conn.execute(
-        text(_profile_af_sql(n_bits)),
-        {"rounds": rounds, "level": level, "pcode": pcode, "k": k - K_TOLERANCE})}
+    af = {}
+    for r in conn.execute(text(_profile_af_sql(n_bits)),
+                          {"rounds": rounds, "level": level, "pcode": pcode,
+                           "k": k - K_TOLERANCE}):
+        row = dict(r._mapping)  # Σ c over the poor from the exact censored counts
+        row["intensity_sum"] = sum(i.weight * row[f"c{i.bit}"] for i in catalogue.indicators)
+        af[r.round_id] = row
 
     cells = {r: sdc.hidden_cells(conn, scope, r) for r in rounds}
     af_hide = {r: pcode in af_hidden(conn, scope, catalogue, r, k) for r in rounds}
@@ -578,6 +610,11 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
         "poor_before": count("poor", prev) if before else None,
         "poor_share_before": rate("poor", prev) if before else None,
         "target_poor": count("target_poor"),
+        # members of the households counted (people, not households)
+        "people": count("people"),
+        "poor_people": count("poor_people"),
+        "poor_people_before": count("poor_people", prev) if before else None,
+        "target_poor_people": count("target_poor_people"),
         "welfare_card": count("welfare_card"),
         "left_poverty": count("left_poverty") if before else None,
         "new_poor": count("new_poor") if before else None,

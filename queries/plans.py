@@ -826,11 +826,11 @@ def update_item_status(conn: Connection, scope: Scope, item_id: int, new_status:
     return updated
 
 
-def latest_round_with_plans(conn: Connection) -> int | None:
-    """B.E. year of the latest survey round that has household plans (plans belong to
-    the round whose survey found the household), or None."""
-    return conn.execute(text(
-        "SELECT max(s.year_be) FROM survey_round s "
+def rounds_with_plans(conn: Connection) -> set[int]:
+    """B.E. years of the survey rounds that have household plans (plans belong to the
+    round whose survey found the household; the latest round may have none yet)."""
+    return set(conn.execute(text(
+        "SELECT s.year_be FROM survey_round s "
         "WHERE EXISTS (SELECT 1 FROM agg_plan_area a WHERE a.round_id = s.round_id "
         "AND a.level = 0 AND a.with_plan > 0)"
-    )).scalar()
+    )).scalars())

@@ -117,6 +117,12 @@ def sign_in(client, username: str, password: str, next_path: str = "/"):
                                        "csrf": token, "next": next_path})
 
 
+def sign_out(client):
+    """POST the sign-out form as the navigation's button does (with the CSRF token)."""
+    cookie = client.get_cookie("_csrf_token")
+    return client.post("/logout", data={"csrf": cookie.value if cookie else ""})
+
+
 def anonymous_client(flask_app):
     """A test client that is not signed in (but behaves like a same-origin browser)."""
     client = _client(flask_app)

@@ -309,3 +309,38 @@ def test_real_boundaries_import():
     assert labels_inside
     assert bangkok["name_th"] == "กรุงเทพมหานคร" and bangkok["area_km2"] == \
         pytest.approx(1_569, rel=0.05)
+
+
+def _without_crs(frames: dict[int, gpd.GeoDataFrame], epsg: int) -> dict[int, gpd.GeoDataFrame]:
+    """The frames' coordinates in `epsg`, written with no coordinate reference system."""
+    out = {}
+    for level, df in frames.items():
+        moved = df.to_crs(epsg)
+        out[level] = gpd.GeoDataFrame(moved.drop(columns="geometry"),
+                                      geometry=list(moved.geometry.values), crs=None)
+    return out
+
+
+def test_projected_metres_without_a_crs_are_rejected_with_a_clear_message(tmp_path):
+    """UTM metres in a GeoJSON without a crs member used to pass as EPSG:4326 and die in
+    PostGIS (lwgeom_area_spher … area < 0); now: a rejection in the report."""
+    _load(write_geojson(tmp_path / "good", small_frames()))
+    before = _store()
+    source = write_geojson(tmp_path / "metres", _without_crs(small_frames(), 32647))
+    assert '"crs"' not in next(source.glob("*adm1*")).read_text()
+    report = import_boundaries(source, progress=False)
+    assert not report.ok and report.loaded is None
+    rejected = _problems(report, "rejected")
+    assert set(rejected) >= {"TH10", "TH1001", "TH100101"}
+    assert all("beyond ±180/±90" in why and "EPSG:4326" in why for why in rejected.values())
+    assert _store() == before
+
+
+def test_degrees_far_from_thailand_are_rejected(tmp_path):
+    # 80° west: valid degrees, but in Africa
+    frames = {level: df.set_geometry(df.geometry.translate(xoff=-80))
+              for level, df in small_frames().items()}
+    report = read_boundaries(write_geojson(tmp_path, frames)).report
+    rejected = _problems(report, "rejected")
+    assert rejected and all("far outside Thailand" in why for why in rejected.values())
+    assert not report.ok

@@ -49,8 +49,13 @@ def test_level_collection(client):
     assert data["type"] == "FeatureCollection"
     assert [f["id"] for f in data["features"]] == ["TH10", "TH20"]
     first = data["features"][0]
-    assert first["properties"] == {"pcode": "TH10", "name_th": "จังหวัดหนึ่ง",
-                                   "name_en": "Province One"}
+    props = first["properties"]
+    assert {k: props[k] for k in ("pcode", "name_th", "name_en")} == {
+        "pcode": "TH10", "name_th": "จังหวัดหนึ่ง", "name_en": "Province One"}
+    # the label point (where the map writes the name) lies inside the area
+    from shapely.geometry import Point, shape
+
+    assert shape(first["geometry"]).contains(Point(props["lx"], props["ly"]))
     assert first["geometry"]["type"] == "MultiPolygon"
     assert len(json.loads(client.get("/geo/3.geojson").data)["features"]) == len(TAMBONS)
 

@@ -249,6 +249,25 @@ def test_xlsx_export_has_thai_headers_and_a_source_sheet(app, users):
     assert notes["รอบการสำรวจ"] == "พ.ศ. 2566" and "จปฐ" in notes["ที่มา"]
 
 
+def test_xlsx_source_sheet_reads_as_people_read_filters(app, users):
+    """No URL parameters or Python reprs: area name, filters, sort in words."""
+    client = client_for(app.server, *users["tambon"])
+    last = {"sortModel": [{"colId": "score", "sort": "desc"}],
+            "filterModel": {"size": {"filterType": "number", "type": "greaterThan", "filter": 2}}}
+    out = export(client, "xlsx", {"area": TAMBON, "round": "2566", "dim": "income",
+                                  "welfare": "yes"}, last)
+    wb = load_workbook(io.BytesIO(base64.b64decode(out["hh-download"]["data"]["content"])))
+    rows = [(r[0].value, r[1].value) for r in wb.worksheets[1].iter_rows()]
+    text_all = " ".join(f"{a} {b}" for a, b in rows)
+    assert "area=" not in text_all and "{'" not in text_all and "round=" not in text_all
+    notes = dict(rows)
+    assert notes["พื้นที่"].endswith(f"({TAMBON})") and " / " in notes["พื้นที่"]
+    assert notes["ขาดแคลนมิติ"] == "รายได้ / Income"
+    assert notes["บัตรสวัสดิการแห่งรัฐ"] == "มี / Yes"
+    assert notes["เรียงตาม"] == "คะแนน AF / AF score มาก → น้อย (high → low)"
+    assert notes["ตัวกรองคอลัมน์: จำนวนสมาชิก / Members"] == "> 2"
+
+
 def test_forged_export_is_refused(app, users):
     username, password = users["tambon"]
     client = client_for(app.server, username, password)

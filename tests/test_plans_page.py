@@ -10,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import text
 
+from components.i18n import fmt_date
 from queries import plans
 from queries.db import owner
 from tests.auth_helpers import callback_body, client_for, create_user, login
@@ -79,7 +80,7 @@ def test_page_renders_for_each_role(store, app_server):
                 "plans-steps-map", "plans-targets-table", "plans-stalled-areas"} <= ids, search
         assert elapsed < 3.0, (search, elapsed)  # generous: CI machines are shared
         text_dump = json.dumps(payload, ensure_ascii=False)
-        assert AS_OF.isoformat() in text_dump  # every figure says as of when
+        assert fmt_date(AS_OF, "th") in text_dump  # every figure says as of when, in B.E.
     # household rows: the officer sees its tambon's, the executive none
     assert "plans-stalled-households" in _ids(_render(officer, "?round=2565&days=1")[0])
     assert "plans-stalled-households" not in _ids(_render(executive, "?round=2565")[0])
@@ -141,7 +142,8 @@ def test_status_form_callback_refuses_and_saves(store, app_server):
 
     def save(status: str, on: str, note: str = ""):
         ids = {k: {"type": f"plans-item-{k}", "item": item} for k in
-               ("message", "summary", "status", "note", "save", "date")}
+               ("message", "summary", "status", "note", "save", "date-day", "date-month",
+                "date-year")}
         outputs = [{"id": ids[k], "property": p} for k, p in (
             ("message", "children"), ("summary", "children"), ("status", "options"),
             ("status", "value"), ("note", "value"))]
@@ -154,7 +156,8 @@ def test_status_form_callback_refuses_and_saves(store, app_server):
                 "inputs": [{"id": ids["save"], "property": "n_clicks", "value": 1}],
                 "state": [{"id": ids["save"], "property": "id", "value": ids["save"]},
                           {"id": ids["status"], "property": "value", "value": status},
-                          {"id": ids["date"], "property": "date", "value": on},
+                          *({"id": ids[f"date-{part}"], "property": "value", "value": v}
+                            for part, v in zip(("day", "month", "year"), on, strict=True)),
                           {"id": ids["note"], "property": "value", "value": note}],
                 "changedPropIds": [json.dumps(ids["save"], separators=(",", ":"), sort_keys=True)
                                    + ".n_clicks"]}
@@ -165,10 +168,21 @@ def test_status_form_callback_refuses_and_saves(store, app_server):
     future = (AS_OF.toordinal() + 3)
     from datetime import date
 
-    refused = save("done", date.fromordinal(future).isoformat())
-    assert "อนาคต" in refused or "future" in refused
-    saved = save("in_progress", AS_OF.isoformat(), "เริ่มแล้ว")
+    def parts(d: date) -> tuple[int, int, int]:
+        return d.day, d.month, d.year
+
+    refused = save("done", parts(date.fromordinal(future)))
+    assert "อนาคต" in refused
+    assert fmt_date(date.fromordinal(future), "th") in refused  # the date as the reader writes it
+    assert "plans-item-date-invalid" not in refused
+    assert "ไม่มีวันนี้" in save("done", (31, 2, AS_OF.year))  # 31 February: a message
+    saved = save("in_progress", parts(AS_OF), "เริ่มแล้ว")
     assert "plans-item-saved" in saved
+    # the form now stands on the saved status, so saving again changes nothing
+    response = json.loads(saved)["response"]
+    status = next(v for k, v in response.items() if "plans-item-status" in k)
+    assert status["value"] == "in_progress", response
+    assert "มีสถานะ" in save("in_progress", parts(AS_OF))
     with owner() as conn:
         assert conn.execute(text("SELECT status FROM plan_item WHERE item_id = :i"),
                             {"i": item}).scalar_one() == "in_progress"
@@ -183,7 +197,7 @@ def test_browser_smoke(store, live_server, page):
     page.goto(f"{live_server}/plans?round=2565&days=1")
     page.wait_for_selector("#plans-funnel .js-plotly-plot", timeout=20_000)
     page.wait_for_selector("#plans-map .js-plotly-plot", timeout=20_000)
-    assert AS_OF.isoformat() in page.locator("#plans-as-of").inner_text()
+    assert fmt_date(AS_OF, "th") in page.locator("#plans-as-of").inner_text()
     assert page.locator("#plans-stalled-households table tbody tr").count() >= 1
     page.get_by_label("ร้อยละรายการในแผนที่เสร็จ").check()
     page.wait_for_url("**measure=done**", timeout=10_000)
@@ -204,3 +218,83 @@ def test_browser_smoke(store, live_server, page):
     assert not errors, errors
     if len(errors) != len(page.errors):
         print("errors of other pages:", page.errors)
+
+
+def test_default_round_is_the_latest_and_a_fallback_says_so(store, app_server):
+    """One rule on every page (queries/rounds.py): no ?round means the latest round; a
+    round without plans shows the latest round with plans, says so, and neither
+    redirects nor moves the header's round selector."""
+    client = client_for(app_server, *create_user("executive"))
+    with owner() as conn:
+        conn.execute(text("INSERT INTO survey_round (round_id, year_be, label_th, label_en) "
+                          "VALUES (3, 2567, 'รอบ 2567', 'Round 2567')"))
+    try:
+        payload, _ = _render(client, "")
+        ids = _ids(payload)
+        dump = json.dumps(payload, ensure_ascii=False)
+        assert "plans-default-round" not in ids  # no redirect to another round
+        assert "plans-round-note" in ids and "plans-funnel" in ids
+        assert "พ.ศ. 2567 ยังไม่มีแผนพัฒนาครัวเรือน — แสดง พ.ศ. 2566" in dump
+        store_data = _find(payload, "plans-state")["props"]["data"]
+        assert "round" not in store_data  # links keep the user's round (the latest)
+        # a round with plans, asked for: no note
+        assert "plans-round-note" not in _ids(_render(client, "?round=2565")[0])
+    finally:
+        with owner() as conn:
+            conn.execute(text("DELETE FROM survey_round WHERE round_id = 3"))
+
+
+def _find(node, wanted: str):
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == wanted:
+            return node
+        for value in node.values():
+            found = _find(value, wanted)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _find(value, wanted)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.browser
+def test_plan_items_flow_from_the_notebook(store, live_server, page):
+    """Notebook → item form → save "done" → the form stands on "done" (a second Save
+    changes nothing) → back to the household; dates in B.E. with Thai month names."""
+    from playwright.sync_api import expect
+
+    username, password = create_user("tambon", areas=("TH100101",))
+    with owner() as conn:
+        house, item = conn.execute(text(
+            """SELECT house_id, item_id FROM plan_item WHERE tambon_pcode = 'TH100101'
+               AND status = 'in_progress' ORDER BY item_id LIMIT 1""")).one()
+    login(page, live_server, username, password, next_path=f"/households/{house}")
+    page.goto(f"{live_server}/households/{house}")
+    link = page.locator(f"#rec-update-{item}")
+    expect(link).to_be_visible(timeout=20_000)
+    link.click()
+    page.wait_for_url(f"**/plans/household?house={house}&item={item}", timeout=10_000)
+    card = page.locator(".plans-item-chosen .plans-item")
+    expect(card).to_be_visible(timeout=20_000)
+    # the date selects show today in B.E. with a Thai month name
+    expect(card.locator(".date-year")).to_contain_text(str(AS_OF.year + 543))
+    expect(card.locator(".date-month")).to_contain_text(fmt_date(AS_OF, "th").split()[1])
+    # choose "done" and save
+    status = card.locator(".plans-item-status")
+    status.click()
+    page.click("label.dash-dropdown-option:has(input[value='done'])")
+    card.get_by_role("button", name="บันทึก").click()
+    expect(card.get_by_role("status")).to_contain_text("บันทึกแล้ว", timeout=10_000)
+    expect(status).to_contain_text("เสร็จแล้ว (สถานะปัจจุบัน)")
+    # saving again does not reopen the item
+    card.get_by_role("button", name="บันทึก").click()
+    expect(card.get_by_role("status")).to_contain_text("มีสถานะ", timeout=10_000)
+    with owner() as conn:
+        assert conn.execute(text("SELECT status FROM plan_item WHERE item_id = :i"),
+                            {"i": item}).scalar_one() == "done"
+    page.locator("#plans-household-back").click()
+    page.wait_for_url(f"**/households/{house}", timeout=10_000)
+    expect(page.locator(f"#rec-item-{item}")).to_contain_text("เสร็จสิ้น", timeout=20_000)

@@ -14,7 +14,7 @@ Revision ID: 0009_audit_context
 from alembic import op
 
 revision = "0009_audit_context"
-down_revision = "0007_rls_scope_once"
+down_revision = "0012_data_version"
 branch_labels = None
 depends_on = None
 
@@ -48,6 +48,9 @@ def upgrade() -> None:
     from queries import suppression
 
     suppression.refresh(op.get_bind())
+    # cached public figures (per data version, in every worker and Redis) are stale now
+    op.execute("UPDATE data_version SET version = version + 1, changed_at = now() "
+               "WHERE kind = 'aggregates'")
 
 
 def downgrade() -> None:

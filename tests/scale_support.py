@@ -1,0 +1,207 @@
+"""Real servers for the scale tests: the dashboard under gunicorn as a separate process
+(its access log names the worker pid of every request) and a plain HTTP client that
+signs in through the real form. Nothing is mocked."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import requests
+
+from chipao.config import ROOT
+
+ORIGIN_HEADER = "Origin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Gunicorn:
+    url: str
+    proc: subprocess.Popen
+    access_log: Path
+    log: Path
+    env: dict = field(default_factory=dict)
+
+    def worker_pids(self) -> list[int]:
+        return sorted(c.pid for c in psutil.Process(self.proc.pid).children())
+
+    def access_lines(self) -> list[str]:
+        return self.access_log.read_text().splitlines() if self.access_log.exists() else []
+
+    def mark(self) -> int:
+        """The access log's length now: pass it to `pid_of` for the requests after it."""
+        return len(self.access_lines())
+
+    def pid_of(self, pattern: str, since: int, timeout: float = 10.0) -> int:
+        """The worker pid that served the first request after line `since` whose line
+        matches `pattern`. gunicorn writes the line once the response is sent, so this
+        waits for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.access_lines()[since:]:
+                if re.search(pattern, line):
+                    return int(re.search(r"pid=<?(\d+)", line).group(1))
+            time.sleep(0.02)
+        raise AssertionError(f"no access-log line after {since} matches {pattern!r}")
+
+
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None,
+              log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"server exited ({proc.returncode}):\n"
+                                 + (log.read_text()[-3000:] if log else ""))
+        try:
+            if requests.get(url, timeout=2, allow_redirects=False).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def gunicorn_server(tmp: Path, workers: int = 2, threads: int = 4,
+                    extra_env: dict | None = None) -> Iterator[Gunicorn]:
+    """`chipao serve --workers N` against the test database (environment inherited)."""
+    port = free_port()
+    access_log, log = tmp / f"access-{port}.log", tmp / f"gunicorn-{port}.log"
+    env = {**os.environ, **(extra_env or {})}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chipao", "serve", "--workers", str(workers),
+             "--threads", str(threads), "--port", str(port), "--access-log", str(access_log),
+             "--no-job-worker"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Gunicorn(f"http://127.0.0.1:{port}", proc, access_log, log, env)
+    try:
+        wait_http(server.url + "/login", proc=proc, log=log)
+        deadline = time.monotonic() + 30
+        while len(server.worker_pids()) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield server
+    finally:
+        for pid in server.worker_pids() if proc.poll() is None else []:
+            try:
+                os.kill(pid, signal.SIGCONT)  # a test may have left one stopped
+            except ProcessLookupError:
+                pass
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+class Browserless:
+    """An HTTP client that behaves like a same-origin browser: cookies, the Origin
+    header, the sign-in form's CSRF token, Dash's CSRF header on callbacks. Every
+    request opens a new connection (`Connection: close`), so any worker may take it."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.http = requests.Session()
+        self.http.headers.update({ORIGIN_HEADER: base, "Connection": "close",
+                                  "Accept": "text/html,*/*"})
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.http.get(self.base + path, allow_redirects=False, timeout=60, **kw)
+
+    def sign_in(self, username: str, password: str) -> requests.Response:
+        html = self.get("/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        return self.http.post(self.base + "/login", allow_redirects=False, timeout=60,
+                              data={"username": username, "password": password,
+                                    "csrf": token, "next": "/"})
+
+    def sign_out(self) -> requests.Response:
+        """The navigation's sign-out form: a POST with the session's CSRF token."""
+        return self.http.post(self.base + "/logout", allow_redirects=False, timeout=60,
+                              data={"csrf": self.http.cookies.get("_csrf_token", "")})
+
+    def callback(self, body: dict) -> requests.Response:
+        csrf = self.http.cookies.get("_csrf_token", "")
+        return self.http.post(self.base + "/_dash-update-component", json=body, timeout=120,
+                              headers={"X-CSRFToken": csrf})
+
+
+# ── Redis and Celery ─────────────────────────────────────────────────────────
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """A real redis-server of the test's own (chipao.redislocal in `folder`)."""
+    from chipao import redislocal
+
+    url = redislocal.start(folder)
+    try:
+        yield url
+    finally:
+        redislocal.stop(folder)
+
+
+@contextmanager
+def redis_env(url: str) -> Iterator[None]:
+    """CHIPAO_REDIS_URL set for this process (settings and Redis clients renewed)."""
+    from chipao import cache, config, jobs
+
+    saved = os.environ.get("CHIPAO_REDIS_URL")
+    os.environ["CHIPAO_REDIS_URL"] = url
+
+    def renew() -> None:
+        config.settings.cache_clear()
+        jobs.celery_app.cache_clear()
+        cache._shared_for.cache_clear()
+
+    renew()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("CHIPAO_REDIS_URL", None)
+        else:
+            os.environ["CHIPAO_REDIS_URL"] = saved
+        renew()
+
+
+@contextmanager
+def celery_worker(tmp: Path, redis_url: str, concurrency: int = 1) -> Iterator[subprocess.Popen]:
+    """`chipao worker` as a separate process, ready to take jobs."""
+    log = tmp / f"celery-{free_port()}.log"
+    env = {**os.environ, "CHIPAO_REDIS_URL": redis_url}
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "chipao", "worker",
+                                 "--concurrency", str(concurrency)],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    proc.log = log  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 90
+        while "ready." not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("celery worker did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -1,0 +1,92 @@
+"""What a person reads on the poverty map's ranking grid, in headless Chromium through
+the DOM they see: English headers are not cut off, numbers carry thousands separators
+and one number of decimals a column. A store of its own with enough households that a
+province passes 1,000."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import map_fixtures
+from tests.auth_helpers import create_user, login
+
+pytestmark = pytest.mark.browser
+HOUSEHOLDS = 9000
+
+
+@pytest.fixture(scope="module")
+def store(database):
+    from geodata.serve import invalidate_geometry_cache
+    from queries.db import owner
+    from tests.support_store import insert_test_areas, isolated_store
+
+    with isolated_store("chipao_map_reading") as url:
+        invalidate_geometry_cache()
+        with owner() as conn:
+            tambons = insert_test_areas(conn, map_fixtures.LAYOUT, size=0.1)
+            surveyed = [t for t in tambons if not t.startswith("TH77")]
+            map_fixtures.load(conn, surveyed, HOUSEHOLDS, seed=3)
+        try:
+            yield url
+        finally:
+            invalidate_geometry_cache()
+
+
+@pytest.fixture(scope="module")
+def context(browser, live_server, store):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
+    ctx.add_cookies([{"name": "chipao_lang", "value": "en", "url": live_server}])
+    page = ctx.new_page()
+    login(page, live_server, *create_user("executive"), next_path="/map")
+    page.close()
+    yield ctx
+    ctx.close()
+
+
+def _cells(page, col: str) -> list[str]:
+    sel = f"#map-ranking .ag-center-cols-container .ag-cell[col-id='{col}']"
+    page.wait_for_selector(sel, timeout=30_000)
+    return [c.strip() for c in page.locator(sel).all_inner_texts()]
+
+
+def test_english_grid_headers_and_numbers(context, live_server):
+    page = context.new_page()
+    page.goto(f"{live_server}/map?measure=share")
+    shares = [v for v in _cells(page, "value") if v]
+    assert shares and all(re.fullmatch(r"\d{1,3}\.\d", v) for v in shares), shares
+    header = page.locator("#map-ranking .ag-header-cell[col-id='value'] .ag-header-cell-text")
+    assert "Share of households deprived" in header.inner_text()
+    cut = header.evaluate("e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1")
+    assert not cut, "the header is cut off"
+    surveyed = _cells(page, "surveyed")
+    assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", v) for v in surveyed), surveyed
+    page.goto(f"{live_server}/map?measure=count")
+    counts = [v for v in _cells(page, "value") if v]
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in counts), counts
+    page.close()
+
+
+def test_ranking_click_brings_the_map_into_view_and_ranks_say_which_end(context, live_server):
+    page = context.new_page()
+    page.goto(f"{live_server}/map?measure=share")
+    _cells(page, "name")
+    title = page.inner_text("#map-ranking-title")
+    assert "rank 1 = the most deprived" in title
+    page.locator("#map-ranking").scroll_into_view_if_needed()
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    first = page.locator("#map-ranking .ag-center-cols-container .ag-cell[col-id='name']").first
+    name = first.inner_text().strip()
+    first.click()
+    page.wait_for_function("() => location.search.includes('area=')", timeout=15_000)
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('map-body').getBoundingClientRect().top) < 80",
+        timeout=10_000)
+    assert name in page.inner_text("#map-breadcrumb")
+    # a change map says which way is better
+    page.goto(f"{live_server}/map?measure=share&compare=2565")
+    page.wait_for_selector("#map-legend-direction", timeout=30_000)
+    assert "Below 0 = better" in page.inner_text("#map-legend-direction")
+    assert "largest rise" in page.inner_text("#map-ranking-title")
+    page.close()
