@@ -235,33 +235,33 @@ def test_admin_audit_viewer_shows_the_new_columns(app, users):
 
 
 # ── item 12: malformed requests are a 400/404, never a 500 ───────────────────
-def item_save_body(item_id) -> dict:
-    ids = {t: {"type": f"plans-item-{t}", "item": item_id}
-           for t in ("message", "summary", "status", "note", "save", "date")}
-    key = lambda t: json.dumps({"item": ["MATCH"], "type": f"plans-item-{t}"},  # noqa: E731
-                               separators=(",", ":"))
-    output = "..." .join([f"{key('message')}.children", f"{key('summary')}.children",
-                          f"{key('status')}.options", f"{key('status')}.value",
-                          f"{key('note')}.value"])
-    return {"output": f"..{output}..",
-            "outputs": [{"id": ids["message"], "property": "children"},
-                        {"id": ids["summary"], "property": "children"},
-                        {"id": ids["status"], "property": "options"},
-                        {"id": ids["status"], "property": "value"},
-                        {"id": ids["note"], "property": "value"}],
-            "inputs": [{"id": ids["save"], "property": "n_clicks", "value": 1}],
-            "state": [{"id": ids["save"], "property": "id", "value": ids["save"]},
-                      {"id": ids["status"], "property": "value", "value": "done"},
-                      {"id": ids["date"], "property": "date", "value": "2024-01-01"},
-                      {"id": ids["note"], "property": "value", "value": "x"}],
-            "changedPropIds": [f"{json.dumps(ids['save'])}.n_clicks"]}
+def item_save_body(app, item_id) -> dict:
+    """The plan-item save callback's request as the renderer sends it, for `item_id`,
+    built from the callback the app registered (whatever its states are today)."""
+    key = next(k for k, cb in app.callback_map.items()
+               if any("plans-item-save" in i["id"] for i in cb["inputs"]))
+    cb = app.callback_map[key]
+
+    def concrete(spec: str) -> dict:
+        return {**json.loads(spec), "item": item_id}
+
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+               for part in key[2:-2].split("...")]
+    save = concrete(cb["inputs"][0]["id"])
+    values = {"id": save, "value": "done"}
+    return {"output": key,
+            "outputs": [{"id": concrete(o["id"]), "property": o["property"]} for o in outputs],
+            "inputs": [{"id": save, "property": "n_clicks", "value": 1}],
+            "state": [{"id": concrete(st["id"]), "property": st["property"],
+                       "value": values.get(st["property"])} for st in cb["state"]],
+            "changedPropIds": [f"{json.dumps(save)}.n_clicks"]}
 
 
 @pytest.mark.parametrize("item_id", ["1 OR 1=1", None, [1], {"a": 1}, -3, True, "9" * 40])
 def test_plan_item_save_with_a_forged_id_is_a_400(app, users, item_id):
     username = users["tambon"][0]
     before = len(audit(username, "refused"))
-    r = client(app, users, "tambon").post_callback(item_save_body(item_id))
+    r = client(app, users, "tambon").post_callback(item_save_body(app, item_id))
     assert_refused(r)
     assert len(audit(username, "refused")) == before + 1
 
@@ -270,7 +270,7 @@ def test_plan_item_save_with_a_good_id_still_works(app, users, store):
     with owner() as conn:
         item = conn.execute(text("SELECT item_id FROM plan_item WHERE tambon_pcode = :t "
                                  "ORDER BY item_id LIMIT 1"), {"t": TAMBON}).scalar_one()
-    r = client(app, users, "tambon").post_callback(item_save_body(item))
+    r = client(app, users, "tambon").post_callback(item_save_body(app, item))
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
 
 
@@ -334,7 +334,7 @@ def test_fuzzed_callback_payloads_never_give_a_500(app, users):
     the page router, the map): whatever the answer, never a 500."""
     rng = random.Random(20261201)
     c = client(app, users, "tambon")
-    bases = [rows_body({"startRow": 0, "endRow": 100}, {"area": TAMBON}), item_save_body(1),
+    bases = [rows_body({"startRow": 0, "endRow": 100}, {"area": TAMBON}), item_save_body(app, 1),
              page_body(f"/households?area={TAMBON}"), page_body("/map?level=2&area=TH50")]
     statuses = set()
     for _ in range(150):
