@@ -78,6 +78,7 @@ OPEN_PATHS = frozenset({LOGIN_PATH, "/_favicon.ico", "/favicon.ico"})
 DASH_INFRA = frozenset({"/_dash-layout", "/_dash-dependencies", "/_reload-hash"})
 AGGREGATE_PREFIXES = ("/geo/",)  # boundary geometry: no personal data
 CALLBACK_PATH = "/_dash-update-component"
+ROUTER_OUTPUT = "_pages_content"  # Dash's page container: the router renders layouts into it
 SHARED = "shared"
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -122,21 +123,31 @@ def page_for_component(cid: Any) -> str | None:
     return None
 
 
+class MalformedCallback(ValueError):
+    """A callback request Dash could not dispatch as sent (unknown output, inputs that
+    do not fit the callback's declaration): refused before Dash sees it."""
+
+
+def _output_ids(output: str) -> list[Any]:
+    """Component ids named in a callback's output string ('a.b' or '..a.b...c.d..')."""
+    ids: list[Any] = []
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    for part in parts:
+        cid = part.split("@", 1)[0].rsplit(".", 1)[0]
+        if cid.startswith("{"):
+            try:
+                cid = json.loads(cid)
+            except ValueError:
+                pass
+        ids.append(cid)
+    return ids
+
+
 def _component_ids(body: dict) -> list[Any]:
     """Output ids of a callback request, from both `output` (which Dash dispatches on)
     and `outputs` (which shapes the answer), so neither can be forged alone."""
-    ids: list[Any] = []
     out = body.get("output")
-    if isinstance(out, str):
-        parts = out[2:-2].split("...") if out.startswith("..") else [out]
-        for part in parts:
-            cid = part.rsplit(".", 1)[0]
-            if cid.startswith("{"):
-                try:
-                    cid = json.loads(cid)
-                except ValueError:
-                    pass
-            ids.append(cid)
+    ids: list[Any] = _output_ids(out) if isinstance(out, str) else []
 
     def walk(node: Any) -> None:
         if isinstance(node, list):
@@ -149,21 +160,79 @@ def _component_ids(body: dict) -> list[Any]:
     return ids
 
 
-def callback_pages(body: dict) -> set[str | None]:
+def _dependency_values(spec: dict, body: dict) -> list[Any]:
+    """The argument values Dash will pass to the callback, by position: Dash ignores the
+    ids and property names in the request's `inputs`/`state` and takes the values in
+    order (dash._utils.inputs_to_vals), then groups them by the callback's declared
+    `inputs_state_indices`. Anything that Dash could not map this way is malformed."""
+    sent = (body.get("inputs") or []) + (body.get("state") or [])
+    declared = (spec.get("inputs") or []) + (spec.get("state") or [])
+    if not isinstance(sent, list) or len(sent) != len(declared):
+        raise MalformedCallback("the inputs do not match the callback")
+    values = []
+    for item in sent:
+        if isinstance(item, dict):
+            values.append(item.get("value"))
+        elif isinstance(item, list) and all(isinstance(i, dict) for i in item):
+            values.append([i.get("value") for i in item])
+        else:
+            raise MalformedCallback("an input is neither an object nor a list of objects")
+    return values
+
+
+def routed_page(app: dash.Dash, path: Any) -> str:
+    """The PAGE_ROLES entry whose layout Dash's page router renders for `path`, found
+    the way the router finds it (strip_relative_path, then the registry's paths and
+    path templates); SHARED for Dash's not-found page."""
+    from dash._pages import _path_to_page  # the router's own lookup, not a copy
+
+    if not isinstance(path, str):
+        raise MalformedCallback("the page path is not text")
+    entry, _ = _path_to_page(app.strip_relative_path(path))
+    if not entry:
+        return SHARED
+    return page_for_path(entry.get("path") or "/") or SHARED
+
+
+def _routed_paths(spec: dict, values: list[Any]) -> list[Any]:
+    """Values the callback receives as a location's pathname (or href, reduced to its
+    path): what a page router renders a layout for. Positions come from the callback's
+    declaration, never from the names in the request."""
+    declared = (spec.get("inputs") or []) + (spec.get("state") or [])
+    paths = []
+    for dep, value in zip(declared, values, strict=True):
+        if dep.get("property") == "pathname":
+            paths.append(value)
+        elif dep.get("property") == "href":
+            paths.append(urlsplit(value).path if isinstance(value, str) else value)
+    return paths
+
+
+def callback_pages(body: dict, app: dash.Dash | None = None) -> set[str | None]:
     """Pages a callback request touches (None for an id that follows no convention).
 
-    The page router (`_pages_content`) renders the layout of the path in its input,
-    so its page is that path's."""
-    pages: set[str | None] = set()
-    for cid in _component_ids(body):
-        if cid == "_pages_content":
-            pathname = next((i.get("value") for i in body.get("inputs") or []
-                             if isinstance(i, dict) and i.get("id") == "_pages_location"
-                             and i.get("property") == "pathname"), None)
-            path = pathname if isinstance(pathname, str) else "/"
-            pages.add(page_for_path(urlsplit(path).path) or SHARED)
-        else:
-            pages.add(page_for_component(cid))
+    With the app, the callback that Dash will run is the one registered for
+    `body["output"]` (an unknown one, or inputs that do not fit it, are malformed);
+    the ids in `output` and in `outputs` both count. A callback that renders page
+    content (the page router writes `_pages_content`) belongs to the page of the path
+    it receives — read by position, as Dash passes it, whatever the request calls
+    that input."""
+    spec = None
+    if app is not None:
+        output = body.get("output")
+        spec = app.callback_map.get(output) if isinstance(output, str) else None
+        if spec is None:
+            raise MalformedCallback("unknown callback output")
+    ids = _component_ids(body)  # `output` is the callback map's key: what Dash runs
+    pages = {page_for_component(cid) for cid in ids if cid != ROUTER_OUTPUT}
+    if spec is None:
+        return pages | ({SHARED} if ROUTER_OUTPUT in ids else set())
+    values = _dependency_values(spec, body)
+    if ROUTER_OUTPUT in ids:
+        paths = _routed_paths(spec, values)
+        if not paths:
+            raise MalformedCallback("content without a path")
+        pages |= {routed_page(app, p) for p in paths}
     return pages
 
 
@@ -224,13 +293,17 @@ def _refuse_anonymous():
                          message="กรุณาเข้าสู่ระบบ / Please sign in"), 401
 
 
-def _refuse_forbidden(page: str | None, reason: str):
+def _audit_refusal(page: str | None, reason: str) -> None:
     scope: Scope = flask.g.scope
+    with scoped(scope) as conn:
+        audit.record(conn, scope, "refused", flask.request.path,
+                     {"page": page, "reason": reason, "method": flask.request.method},
+                     _client_ip())
+
+
+def _refuse_forbidden(page: str | None, reason: str):
     if flask.g.get("user") is not None:  # probing by an account is worth a trace
-        with scoped(scope) as conn:
-            audit.record(conn, scope, "refused", flask.request.path,
-                         {"page": page, "reason": reason, "method": flask.request.method},
-                         _client_ip())
+        _audit_refusal(page, reason)
     if _wants_html():
         return _render("refused.html", lang=_lang()), 403
     return flask.jsonify(error="forbidden",
@@ -257,6 +330,16 @@ def _csrf_token() -> str:
 def _token_ok(given: str | None) -> bool:
     expected = flask.session.get("csrf")
     return bool(given) and isinstance(expected, str) and hmac.compare_digest(given, expected)
+
+
+def _refuse_pages(pages: set[str | None], user: SignedInUser | None):
+    """A refusal if the request touches a page this session may not open, else None."""
+    for page in pages:
+        if page == SHARED or (page is None and user is not None):
+            continue
+        if page not in flask.g.allowed_paths:
+            return _refuse_anonymous() if user is None else _refuse_forbidden(page, "callback")
+    return None
 
 
 def guard():
@@ -289,13 +372,19 @@ def guard():
         body = req.get_json(silent=True)
         if not isinstance(body, dict):
             return flask.jsonify(error="bad_request"), 400
-        for page in callback_pages(body):
-            if page == SHARED or (page is None and user is not None):
-                continue
-            if page not in flask.g.allowed_paths:
-                return (_refuse_anonymous() if user is None
-                        else _refuse_forbidden(page, "callback"))
-        return None
+        # first the pages the request names (a forged id is refused as such), then the
+        # callback Dash will really run, with the path its router really receives
+        refused = _refuse_pages(callback_pages(body), user)
+        if refused is not None:
+            return refused
+        try:
+            pages = callback_pages(body, flask.current_app.extensions["chipao.dash"])
+        except MalformedCallback as err:
+            log.warning("malformed callback refused (%s): output=%.200r", err, body.get("output"))
+            if user is not None:
+                _audit_refusal(None, f"malformed callback: {err}")
+            return flask.jsonify(error="bad_request", message=str(err)), 400
+        return _refuse_pages(pages, user)
     if path in DASH_INFRA or path.startswith(AGGREGATE_PREFIXES):
         return None
     page = page_for_path(path)
@@ -532,6 +621,7 @@ def install(app: dash.Dash) -> None:
         # Development without a configured key: sessions last until the process ends.
         log.warning("CHIPAO_SECRET_KEY is not set: using a random key for this process")
         server.secret_key = secrets.token_urlsafe(48)
+    server.extensions["chipao.dash"] = app  # the guard reads the callback map
     server.session_interface = _SessionInterface()
     server.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
@@ -544,12 +634,19 @@ def install(app: dash.Dash) -> None:
         """Dash builds its callback map on the first request and validates the layout
         by calling it; whatever that first request is (the sign-in page, a static
         file), run that step under the public scope, then forget it."""
-        done = getattr(app, "_got_first_request", {}).get("setup_server", True)
-        if done or not hasattr(app, "_setup_server"):
+        first = getattr(app, "_got_first_request", {})
+        if first.get("setup_server", True) and first.get("pages", True):
             return
         flask.g.scope = PUBLIC
         try:
-            app._setup_server()  # idempotent: Dash's own hook then returns at once
+            if hasattr(app, "_setup_server"):
+                app._setup_server()  # idempotent: Dash's own hook then returns at once
+            # The page router's callback is registered by another first-request hook
+            # of Dash's, after the guard: register it now, so that the guard knows it
+            # even when a worker's first request is a callback.
+            for hook in list(server.before_request_funcs.get(None, [])):
+                if getattr(hook, "__name__", "") in ("router_sync", "router_async"):
+                    hook()
         finally:
             flask.g.pop("scope", None)
 

@@ -3,8 +3,13 @@ dcc.Store). The sign-in guard (chipao.auth) puts it on ``flask.g`` for each requ
 
 from __future__ import annotations
 
-import flask
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import flask
+from sqlalchemy import Connection
+
+from queries.db import scoped_read, wal_position
 from queries.scope import Scope
 
 
@@ -25,3 +30,30 @@ def current_scope() -> Scope:
     if not isinstance(scope, Scope):
         raise NotSignedIn("this request has no signed-in scope")
     return scope
+
+
+# ── reads from replicas, and the user's own writes ────────────────────────────
+WROTE_AT = "wlsn"  # session key: the primary's WAL position after this user's last write
+
+
+def note_write() -> None:
+    """Call after a committed write the user will want to see at once (a plan item just
+    saved): until a replica has replayed past it, this user's reads go to the primary,
+    whichever worker serves them (the position travels in the session)."""
+    from chipao.config import settings
+
+    if settings().read_urls:
+        flask.session[WROTE_AT] = wal_position()
+
+
+@contextmanager
+def read_scoped(scope: Scope | None = None) -> Iterator[Connection]:
+    """A read-only transaction for a dashboard read in the user's scope: a replica when
+    configured and caught up with the user's own last write, else the primary."""
+    scope = scope or current_scope()
+    try:
+        min_lsn = flask.session.get(WROTE_AT)
+    except RuntimeError:  # outside a request (a background job)
+        min_lsn = None
+    with scoped_read(scope, min_lsn if isinstance(min_lsn, str) else None) as conn:
+        yield conn

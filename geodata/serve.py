@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import flask
 
 from queries import areas
-from queries.db import app_engine
+from queries.db import scoped_read
+from queries.scope import PUBLIC
 from queries.versions import data_version
 
 LEVELS = {1: "provinces", 2: "districts", 3: "tambons"}
@@ -78,7 +79,7 @@ def geometry_payload(level: int, parent: str | None = None) -> GeoPayload:
     version, built on first use. Raises UnknownGeometry for a bad level, a malformed or
     unknown parent."""
     _check(level, parent)
-    with app_engine().connect() as conn:
+    with scoped_read(PUBLIC) as conn:  # boundaries: a read replica may serve them
         version = data_version(conn, "boundaries")
         key = (version, level, parent)
         payload = _cache.get(key)

@@ -43,7 +43,7 @@ from chipao.mapstate import (
     pcode_level,
     query_params,
 )
-from chipao.session import current_scope
+from chipao.session import current_scope, read_scoped
 from components import choropleth as cp
 from components import map_view as mv
 from components.i18n import (
@@ -68,7 +68,6 @@ from components.map_controls import (
 )
 from queries import mpi
 from queries.areas import ancestors
-from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
 from queries.scope import Scope
 from queries.versions import data_versions
@@ -319,7 +318,7 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         state = state or parse_state(params)
     except MapParamError as err:
         return {**_error_view(err.problems, lang), "state": None}
-    with scoped(scope) as conn:
+    with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
         rounds = list_rounds(conn)
         if not rounds:
             return {**_error_view([(t("no_data", "th"), t("no_data", "en"))], lang, "warning"),
@@ -462,7 +461,7 @@ def layout(**query) -> html.Div:
     round_years, catalogue = view.get("round_years"), view.get("catalogue")
     if catalogue is None:  # a bad URL: the controls still offer every choice
         try:
-            with scoped(scope) as conn:
+            with read_scoped(scope) as conn:
                 round_years = [r.year_be for r in list_rounds(conn)]
                 catalogue = mpi.load_catalogue(conn)
         except Exception:  # the message already says what went wrong

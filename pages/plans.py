@@ -32,7 +32,7 @@ from chipao.plan_progress import (
     project,
 )
 from chipao.planstate import MAX_DAYS, MEASURES, PlanParamError, PlanState, parse_state, pcode_level
-from chipao.session import current_scope
+from chipao.session import current_scope, read_scoped
 from components import choropleth as cm
 from components import plan_widgets as pw
 from components.cards import kpi_card, message, round_fallback_note, source_line
@@ -139,14 +139,19 @@ def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
         data["province_monthly"] = {r["pcode"]: plans.monthly(conn, scope, r["pcode"])
                                     for r in data["targets"] if r["level"] == 1}
     data["households"] = None
-    if scope.may_see_records:
-        rows = plans.stalled_households(conn, scope, rid, focus, state.days, as_of,
-                                        limit=HOUSEHOLD_ROWS_SHOWN)
-        plans.record_export(conn, scope, "view", {
-            "area": focus, "round": current.year_be, "days": state.days, "rows": len(rows)},
-            ip=_ip())
-        data["households"] = rows
     return data
+
+
+def _load_households(conn, scope: Scope, state: PlanState, data: dict) -> None:
+    """The stalled households (personal data): read and audited in one transaction on
+    the primary (an audit row cannot be written on a replica)."""
+    current = data["round"]
+    rows = plans.stalled_households(conn, scope, current.round_id, data["focus"], state.days,
+                                    data["as_of"], limit=HOUSEHOLD_ROWS_SHOWN)
+    plans.record_export(conn, scope, "view", {
+        "area": data["focus"], "round": current.year_be, "days": state.days,
+        "rows": len(rows)}, ip=_ip())
+    data["households"] = rows
 
 
 def _ip() -> str | None:
@@ -507,8 +512,13 @@ def layout(**query) -> html.Div:
     except PlanParamError as err:
         return message(f"{t('error.bad_param', lang)}: "
                        + "; ".join(th if lang == "th" else en for th, en in err.problems), "danger")
-    with scoped(scope) as conn:
+    # aggregates and this user's pending updates: a replica, unless it has not yet
+    # replayed the user's own last save (then the primary: no stale status)
+    with read_scoped(scope) as conn:
         data = _load(conn, scope, state, lang)
+    if not isinstance(data, str) and scope.may_see_records:
+        with scoped(scope) as conn:
+            _load_households(conn, scope, state, data)
     if isinstance(data, str):
         return message(data, "warning")
     # `state` keeps the round the user asked for (none: the latest), so links and the

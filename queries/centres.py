@@ -181,17 +181,19 @@ def _stage_nearest(conn: Connection) -> tuple[int, int, int]:
 
 
 def _store_nearest(conn: Connection) -> None:
-    """Replace household_nearest_centre with the stage (keys checked once, by a join)."""
-    from queries.households_load import bulk_mode
+    """Replace household_nearest_centre with the stage.
 
-    conn.execute(text("TRUNCATE household_nearest_centre"))
-    with bulk_mode(conn, ("household_nearest_centre",)):
-        conn.execute(text("""
-            INSERT INTO household_nearest_centre (house_id, tambon_pcode, centre_id, distance_m)
-            SELECT house_id, tambon_pcode, centre_id, distance_m
-            FROM nearest_stage WHERE centre_id IS NOT NULL
-            ORDER BY house_id
-        """))
+    DELETE + INSERT, not TRUNCATE or dropped indexes: those take ACCESS EXCLUSIVE
+    locks that would make every reader of the table (the centres page) wait until the
+    whole refresh commits; row changes do not block readers, who keep seeing the old
+    rows (MVCC) until the commit. Autovacuum reclaims the dead rows."""
+    conn.execute(text("DELETE FROM household_nearest_centre"))
+    conn.execute(text("""
+        INSERT INTO household_nearest_centre (house_id, tambon_pcode, centre_id, distance_m)
+        SELECT house_id, tambon_pcode, centre_id, distance_m
+        FROM nearest_stage WHERE centre_id IS NOT NULL
+        ORDER BY house_id
+    """))
     conn.execute(text("ANALYZE household_nearest_centre"))
 
 

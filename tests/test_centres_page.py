@@ -18,12 +18,12 @@ from tests import centres_fixtures as fx
 from tests.auth_helpers import callback_body, client_for, create_user, login, page_body
 
 GRAPH = "#centres-map .js-plotly-plot"
-# the map drew `n` areas plus the centres layer, and MapLibre is idle
+# the map shows `n` areas plus the centres layer (the figure's public `gd.data`), its
+# canvas is drawn and no callback is pending
 READY = """(n) => { const gd = document.querySelector('#centres-map .js-plotly-plot');
-  if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd.data[0].locations) return false;
-  const m = gd._fullLayout.map._subplot.map;
-  return gd.data[0].locations.length === n && gd.data.length >= 2 && m.loaded()
-         && !m.isMoving() && !gd.classList.contains('dash-graph--pending'); }"""
+  if (!gd || !gd.data || !gd.data[0] || !Array.isArray(gd.data[0].locations)) return false;
+  return gd.data[0].locations.length === n && gd.data.length >= 2
+         && !!gd.querySelector('canvas') && !gd.classList.contains('dash-graph--pending'); }"""
 
 
 @pytest.fixture(scope="module")

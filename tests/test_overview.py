@@ -40,6 +40,7 @@ def test_every_tambon_has_demo_households(store):
                 "(SELECT 1 FROM household h WHERE h.tambon_pcode = a.pcode)") == 0
 
 
+@pytest.mark.browser
 def test_overview_shows_what_sql_counts(store, live_server, page):
     latest = _sql("SELECT round_id FROM survey_round ORDER BY year_be DESC LIMIT 1")
     surveyed = _sql("SELECT count(*) FROM household_round WHERE round_id = :r", r=latest)
@@ -66,6 +67,7 @@ def test_overview_shows_what_sql_counts(store, live_server, page):
     assert page.errors == []
 
 
+@pytest.mark.browser
 def test_english_and_a_bad_round(store, live_server, page):
     user = create_user("executive")
     login(page, live_server, *user, next_path="/")

@@ -4,8 +4,6 @@ exports, the status form), and a headless Chromium smoke test."""
 from __future__ import annotations
 
 import json
-import re
-import time
 
 import pytest
 from sqlalchemy import text
@@ -40,7 +38,7 @@ def app_server(store):
     return app.server
 
 
-def _render(client, search: str) -> tuple[dict, float]:
+def _render(client, search: str) -> dict:
     body = {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"},
@@ -49,11 +47,9 @@ def _render(client, search: str) -> tuple[dict, float]:
                    {"id": "_pages_location", "property": "search", "value": search}],
         "state": [], "changedPropIds": ["_pages_location.pathname"],
     }
-    started = time.perf_counter()
     response = client.post_callback(body)
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_json(), elapsed
+    return response.get_json()
 
 
 def _ids(node, found=None) -> set:
@@ -74,21 +70,20 @@ def test_page_renders_for_each_role(store, app_server):
     officer = client_for(app_server, *create_user("tambon", areas=("TH100101",)))
     for client, search in ((executive, "?round=2565"), (executive, "?level=2&area=TH10&measure=done"),
                            (executive, "?area=TH100101&days=200"), (officer, "?round=2565&days=1")):
-        payload, elapsed = _render(client, search)
+        payload = _render(client, search)
         ids = _ids(payload)
         assert {"plans-funnel", "plans-map", "plans-horizons", "plans-agency-matrix",
                 "plans-steps-map", "plans-targets-table", "plans-stalled-areas"} <= ids, search
-        assert elapsed < 3.0, (search, elapsed)  # generous: CI machines are shared
         text_dump = json.dumps(payload, ensure_ascii=False)
         assert fmt_date(AS_OF, "th") in text_dump  # every figure says as of when, in B.E.
     # household rows: the officer sees its tambon's, the executive none
-    assert "plans-stalled-households" in _ids(_render(officer, "?round=2565&days=1")[0])
-    assert "plans-stalled-households" not in _ids(_render(executive, "?round=2565")[0])
+    assert "plans-stalled-households" in _ids(_render(officer, "?round=2565&days=1"))
+    assert "plans-stalled-households" not in _ids(_render(executive, "?round=2565"))
 
 
 def test_bad_parameters_give_a_message(store, app_server):
     client = client_for(app_server, *create_user("executive"))
-    payload, _ = _render(client, "?area=XX&days=0")
+    payload = _render(client, "?area=XX&days=0")
     dump = json.dumps(payload, ensure_ascii=False)
     assert "area=" in dump and "days=" in dump and "plans-funnel" not in _ids(payload)
 
@@ -211,13 +206,7 @@ def test_browser_smoke(store, live_server, page):
     page.goto(f"{live_server}/plans/household?house={house}")
     expect(page.locator(".plans-item").first).to_be_visible(timeout=20_000)
     assert page.locator(".plans-item").count() >= 1
-    # other pages' callbacks may complain about their own ids while in development:
-    # this test answers for the plans page's
-    others = re.compile(r"id of this object is `(map|hh|rec|overview|centres|admin)-")
-    errors = [e for e in page.errors if "favicon" not in e and not others.search(e)]
-    assert not errors, errors
-    if len(errors) != len(page.errors):
-        print("errors of other pages:", page.errors)
+    assert page.errors == [], page.errors
 
 
 def test_default_round_is_the_latest_and_a_fallback_says_so(store, app_server):
@@ -229,7 +218,7 @@ def test_default_round_is_the_latest_and_a_fallback_says_so(store, app_server):
         conn.execute(text("INSERT INTO survey_round (round_id, year_be, label_th, label_en) "
                           "VALUES (3, 2567, 'รอบ 2567', 'Round 2567')"))
     try:
-        payload, _ = _render(client, "")
+        payload = _render(client, "")
         ids = _ids(payload)
         dump = json.dumps(payload, ensure_ascii=False)
         assert "plans-default-round" not in ids  # no redirect to another round
@@ -238,7 +227,7 @@ def test_default_round_is_the_latest_and_a_fallback_says_so(store, app_server):
         store_data = _find(payload, "plans-state")["props"]["data"]
         assert "round" not in store_data  # links keep the user's round (the latest)
         # a round with plans, asked for: no note
-        assert "plans-round-note" not in _ids(_render(client, "?round=2565")[0])
+        assert "plans-round-note" not in _ids(_render(client, "?round=2565"))
     finally:
         with owner() as conn:
             conn.execute(text("DELETE FROM survey_round WHERE round_id = 3"))
