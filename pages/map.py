@@ -2,7 +2,7 @@
 province, tambons of a district or all 7,425 tambons, with drill-down, a ranking, the
 selected area's profile and change between rounds.
 
-The URL is the state (chipao/mapstate.py). The page is drawn once from it; every
+The URL is the state (chipao/domain/mapstate.py). The page is drawn once from it; every
 later change — a control, a click, a breadcrumb link, the round selector, the back
 button — goes through one callback that reads the URL (``shell-url``), writes the new
 one, and sends only values (the map component's values store, applied as
@@ -30,9 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from chipao.cache import cached
-from chipao.config import settings
-from chipao.mapstate import (
+from chipao.domain.mapstate import (
     RATES,
     MapParamError,
     MapState,
@@ -43,7 +41,10 @@ from chipao.mapstate import (
     pcode_level,
     query_params,
 )
-from chipao.session import current_scope, read_scoped
+from chipao.domain.scope import Scope
+from chipao.settings import settings
+from chipao.web.cache import cached
+from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
 from components import map_view as mv
 from components.i18n import (
@@ -66,10 +67,11 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
+from components.meeting import toolbar
+from geodata.serve import geometry_url
 from queries import mpi
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round
-from queries.scope import Scope
 from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
@@ -301,11 +303,7 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
 
 
 def _geometry_url(level: int, parent: str | None) -> str:
-    """The content-versioned URL when the geometry server is there (else the plain one)."""
-    try:
-        from geodata.serve import geometry_url
-    except ImportError:  # pragma: no cover - the server module ships with the app
-        return cp.geometry_url(level, parent)
+    """The content-versioned URL of the geometry server (geodata.serve)."""
     return geometry_url(level, parent)
 
 
@@ -405,10 +403,22 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         note.append(html.Div(t("map.no_card_data", lang), className="figure-note text-danger"))
     rows, cols, ranking_title = _ranking(values, ranking_all, lang,
                                          state.level - pcode_level(state.area) >= 2)
+    area_names = trail[-1] if state.area and trail else {
+        "name_th": t("shell.country", "th"), "name_en": t("shell.country", "en")}
     return {
         "state": state,
         "catalogue": catalogue,
         "round_years": round_years,
+        # plain data for the static map and the downloads (pages/map_exports.py)
+        "export": {"locations": locations, "z": z, "classes": classes,
+                   "title": figure_title(state, catalogue, lang,
+                                         compare.year_be if compare else None),
+                   "when": when, "source": source, "area": pick(area_names["name_th"],
+                                                                area_names["name_en"], lang),
+                   "subject": _subject_word(state, catalogue, lang),
+                   "legend_title": t("map.legend", lang), "fmt": fmt,
+                   "insufficient_label": t("map.too_few", lang).replace("{n}", str(min_n)),
+                   "no_data_label": t("map.no_data", lang)},
         "shell-url.search": state.query(),
         "map-shown.data": state.query(),
         "map-spec.data": spec,
@@ -426,6 +436,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         "map-panel.children": _panel(profile, state, current, prev, lang),
         **_controls_out(state, round_years, lang),
     }
+
+
+def _subject_word(state: MapState, catalogue, lang: Lang) -> str:
+    """What a download is named after: the dimension or indicator, else the measure."""
+    if state.uses_subject and state.subject_kind == "dim":
+        d = catalogue.dimension(state.subject_code)
+        if d:
+            return pick(d.name_th, d.name_en, lang)
+    if state.uses_subject and state.subject_kind == "ind":
+        return state.subject_code or ""
+    return t(f"map.measure.{state.measure}", lang)
 
 
 def _safe_view(*args, **kwargs) -> dict:
@@ -483,6 +504,7 @@ def layout(**query) -> html.Div:
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
         html.Div(view.get("map-message.children"), id="map-message"),
         controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
+        toolbar("map", lang, view.get("shell-url.search") or ""),
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from queries.scope import Scope
+from chipao.domain.scope import Scope
 
 # PostgreSQL text and jsonb cannot hold NUL; other control characters would garble a
 # log read on a terminal. Both are stored escaped (\x00), so a refusal whose payload

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
-from chipao.config import settings
+from chipao.settings import settings
 from queries import suppression as sdc
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
-from queries.scope import Scope
+from chipao.domain.scope import Scope
 
 # Scores are stored as 4-byte floats (7 significant digits): a household whose score
 # equals k exactly must count as poor, so k is lowered by this tolerance. Scores are
@@ -192,7 +192,7 @@ class _TableCache:
         self.budget = budget_bytes
         self._items: OrderedDict[tuple, ScoreTable | CountTable | AreaList] = OrderedDict()
         self._lock = threading.Lock()
-        # the shared level (Redis, through chipao.cache.SharedTables) when configured:
+        # the shared level (Redis, through chipao.web.cache.SharedTables) when configured:
         # keys carry the database and the data version, so any worker may reuse them
         self.shared = None
 

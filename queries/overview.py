@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from queries import suppression as sdc
-from queries.scope import Scope
+from chipao.domain.scope import Scope
 
 COUNTRY = "TH"
 

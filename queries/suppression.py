@@ -51,8 +51,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from sqlalchemy import Connection, text
 
-from chipao.config import settings
-from queries.scope import Scope
+from chipao.settings import settings
+from chipao.domain.scope import Scope
 
 COUNTRY = "TH"
 
