@@ -38,7 +38,6 @@ from sqlalchemy import (
     true,
 )
 
-from chipao.settings import settings
 from chipao.domain.household_filters import (
     ColumnFilter,
     Condition,
@@ -47,6 +46,7 @@ from chipao.domain.household_filters import (
     Refused,
 )
 from chipao.domain.scope import Scope
+from chipao.settings import settings
 from queries import areas
 from queries.audit import paging_rows, record
 from queries.catalogue import Catalogue, load_catalogue

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
+from chipao.domain.scope import Scope
 from chipao.settings import settings
 from queries import suppression as sdc
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
-from chipao.domain.scope import Scope
 
 # Scores are stored as 4-byte floats (7 significant digits): a household whose score
 # equals k exactly must count as poor, so k is lowered by this tolerance. Scores are

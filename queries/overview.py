@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from queries import suppression as sdc
 from chipao.domain.scope import Scope
+from queries import suppression as sdc
 
 COUNTRY = "TH"
 

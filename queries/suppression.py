@@ -20,7 +20,8 @@ Why that suffices: each cell is in at most two equations (as a child of its pare
 as the parent of its children) and those equations form a tree; in a tree-shaped
 system where every equation has 0 or ≥ 2 unknowns, no unknown is a linear
 combination of the knowns (peel the tree from its leaves: every equation's
-multiplier must be 0). tests/test_disclosure.py checks it with linear algebra.
+multiplier must be 0); tests/integration/test_disclosure.py checks it with linear
+algebra.
 
 Derived figures follow from their cells:
 
@@ -51,8 +52,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from sqlalchemy import Connection, text
 
-from chipao.settings import settings
 from chipao.domain.scope import Scope
+from chipao.settings import settings
 
 COUNTRY = "TH"
 

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from chipao.domain.scope import PUBLIC
 from queries import mpi, overview
 from queries import suppression as sdc
 from queries.db import owner, scoped
-from chipao.domain.scope import PUBLIC
 from tests import map_fixtures
 from tests.support_store import insert_test_areas, isolated_store
 

@@ -168,8 +168,8 @@ def test_nul_in_the_sign_in_form_is_refused_without_logging_the_password(app, us
 
 
 def test_audit_record_escapes_nul_whatever_the_caller(store):
-    from queries import audit as audit_q
     from chipao.domain.scope import SYSTEM
+    from queries import audit as audit_q
 
     with owner() as conn:
         audit_q.record(conn, SYSTEM, "refused", "x\x00y", {"k\x00": ["v\x00"]})
