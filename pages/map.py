@@ -68,10 +68,11 @@ from components.map_controls import (
     level_options,
 )
 from components.meeting import print_stamp, toolbar
-from geodata.serve import geometry_url
+from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.suppression import threshold as suppression_threshold
 from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
@@ -302,11 +303,6 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
             "map-spec.data": None}
 
 
-def _geometry_url(level: int, parent: str | None) -> str:
-    """The content-versioned URL of the geometry server (geodata.serve)."""
-    return geometry_url(level, parent)
-
-
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                  ranking_all: bool = False, state: MapState | None = None) -> dict:
     """Everything the page shows for the state in `params` (or `state`), as
@@ -367,8 +363,14 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                                if not few], state.classes)
     z = cp.class_index(numbers, classes, insufficient)
     texts, ranks = _hover(values, lang)
+    suppressed_label = None
+    if scope.suppress_small_counts:  # public: small counts hidden, and marked as such
+        hidden = t("map.suppressed", lang).replace("{n}", str(suppression_threshold()))
+        for i, a in enumerate(values.areas):
+            if a.value is None and a.surveyed is None:
+                z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
     locations = [a.pcode for a in values.areas]
-    geometry_url = _geometry_url(state.level, state.area)
+    geometry_url = geodata_url(state.level, state.area)
     spec = (mv.map_spec(geometry_url, locations, level=state.level, bounds=bounds,
                         measure_label=_hover_label(state, lang, False),
                         rank_label=t("map.rank", lang), lang=lang)
@@ -384,8 +386,9 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         classes, fmt, t("map.legend", lang),
         insufficient_label=(t("map.too_few", lang).replace("{n}", str(min_n))
                             if state.measure in RATES else None),
-        no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
-        legend_id="map-legend")
+        no_data_label=t("map.no_data", lang) if any(
+            v is None and c is None for v, c in zip(numbers, z, strict=True)) else None,
+        legend_id="map-legend", suppressed_label=suppressed_label)
     if compare:  # which way is better
         better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
         legend_box.children.append(html.Div(t(better, lang), className="legend-note",
