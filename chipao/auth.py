@@ -431,10 +431,11 @@ def _safe_next(target: object) -> str:
     return target
 
 
-def failure_delay(failures: int) -> float:
-    """A small delay growing with consecutive failures (seconds)."""
-    step = float(os.environ.get("CHIPAO_LOGIN_DELAY_STEP", "0.2"))
-    return min(step * max(failures, 1), 2.0)
+def failure_seconds() -> float:
+    """How long after it began every failed sign-in answers (seconds), whatever the
+    reason — unknown name, wrong password, locked or disabled account — so the time
+    tells nothing about which accounts exist or are locked; it also slows guessing."""
+    return float(os.environ.get("CHIPAO_LOGIN_FAILURE_SECONDS", "1.0"))
 
 
 def _login_form(error: str | None = None, username: str = "", status: int = 200):
@@ -452,11 +453,14 @@ def login_view():
         return _login_form()
     if not _token_ok(req.form.get("csrf")):
         return _login_form("expired", status=400)
+    started = time.monotonic()
     username = (req.form.get("username") or "").strip().lower()[:64]
     password = (req.form.get("password") or "")[:1024]
-    ok, failures = _attempt(username, password)
+    ok, _failures = _attempt(username, password)
     if not ok:
-        time.sleep(failure_delay(failures))
+        # every failure answers at the same moment after it began (if the work took
+        # longer, e.g. under load, it answers when done: no branch is faster than another)
+        time.sleep(max(0.0, started + failure_seconds() - time.monotonic()))
         return _login_form("failed", username=username, status=401)
     return flask.redirect(_safe_next(req.form.get("next")))
 
@@ -477,10 +481,13 @@ def _attempt(username: str, password: str) -> tuple[bool, int]:
                          {"reason": "disabled" if rec else "unknown_user"}, ip)
             return False, 1
         actor = rec.scope()
+        # the hash is verified whatever happens next, so a locked account costs as much
+        # as an unlocked one (and as an unknown name: the dummy hash above)
+        matches = verify_password(users.password_hash(conn, PUBLIC, rec.user_id), password)
         if users.is_locked(conn, PUBLIC, rec.user_id):
             audit.record(conn, actor, "signin_failed", None, {"reason": "locked"}, ip)
             return False, MAX_FAILURES
-        if not verify_password(users.password_hash(conn, PUBLIC, rec.user_id), password):
+        if not matches:
             failures, locked_until = users.record_failure(conn, PUBLIC, rec.user_id,
                                                           MAX_FAILURES, LOCK_MINUTES)
             audit.record(conn, actor, "signin_failed", None,
