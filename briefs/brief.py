@@ -26,8 +26,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from chipao.config import settings
-from chipao.mapstate import format_k, pcode_level
+from chipao.domain.mapstate import format_k, pcode_level
+from chipao.domain.scope import Scope
+from chipao.settings import settings
 from components.choropleth import classify
 from components.i18n import Lang, fmt_int, fmt_pct, pick, round_label, t
 from components.map_controls import legend_formatter
@@ -38,7 +39,6 @@ from queries import plans as plans_q
 from queries.briefs import data_state
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
-from queries.scope import Scope
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -7,13 +7,12 @@ page and callback renders in it without putting it into each URL.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-import flask
+from chipao.web.lang import LANG_COOKIE, Lang, current_lang
 
-Lang = Literal["th", "en"]
-LANG_COOKIE = "chipao_lang"
+__all__ = ["LANG_COOKIE", "STRINGS", "Lang", "current_lang", "t", "pick", "fmt_int", "fmt_pct",
+           "fmt_signed", "round_label"]
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app.name": ("ชี้เป้า", "Chipao"),
@@ -313,15 +312,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rel.other": ("อื่น ๆ", "Other"),
     "age.years": ("ปี", "years"),
 }
-
-
-def current_lang() -> Lang:
-    """The user's language, from the cookie set by the switch (Thai by default)."""
-    try:
-        value = flask.request.cookies.get(LANG_COOKIE, "th")
-    except RuntimeError:  # outside a request (tests, CLI)
-        return "th"
-    return "en" if value == "en" else "th"
 
 
 def t(key: str, lang: Lang | None = None) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import dash
 from dash import MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from chipao.config import settings
+from chipao.settings import settings
 from components.theme import NO_DATA
 
 WORKER_ASSET = "vendor/maplibre-gl/maplibre-gl-csp-worker.js"

@@ -17,7 +17,7 @@ from datetime import date
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from chipao.config import settings
+from chipao.settings import settings
 from components.i18n import Lang, display_year, fmt_date, fmt_int, fmt_pct, month_names, pick, t
 from components.theme import CATEGORICAL, FONT, NO_DATA
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import flask
 
+from chipao.domain.scope import PUBLIC
 from queries import areas
 from queries.db import scoped_read
-from queries.scope import PUBLIC
 from queries.versions import data_version
 
 LEVELS = {1: "provinces", 2: "districts", 3: "tambons"}
@@ -39,7 +39,7 @@ class GeoPayload:
 
 _cache: dict[tuple[int, int, str | None], GeoPayload] = {}  # (version, level, parent)
 _lock = threading.Lock()
-_shared = None  # chipao.cache.SharedTables when Redis is configured
+_shared = None  # chipao.web.cache.SharedTables when Redis is configured
 
 
 class UnknownGeometry(LookupError):

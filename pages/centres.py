@@ -17,9 +17,11 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from chipao.config import settings
-from chipao.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
-from chipao.session import current_scope
+from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.scope import PUBLIC, Role, Scope
+from chipao.settings import settings
+from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
+from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
 from components.cards import kpi_card, message, source_line
@@ -36,9 +38,10 @@ from components.i18n import (
 )
 from queries import centres as q
 from queries.areas import area_names, get_area
+from queries.audit import record
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, resolve_round
-from queries.scope import PUBLIC, Role, Scope
+from queries.suppression import suppress
 
 dash.register_page(__name__, path="/centres", name="centres", nav_key="nav.centres", order=4,
                    title="ชี้เป้า Chipao — ศูนย์ช่วยเหลือสังคม")
@@ -520,8 +523,6 @@ def update_gaps(province, district, distance, level, sort, year):
     prevent_initial_call=True,
 )
 def export_gaps(_n, province, district, distance, level, sort, year):
-    from queries.audit import record
-
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
     level = level if level in (2, 3) and level > q.area_level(area) else 3
@@ -548,9 +549,6 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
                  only_without: bool, progress=None) -> dict:
     """Run the greedy planner on aggregates and return a JSON-able result (counts only,
     suppressed for the scope)."""
-    from chipao.coverage_planner import plan_sites
-    from queries.suppression import suppress
-
     say = progress or (lambda *_a: None)
     started = time.perf_counter()
     say(5, t("centres.plan.step.load", lang))

@@ -2,7 +2,7 @@
 province, tambons of a district or all 7,425 tambons, with drill-down, a ranking, the
 selected area's profile and change between rounds.
 
-The URL is the state (chipao/mapstate.py). The page is drawn once from it; every
+The URL is the state (chipao/domain/mapstate.py). The page is drawn once from it; every
 later change — a control, a click, a breadcrumb link, the round selector, the back
 button — goes through one callback that reads the URL (``shell-url``), writes the new
 one, and sends only values (the map component's values store, applied as
@@ -30,9 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from chipao.cache import cached
-from chipao.config import settings
-from chipao.mapstate import (
+from chipao.domain.mapstate import (
     RATES,
     MapParamError,
     MapState,
@@ -43,7 +41,10 @@ from chipao.mapstate import (
     pcode_level,
     query_params,
 )
-from chipao.session import current_scope, read_scoped
+from chipao.domain.scope import Scope
+from chipao.settings import settings
+from chipao.web.cache import cached
+from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
 from components import map_view as mv
 from components.i18n import (
@@ -66,10 +67,10 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
+from geodata.serve import geometry_url
 from queries import mpi
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round
-from queries.scope import Scope
 from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
@@ -301,11 +302,7 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
 
 
 def _geometry_url(level: int, parent: str | None) -> str:
-    """The content-versioned URL when the geometry server is there (else the plain one)."""
-    try:
-        from geodata.serve import geometry_url
-    except ImportError:  # pragma: no cover - the server module ships with the app
-        return cp.geometry_url(level, parent)
+    """The content-versioned URL of the geometry server (geodata.serve)."""
     return geometry_url(level, parent)
 
 

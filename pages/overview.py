@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from chipao.session import current_scope, read_scoped
+from chipao.web.session import current_scope, read_scoped
 from components.cards import kpi_card, message, source_line
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_signed, pick, round_label, t
 from components.theme import CURRENT, GRAPH_CONFIG, PREVIOUS, base_layout

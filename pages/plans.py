@@ -2,7 +2,7 @@
 horizons, agencies, the 9-step process, progress maps, targets with a projection, and
 stalled work (areas for everyone; households for record roles, in their scope).
 
-State in the URL (chipao/planstate.py): ``/plans?level=2&area=TH50&measure=plan
+State in the URL (chipao/domain/planstate.py): ``/plans?level=2&area=TH50&measure=plan
 &round=2566&days=30``. Every figure comes from the plan aggregates (queries/plans.py),
 except the 9 steps (a table of ~9,000 rows) and the household list (live, personal,
 through row-level security). Map clicks, the measure and the idle days navigate to a
@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from dataclasses import replace
 from datetime import date
 from time import perf_counter
 
@@ -22,8 +23,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from chipao.config import settings
-from chipao.plan_progress import (
+from chipao.domain.plan_progress import (
     DEFAULT_PACE_MONTHS,
     add_months,
     cumulative,
@@ -31,8 +31,17 @@ from chipao.plan_progress import (
     pace_per_month,
     project,
 )
-from chipao.planstate import MAX_DAYS, MEASURES, PlanParamError, PlanState, parse_state, pcode_level
-from chipao.session import current_scope, read_scoped
+from chipao.domain.planstate import (
+    MAX_DAYS,
+    MEASURES,
+    PlanParamError,
+    PlanState,
+    parse_state,
+    pcode_level,
+)
+from chipao.domain.scope import Scope
+from chipao.settings import settings
+from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cm
 from components import plan_widgets as pw
 from components.cards import kpi_card, message, round_fallback_note, source_line
@@ -49,11 +58,11 @@ from components.i18n import (
     t,
 )
 from components.theme import GRAPH_CONFIG
+from geodata.serve import geometry_url
 from queries import plans
 from queries.areas import ancestors, get_area
 from queries.db import scoped
 from queries.rounds import SurveyRound, choose_round, list_rounds
-from queries.scope import Scope
 
 dash.register_page(__name__, path="/plans", name="plans", nav_key="nav.plans", order=3)
 log = logging.getLogger("chipao.plans")
@@ -64,8 +73,6 @@ EXPORT_MAX_ROWS = 100_000
 
 
 def _href(state: PlanState, **changes) -> str:
-    from dataclasses import replace
-
     return "/plans" + replace(state, **changes).query()
 
 
@@ -270,8 +277,6 @@ def _choropleth(level: int, parent: str | None, locations: list[str], z: list, h
     """components.choropleth.choropleth_figure as a plain dict (the same trace, layout
     and content-versioned geometry URL): graph_objects validation of 7,425 values took
     longer than every query of the page together."""
-    from geodata.serve import geometry_url
-
     geojson = geometry_url(level, parent)
     data = [{"type": "choroplethmap", "geojson": geojson, "featureidkey": "id",
              "locations": locations, "z": z, "zmin": -1, "zmax": len(classes.colors) - 1,
@@ -578,8 +583,6 @@ def _state(data: dict | None) -> PlanState:
 )
 def navigate(map_click, steps_click, measure, days, data):
     """Every change of view is a new URL (drill-down, measure, idle days)."""
-    from dataclasses import replace
-
     state = _state(data)
     trigger = ctx.triggered_id
     if trigger in ("plans-map", "plans-steps-map"):

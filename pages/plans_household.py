@@ -18,7 +18,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import MATCH, Input, Output, State, callback, dcc, html
 
-from chipao.session import current_scope, note_write
+from chipao.web.session import current_scope, note_write
 from components import plan_widgets as pw
 from components.cards import message
 from components.i18n import Lang, current_lang, fmt_date, round_label, t

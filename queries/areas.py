@@ -7,12 +7,10 @@ The area table holds no personal data, so these functions take a plain Connectio
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-if TYPE_CHECKING:
-    from geodata.boundaries import BoundarySet
+from chipao.domain.boundaries import COPY_COLUMNS, BoundarySet
 
 PARENT_RE = re.compile(r"^TH\d{2}(\d{2})?$")
 # Tables that point at an area (households through their tambon), with a readable name
@@ -98,8 +96,6 @@ def replace_boundaries(conn: Connection, boundary_set: BoundarySet) -> dict[str,
     """
     if not boundary_set.report.ok:
         raise ValueError("the boundary set has blocking problems: see its report")
-    from geodata.boundaries import COPY_COLUMNS
-
     dbapi = conn.connection.driver_connection
     with dbapi.cursor() as cur:
         cur.execute(_STAGING)

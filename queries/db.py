@@ -24,8 +24,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, exc, text
 
-from chipao.config import settings
-from queries.scope import Role, Scope
+from chipao.domain.scope import Role, Scope
+from chipao.settings import settings
 
 _engines: dict[tuple[int, str], Engine] = {}
 log = logging.getLogger("chipao.db")

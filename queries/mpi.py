@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
-from chipao.config import settings
+from chipao.domain.scope import Scope
+from chipao.settings import settings
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
-from queries.scope import Scope
 from queries.suppression import share, suppress
 from queries.suppression import threshold as suppression_threshold
 
@@ -193,7 +193,7 @@ class _TableCache:
         self.budget = budget_bytes
         self._items: OrderedDict[tuple, ScoreTable | CountTable | AreaList] = OrderedDict()
         self._lock = threading.Lock()
-        # the shared level (Redis, through chipao.cache.SharedTables) when configured:
+        # the shared level (Redis, through chipao.web.cache.SharedTables) when configured:
         # keys carry the database and the data version, so any worker may reuse them
         self.shared = None
 

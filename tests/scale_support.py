@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from chipao.config import ROOT
+from chipao.settings import ROOT
 
 ORIGIN_HEADER = "Origin"
 
@@ -147,8 +147,8 @@ class Browserless:
 # ── Redis and Celery ─────────────────────────────────────────────────────────
 @contextmanager
 def redis_server(folder: Path) -> Iterator[str]:
-    """A real redis-server of the test's own (chipao.redislocal in `folder`)."""
-    from chipao import redislocal
+    """A real redis-server of the test's own (chipao.cli.redislocal in `folder`)."""
+    from chipao.cli import redislocal
 
     url = redislocal.start(folder)
     try:
@@ -160,13 +160,14 @@ def redis_server(folder: Path) -> Iterator[str]:
 @contextmanager
 def redis_env(url: str) -> Iterator[None]:
     """CHIPAO_REDIS_URL set for this process (settings and Redis clients renewed)."""
-    from chipao import cache, config, jobs
+    from chipao import settings
+    from chipao.web import cache, jobs
 
     saved = os.environ.get("CHIPAO_REDIS_URL")
     os.environ["CHIPAO_REDIS_URL"] = url
 
     def renew() -> None:
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         jobs.celery_app.cache_clear()
         cache._shared_for.cache_clear()
 
@@ -223,7 +224,7 @@ class Replica:
         return self.folder / "run"
 
     def sql(self, statement: str, dbname: str = "postgres") -> str:
-        from chipao import localdb
+        from chipao.cli import localdb
 
         res = subprocess.run(localdb._as_cluster_user(
             ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
@@ -234,13 +235,14 @@ class Replica:
         return res.stdout.strip()
 
     def app_url(self, dbname: str) -> str:
-        from chipao import config, localdb
+        from chipao import settings
+        from chipao.cli import localdb
 
-        primary = localdb.url_for(dbname, role=config.APP_ROLE)
+        primary = localdb.url_for(dbname, role=settings.APP_ROLE)
         return primary.replace(f":{localdb._credentials()['port']}/", f":{self.port}/")
 
     def pg_ctl(self, *args: str) -> subprocess.CompletedProcess:
-        from chipao import localdb
+        from chipao.cli import localdb
 
         return subprocess.run(localdb._as_cluster_user(
             [str(localdb._bindir() / "pg_ctl"), "-D", str(self.data), *args]),
@@ -258,7 +260,7 @@ class Replica:
 def streaming_replica() -> Iterator[Replica]:
     """A hot standby of the test cluster: `pg_basebackup -R` from the primary, started
     on a free loopback port, streaming from the primary; stopped and removed after."""
-    from chipao import localdb
+    from chipao.cli import localdb
 
     creds = localdb._credentials()
     replica = Replica(localdb.PGDATA / f"replica-{os.getpid()}-{free_port()}", free_port())
@@ -294,12 +296,12 @@ def streaming_replica() -> Iterator[Replica]:
 @contextmanager
 def read_replicas(*urls: str) -> Iterator[None]:
     """CHIPAO_READ_DATABASE_URL set for this process (settings renewed)."""
-    from chipao import config
+    from chipao import settings
     from queries import db
 
     saved = os.environ.get("CHIPAO_READ_DATABASE_URL")
     os.environ["CHIPAO_READ_DATABASE_URL"] = ",".join(urls)
-    config.settings.cache_clear()
+    settings.settings.cache_clear()
     db._replica_down.clear()
     try:
         yield
@@ -308,5 +310,5 @@ def read_replicas(*urls: str) -> Iterator[None]:
             os.environ.pop("CHIPAO_READ_DATABASE_URL", None)
         else:
             os.environ["CHIPAO_READ_DATABASE_URL"] = saved
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         db._replica_down.clear()
