@@ -333,6 +333,39 @@ def _token_ok(given: str | None) -> bool:
     return bool(given) and isinstance(expected, str) and hmac.compare_digest(given, expected)
 
 
+JOBS_KEY = "jobs"  # session key: background-callback handles this session was given
+MAX_JOBS = 16
+
+
+def _foreign_job_handle() -> str | None:
+    """Which handle of a background-callback poll (`?cacheKey=…&job=…`) this session
+    was not given, if any. Dash signs its handles per page load; this binds them to
+    the session (and so to the user) that started the job, in every worker: the
+    handles travel in the signed session cookie."""
+    args = flask.request.args
+    mine = flask.session.get(JOBS_KEY) or []
+    for name in ("cacheKey", "job"):
+        value = args.get(name)
+        if value is not None and not any(
+                isinstance(h, list) and h[["cacheKey", "job"].index(name)] == value
+                for h in mine):
+            return name
+    return None
+
+
+def _remember_job(response: flask.Response) -> None:
+    """After a callback started a background job, note its handles in the session."""
+    req = flask.request
+    if (req.path != CALLBACK_PATH or "cacheKey" in req.args or response.status_code != 200
+            or not response.is_json or response.direct_passthrough):
+        return
+    data = response.get_json(silent=True)
+    if isinstance(data, dict) and isinstance(data.get("cacheKey"), str):
+        handles = [h for h in flask.session.get(JOBS_KEY) or [] if isinstance(h, list)]
+        flask.session[JOBS_KEY] = [*handles[-(MAX_JOBS - 1):],
+                                   [data["cacheKey"], str(data.get("job", ""))]]
+
+
 def _refuse_pages(pages: set[str | None], user: SignedInUser | None):
     """A refusal if the request touches a page this session may not open, else None."""
     for page in pages:
@@ -373,6 +406,12 @@ def guard():
         body = req.get_json(silent=True)
         if not isinstance(body, dict):
             return flask.jsonify(error="bad_request"), 400
+        handle = _foreign_job_handle()
+        if handle is not None:  # a background job's result: only its starter may poll
+            if user is not None:
+                _audit_refusal(None, f"background job of another session ({handle})")
+            return flask.jsonify(error="forbidden",
+                                 message="ไม่ใช่งานของคุณ / Not a job you started"), 403
         # first the pages the request names (a forged id is refused as such), then the
         # callback Dash will really run, with the path its router really receives
         refused = _refuse_pages(callback_pages(body), user)
@@ -571,6 +610,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def _harden(app: dash.Dash, response: flask.Response) -> flask.Response:
+    _remember_job(response)
     h = response.headers
     h["Content-Security-Policy"] = content_security_policy(app)
     h["X-Frame-Options"] = "DENY"
