@@ -34,10 +34,11 @@ import jinja2
 from flask.sessions import SecureCookieSessionInterface
 
 from chipao.domain.passwords import verify_password
-from chipao.domain.scope import PUBLIC, RECORD_ROLES, Role, Scope
+from chipao.domain.scope import PUBLIC, RECORD_ROLES, SYSTEM, Role, Scope
 from chipao.settings import settings
 from chipao.web.lang import current_lang
-from queries import audit, users
+from chipao.web.session import note_write
+from queries import audit, sessions, users
 from queries.db import owner, scoped
 
 log = logging.getLogger("chipao.web.auth")
@@ -47,6 +48,7 @@ MAX_FAILURES = 5  # consecutive failures that lock an account …
 LOCK_MINUTES = 15  # … for this long
 SESSION_LIFETIME = timedelta(hours=8)  # absolute: the cookie is not refreshed per request
 SESSION_COOKIE = "chipao_session"
+SESSION_TOKEN = "sid"  # cookie key: the token of the database's session (queries/sessions.py)
 # Dash's renderer copies this cookie into this header on every callback request
 # (Dash's csrf_token_name / csrf_header_name defaults): a double-submit CSRF token.
 CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"
@@ -247,6 +249,7 @@ class SignedInUser:
     areas: tuple[str, ...]
     names_th: tuple[str, ...]
     names_en: tuple[str, ...]
+    session: str | None = None  # the token the database verifies (queries/sessions.py)
 
     def role_label(self, lang: str = "th") -> str:
         th, en = ROLE_LABELS.get(self.role, (str(self.role), str(self.role)))
@@ -256,24 +259,28 @@ class SignedInUser:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.username, self.role, self.areas)
+        return Scope(self.username, self.role, self.areas, session=self.session)
 
 
 def _load_user() -> SignedInUser | None:
     """The session's user if still valid: exists, enabled, not locked, same session
     version. Anything else clears the session."""
     uid, ver = flask.session.get("uid"), flask.session.get("ver")
-    if not isinstance(uid, int) or not isinstance(ver, int):
+    token = flask.session.get(SESSION_TOKEN)
+    if not isinstance(uid, int) or not isinstance(ver, int) or not isinstance(token, str):
         return None
-    with scoped(PUBLIC) as conn:
-        rec = users.get_user(conn, PUBLIC, uid)
+    with scoped(Scope(PUBLIC.username, PUBLIC.role, session=token)) as conn:
+        # the database says whose token this is (expired, revoked, disabled or locked:
+        # nobody's); the cookie's user id must agree
+        owner_id = sessions.session_user(conn)
+        rec = users.get_user(conn, PUBLIC, uid) if owner_id == uid else None
     now = time.time()
     if (rec is None or rec.disabled or rec.session_version != ver or rec.role == Role.SYSTEM
             or (rec.locked_until is not None and rec.locked_until.timestamp() > now)):
         flask.session.clear()
         return None
     return SignedInUser(rec.user_id, rec.username, rec.display_name, rec.role, rec.areas,
-                        rec.names_th, rec.names_en)
+                        rec.names_th, rec.names_en, token)
 
 
 def _client_ip() -> str | None:
@@ -534,10 +541,18 @@ def _attempt(username: str, password: str) -> tuple[bool, int]:
             return False, failures
         users.record_success(conn, PUBLIC, rec.user_id)
         audit.record(conn, actor, "signin", None, {}, ip)
+    # The session the database will verify for every personal read: opened by the owner
+    # role (the dashboard's role cannot open one), after the password was checked.
+    with owner() as conn:
+        sessions.purge_expired(conn, SYSTEM)
+        token = sessions.open_session(conn, SYSTEM, user_id=rec.user_id, username=rec.username,
+                                      role=rec.role, lifetime=SESSION_LIFETIME)
     flask.session.clear()  # a new session (and CSRF token) at each sign-in: no fixation
     flask.session.permanent = True
     flask.session["uid"] = rec.user_id
     flask.session["ver"] = rec.session_version
+    flask.session[SESSION_TOKEN] = token
+    note_write()  # read replicas serve this user once they have the new session
     _csrf_token()
     return True, 0
 
@@ -555,6 +570,7 @@ def logout_view():
     if not _token_ok(req.form.get("csrf")):
         return flask.jsonify(error="csrf", message="โปรดโหลดหน้าใหม่ / Reload the page"), 403
     with scoped(user.scope) as conn:
+        sessions.end_session(conn, everywhere=True)  # the database's sessions of the user
         users.bump_session_version(conn, user.scope, user.user_id)  # ends every session
         audit.record(conn, user.scope, "signout", None, {}, _client_ip())
     flask.session.clear()
