@@ -172,7 +172,10 @@ def scoped_read(scope: Scope, min_lsn: str | None = None) -> Iterator[Connection
     """A read-only transaction in the user's scope on a read replica when one fits
     (see the module's docstring), else on the primary as :func:`scoped` gives.
     Never write through it: a replica refuses writes."""
-    conn = None if scope.role == Role.SYSTEM else _replica_connection(min_lsn)
+    # a scope without a session of its own gets one on the primary just now, which a
+    # replica may not have replayed yet: such reads (never the dashboard's) stay there
+    minted = scope.session is None and scope.may_see_records
+    conn = None if scope.role == Role.SYSTEM or minted else _replica_connection(min_lsn)
     if conn is None:
         with scoped(scope) as primary:
             yield primary

@@ -98,7 +98,7 @@ def test_dash_index_has_no_inline_script_outside_the_csp_hashes(app):
 
 
 # ── signing in and out ───────────────────────────────────────────────────────
-def test_sign_in_sets_a_hardened_cookie_holding_only_id_and_version(app):
+def test_sign_in_sets_a_hardened_cookie_holding_only_id_version_and_token(app):
     username, password = create_user("province", areas=("TH50",))
     client = anonymous_client(app.server)
     r = sign_in(client, username, password, next_path="/map")
@@ -108,7 +108,8 @@ def test_sign_in_sets_a_hardened_cookie_holding_only_id_and_version(app):
     assert "Secure" not in cookie  # plain http in development
     value = client.get_cookie("chipao_session").value
     data = app.server.session_interface.get_signing_serializer(app.server).loads(value)
-    assert set(data) - {"_permanent"} == {"uid", "ver", "csrf"}  # no role, no areas
+    assert set(data) - {"_permanent"} == {"uid", "ver", "sid", "csrf"}  # no role, no areas
+    assert len(data["sid"]) == 43 and "TH50" not in data["sid"]  # an opaque random token
     assert client.get("/").status_code == 200
     assert len(audit_rows(username, "signin")) == 1
 
