@@ -110,6 +110,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.too_few": ("ครัวเรือนที่สำรวจน้อยเกินไป (< {n}) ไม่แสดงอัตรา", "Too few households surveyed (< {n}): no rate shown"),
     "map.too_few_short": ("ครัวเรือนน้อย", "too few households"),
     "map.no_data": ("ไม่มีข้อมูล", "No data"),
+    "map.suppressed": ("ปกปิด: ครัวเรือนน้อยกว่า {n}", "Hidden: fewer than {n} households"),
     "map.no_card_data": ("รอบนี้ไม่มีข้อมูลบัตรสวัสดิการแห่งรัฐ", "This round has no welfare-card data"),
     "map.rank": ("อันดับ", "Rank"),
     "map.keys": ("แป้นพิมพ์: ลูกศร เลื่อนแผนที่ · + − ซูม · [ ] เลือกพื้นที่ทีละแห่ง · Enter เปิดพื้นที่ที่เลือก · Esc ยกเลิก",
