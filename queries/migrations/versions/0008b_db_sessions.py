@@ -20,7 +20,7 @@ Revision ID: 0008b_db_sessions
 from alembic import op
 
 revision = "0008b_db_sessions"
-down_revision = "0012_data_version"
+down_revision = "0009_audit_context"
 branch_labels = None
 depends_on = None
 
