@@ -51,8 +51,18 @@ def test_no_open_redirect_after_signing_in(app, target):
     username, password = create_user("executive")
     client = anonymous_client(app.server)
     r = sign_in(client, username, password, next_path=target)
-    assert r.status_code == 302 and r.headers["Location"] == "/", (target, r.headers["Location"])
+    _home_or_refused(r, target)
+    if r.status_code == 400:  # a control character: refused outright (request checks)
+        sign_in(client, username, password)
     r = client.get("/login", query_string={"next": target})  # signed in: redirects at once
+    _home_or_refused(r, target)
+
+
+def _home_or_refused(r, target: str) -> None:
+    """Either home ('/') or refused as malformed (400, no Location): never elsewhere."""
+    if r.status_code == 400:
+        assert "Location" not in r.headers, target
+        return
     assert r.status_code == 302 and r.headers["Location"] == "/", (target, r.headers["Location"])
 
 
@@ -61,7 +71,7 @@ def test_raw_encoded_tab_in_the_login_url(app):
     username, password = create_user("executive")
     client = client_for(app.server, username, password)
     r = client.get("/login?next=/%09/evil.example")
-    assert r.status_code == 302 and r.headers["Location"] == "/"
+    _home_or_refused(r, "/%09/evil.example")
 
 
 @pytest.mark.parametrize("target", ["/map?round=2566", "/households/TH50010101-0001",
