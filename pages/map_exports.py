@@ -86,10 +86,23 @@ def _brief_file(job_id: str):
 
 
 # ── map and ranking downloads ────────────────────────────────────────────────
+# A white pixel: the print image of a view with bad parameters (the page already says
+# what is wrong; a 400 here would only add console errors).
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8ffffff7f0009fb03fd2a86e38a0000000049454e44ae426082")
+
+
+class _BadView(Exception):
+    pass
+
+
 def _view(ranking_all: bool = True) -> tuple[dict, Scope, str]:
     scope, lang = current_scope(), current_lang()
     view = compute_view(flask.request.args, scope, lang, None, ranking_all=ranking_all)
     if view.get("state") is None or "export" not in view:
+        if flask.request.args.get("purpose") == "print":
+            raise _BadView
         flask.abort(400, "these map parameters do not describe a map: "
                          "open the map and use its download buttons")
     return view, scope, lang
@@ -139,7 +152,10 @@ def _audit(scope: Scope, what: str, fmt: str, view: dict) -> None:
 def map_image(fmt: str):
     if fmt not in ("png", "svg"):
         flask.abort(404)
-    view, scope, lang = _view()
+    try:
+        view, scope, lang = _view()
+    except _BadView:
+        return _send(BLANK_PNG, "png", "blank.png")
     ex, state = view["export"], view["state"]
     classes = ex["classes"]
     colors = {p: (classes.colors[z] if z is not None and z >= 0 else None)
