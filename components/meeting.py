@@ -16,10 +16,14 @@ WORDS = {
     "map_svg": ("แผนที่ SVG", "Map SVG"),
     "ranking_csv": ("อันดับ CSV", "Ranking CSV"),
     "ranking_xlsx": ("อันดับ XLSX", "Ranking XLSX"),
+    "profile_csv": ("ข้อมูลพื้นที่ CSV", "Area profile CSV"),
+    "profile_xlsx": ("ข้อมูลพื้นที่ XLSX", "Area profile XLSX"),
     "ready": ("ดาวน์โหลดสรุป", "Download the brief"),
     "working": ("กำลังจัดทำสรุป…", "Making the brief…"),
     "failed": ("จัดทำสรุปไม่สำเร็จ", "The brief could not be made"),
     "present": ("โหมดนำเสนอ", "Present"),
+    "present_keys": ("← → พื้นที่ถัดไป · ↑ ↓ มิติ · F เต็มจอ · Esc ออก",
+                     "← → next area · ↑ ↓ dimension · F full screen · Esc leaves"),
 }
 
 
@@ -40,7 +44,8 @@ def toolbar(prefix: str, lang: Lang, search: str = "") -> html.Div:
         html.Span(word("downloads", lang) + ":", className="small text-muted me-1"),
         link("map_png", "/export/map.png"), link("map_svg", "/export/map.svg"),
         link("ranking_csv", "/export/ranking.csv"), link("ranking_xlsx", "/export/ranking.xlsx"),
-        html.A(word("present", lang), href=f"?present=1{('&' + search[1:]) if search else ''}",
+        link("profile_csv", "/export/profile.csv"), link("profile_xlsx", "/export/profile.xlsx"),
+        html.A(word("present", lang), href=f"/map?present=1{('&' + search[1:]) if search else ''}",
                id=f"{prefix}-present", className="btn btn-sm btn-outline-primary ms-2"),
         html.Div([dbc.Progress(id=f"{prefix}-brief-progress", value=0, striped=True,
                                animated=True, style={"height": "1.1rem"}, className="mt-2"),
@@ -51,3 +56,13 @@ def toolbar(prefix: str, lang: Lang, search: str = "") -> html.Div:
         dcc.Interval(id=f"{prefix}-brief-poll", interval=700, disabled=True),
     ], className="meeting-toolbar d-flex flex-wrap align-items-center gap-1 my-2",
         id=f"{prefix}-toolbar")
+
+
+def print_stamp(lang: Lang) -> html.Div:
+    """The line printed at the foot of every page (filled from the figure's caption by
+    assets/50-meeting.js), and the key help shown in presentation mode."""
+    return html.Div([
+        html.Div(id="meeting-print-stamp", className="meeting-print-stamp"),
+        html.Div(word("present_keys", lang), className="meeting-present-hint",
+                 id="meeting-present-hint"),
+    ])

@@ -68,11 +68,12 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
-from components.meeting import toolbar
-from geodata.serve import geometry_url
+from components.meeting import print_stamp, toolbar
+from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.suppression import threshold as suppression_threshold
 from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
@@ -218,6 +219,8 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
         (t("map.panel.poor", lang),
          f"{fmt_int(profile['poor'])} ({fmt_pct(profile['poor_share'])})",
          change(profile["poor_share"], profile["poor_share_before"])),
+        (t("map.panel.poor_people", lang), fmt_int(profile.get("poor_people")),
+         change(profile.get("poor_people"), profile.get("poor_people_before"), pct=False)),
         (t("map.measure.target_poor", lang), fmt_int(profile["target_poor"]), ""),
         (f"H (k = {format_k(state.k)})", fmt_pct(af["H"]), change(af["H"], af_before["H"])),
         ("A", fmt_pct(af["A"]), change(af["A"], af_before["A"])),
@@ -306,11 +309,6 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
             "map-spec.data": None}
 
 
-def _geometry_url(level: int, parent: str | None) -> str:
-    """The content-versioned URL of the geometry server (geodata.serve)."""
-    return geometry_url(level, parent)
-
-
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                  ranking_all: bool = False, state: MapState | None = None) -> dict:
     """Everything the page shows for the state in `params` (or `state`), as
@@ -371,8 +369,14 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                                if not few], state.classes)
     z = cp.class_index(numbers, classes, insufficient)
     texts, ranks = _hover(values, lang)
+    suppressed_label = None
+    if scope.suppress_small_counts:  # public: small counts hidden, and marked as such
+        hidden = t("map.suppressed", lang).replace("{n}", str(suppression_threshold()))
+        for i, a in enumerate(values.areas):
+            if a.value is None and a.surveyed is None:
+                z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
     locations = [a.pcode for a in values.areas]
-    geometry_url = _geometry_url(state.level, state.area)
+    geometry_url = geodata_url(state.level, state.area)
     spec = (mv.map_spec(geometry_url, locations, level=state.level, bounds=bounds,
                         measure_label=_hover_label(state, lang, False),
                         rank_label=t("map.rank", lang), lang=lang)
@@ -388,8 +392,9 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         classes, fmt, t("map.legend", lang),
         insufficient_label=(t("map.too_few", lang).replace("{n}", str(min_n))
                             if state.measure in RATES else None),
-        no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
-        legend_id="map-legend")
+        no_data_label=t("map.no_data", lang) if any(
+            v is None and c is None for v, c in zip(numbers, z, strict=True)) else None,
+        legend_id="map-legend", suppressed_label=suppressed_label)
     if compare:  # which way is better
         better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
         legend_box.children.append(html.Div(t(better, lang), className="legend-note",
@@ -509,6 +514,7 @@ def layout(**query) -> html.Div:
         html.Div(view.get("map-message.children"), id="map-message"),
         controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
         toolbar("map", lang, view.get("shell-url.search") or ""),
+        print_stamp(lang),
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),
