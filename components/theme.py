@@ -48,10 +48,8 @@ def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
 # The Plotly toolbar, in one place for every graph. Nothing that uploads: no "send to
 # cloud"/"Share chart" (it offers a third-party service the figure, which on a
 # household record is its house ID and GPS point) and no Chart Studio link. No
-# box/lasso select (nothing here uses a selection). What is left does something:
-# charts save a picture; maps also zoom and return to their first view.
+# box/lasso select (nothing here uses a selection), no zoom on charts: they save a
+# picture. (Maps are MapLibre, components/map_view.py, with their own controls.)
 _NO_UPLOAD = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
               "showLink": False, "sendData": False}
 GRAPH_CONFIG = {**_NO_UPLOAD, "responsive": True, "modeBarButtons": [["toImage"]]}
-MAP_CONFIG = {**_NO_UPLOAD, "responsive": True, "scrollZoom": True,
-              "modeBarButtons": [["zoomInMap", "zoomOutMap", "resetViewMap", "toImage"]]}

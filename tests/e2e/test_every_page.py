@@ -26,7 +26,7 @@ READY = """() => {
     if (!g.querySelector('.ag-header-cell-text')) return false;
   return document.fonts.status === 'loaded'; }"""
 
-ALLOWED_TOOLS = {"Download plot as a PNG", "Zoom in", "Zoom out", "Reset view"}
+ALLOWED_TOOLS = {"Download plot as a PNG"}
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_no_chart_offers_to_upload_itself(browser, live_server, role_pages):
         assert tools <= ALLOWED_TOOLS, (role, path, tools - ALLOWED_TOOLS)
         seen |= tools
         assert page.errors == [], (role, path, page.errors)
-    assert {"Download plot as a PNG", "Zoom in"} <= seen  # charts and maps were checked
+    assert "Download plot as a PNG" in seen  # the charts were checked
 
 
 # Serious/critical axe-core rules every page passes today. Still open (issue 10 item 15
