@@ -18,8 +18,9 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
-from chipao.settings import settings
+from chipao.domain.suppression import suppress
 from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
 from chipao.web.session import current_scope
 from components import centre_widgets as cw
@@ -41,7 +42,6 @@ from queries.areas import area_names, get_area
 from queries.audit import record
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, resolve_round
-from queries.suppression import suppress
 
 dash.register_page(__name__, path="/centres", name="centres", nav_key="nav.centres", order=4,
                    title="ชี้เป้า Chipao — ศูนย์ช่วยเหลือสังคม")
@@ -323,8 +323,8 @@ def _poverty_layer(conn, scope: Scope, round_id: int, level: int, area: str, mea
     rows = q.area_measure(conn, scope, round_id, level, area, measure)
     reach = {r["pcode"]: r for r in q.coverage_by_area(conn, scope, round_id, level, area,
                                                       distance)}
-    min_n = settings().min_households_for_rate
-    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    min_n = min_households()
+    few = [too_few(r["surveyed"], min_n) for r in rows]
     values = [r["share"] for r in rows]
     classes = cp.classify([v for v, f in zip(values, few, strict=True) if not f])
     z = cp.class_index(values, classes, few)
@@ -351,8 +351,8 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
                      lang: Lang) -> tuple[list, list, list, Any]:
     rows = q.coverage_by_area(conn, scope, round_id, level, area, distance, sort="beyond")
     rows.sort(key=lambda r: r["pcode"])
-    min_n = settings().min_households_for_rate
-    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    min_n = min_households()
+    few = [too_few(r["surveyed"], min_n) for r in rows]
     z, breaks = cw.bivariate_index([r["poverty_share"] for r in rows],
                                    [r["mean_km"] for r in rows], distance, few)
     beyond = _fmt(t("centres.hover.beyond", lang), d=distance)

@@ -41,8 +41,8 @@ from chipao.domain.mapstate import (
     pcode_level,
     query_params,
 )
+from chipao.domain.rates import min_households
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from chipao.web.cache import cached
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
@@ -276,7 +276,7 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
                                  className="btn btn-sm btn-outline-primary mb-2"))
     if profile["insufficient"]:
         children.append(html.Div(t("map.too_few", lang).replace(
-            "{n}", str(settings().min_households_for_rate)), className="figure-note"))
+            "{n}", str(min_households())), className="figure-note"))
     children += [facts_table, dim_table,
                  html.Div(t("map.panel.note", lang), className="figure-note mb-1"), ind_table]
     return children

@@ -39,8 +39,8 @@ from chipao.domain.planstate import (
     parse_state,
     pcode_level,
 )
+from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cm
 from components import plan_widgets as pw
@@ -252,14 +252,14 @@ def _map_values(state: PlanState, data: dict, lang: Lang):
     """Class index, share text and hover data of every drawn area. The hover's words go
     once into the template; per area only the name and numbers travel (7,425 tambons)."""
     num_key, den_key = MEASURES[state.measure]
-    minimum = settings().min_households_for_rate
+    minimum = min_households()
     locations, values, few, shares, custom = [], [], [], [], []
     for r in data["map_rows"]:
         num, den = r[num_key], r[den_key]
         share = num / den if num is not None and den else None
         locations.append(r["pcode"])
         values.append(share)
-        few.append(den is None or 0 < den < minimum)
+        few.append(too_few(den, minimum))
         shares.append(fmt_pct(share))
         custom.append([pick(r["name_th"], r["name_en"], lang), _n(num), _n(den),
                        _n(r["items_overdue"])])

@@ -34,8 +34,8 @@ from sqlalchemy import Connection, text
 
 from chipao.domain.centres import CentreReject
 from chipao.domain.scope import Scope
+from chipao.domain.suppression import share, suppress
 from queries.audit import record
-from queries.suppression import share, suppress
 
 PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}  # level -> length of its P-code
 DEMAND_CELL_DEG = 0.01  # ~1.1 km: the planner's demand cells (see agg_centre_demand)

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
+from chipao.domain.rates import min_households, too_few, too_few_mask
 from chipao.domain.scope import Scope
-from chipao.settings import settings
+from chipao.domain.suppression import share, small, suppress
+from chipao.domain.suppression import threshold as suppression_threshold
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
-from queries.suppression import share, suppress
-from queries.suppression import threshold as suppression_threshold
 
 # Scores are stored as 4-byte floats (7 significant digits): a household whose score
 # equals k exactly must count as poor, so k is lowered by this tolerance. Scores are
@@ -316,8 +316,7 @@ def figures(measure: str, r: RoundArrays, public: bool, threshold: int) -> np.nd
             raise ValueError(f"unknown measure {measure!r}")
     v = np.where(s > 0, v, np.nan)
     if public:
-        small = ((s > 0) & (s < threshold)) | ((n > 0) & (n < threshold))
-        v = np.where(small, np.nan, v)
+        v = np.where(small(s, threshold) | small(n, threshold), np.nan, v)
     return v
 
 
@@ -435,23 +434,23 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
     areas = area_list(conn, level, parent)
     pcodes = [a["pcode"] for a in areas]
     public, limit = scope.suppress_small_counts, suppression_threshold()
-    min_n = settings().min_households_for_rate
+    min_n = min_households()
     rate = measure in RATES
     now_raw = round_arrays(conn, catalogue, pcodes, round_id, level, parent, subject,
                            measure, k)
     now = figures(measure, now_raw, public, limit)
-    few = rate & (now_raw.surveyed < min_n)  # NaN compares False: no households, not few
+    few = rate & too_few_mask(now_raw.surveyed, min_n)
     value, before = now, None
     if compare_round_id is not None:
         then_raw = round_arrays(conn, catalogue, pcodes, compare_round_id, level, parent,
                                 subject, measure, k)
         before = figures(measure, then_raw, public, limit)
-        few = few | (rate & (then_raw.surveyed < min_n))
+        few = few | (rate & too_few_mask(then_raw.surveyed, min_n))
         value = now - before
     ranks = competition_ranks(value, ~np.isnan(value) & ~few)
     surveyed = now_raw.surveyed
     if public:
-        surveyed = np.where((surveyed > 0) & (surveyed < limit), np.nan, surveyed)
+        surveyed = np.where(small(surveyed, limit), np.nan, surveyed)
     out = [AreaFigure(a["pcode"], a["name_th"], a["name_en"], v,
                       None if s is None else int(s), bool(f), r or None,
                       parent_th=a["parent_th"], parent_en=a["parent_en"])
@@ -574,7 +573,7 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
         "af_before": af_figures(previous_round_id),
         "dimensions": dims,
         "indicators": inds,
-        "insufficient": (now.get("surveyed") or 0) < settings().min_households_for_rate,
+        "insufficient": too_few(now.get("surveyed")),
     }
 
 

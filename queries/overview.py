@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from chipao.domain.scope import Scope
-from queries.suppression import share, suppress
+from chipao.domain.suppression import share, suppress
 
 
 def national_counts(conn: Connection, scope: Scope, round_id: int) -> dict[str, int | None]:

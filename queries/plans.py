@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 
 from chipao.domain.scope import Scope
+from chipao.domain.suppression import suppress
 from queries import audit
-from queries.suppression import suppress
 
 TZ = ZoneInfo("Asia/Bangkok")
 PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}

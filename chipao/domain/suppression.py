@@ -1,6 +1,10 @@
-"""Small-count suppression for public viewers (counts below a threshold become "<5")."""
+"""Small-count suppression for public viewers: a count of 1 to threshold−1 households (or
+items) is not shown (the page writes "<5"), nor any figure computed from it. The one
+home of the rule; queries and pages call these functions."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from chipao.domain.scope import Scope
 from chipao.settings import settings
@@ -23,3 +27,10 @@ def share(n: int | None, total: int | None, scope: Scope) -> float | None:
     if n is None or not total:
         return None
     return n / total
+
+
+def small(counts: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """Vectorised: True where a count must be suppressed (1 ≤ n < threshold); NaN is not."""
+    limit = threshold() if limit is None else limit
+    with np.errstate(invalid="ignore"):
+        return (counts > 0) & (counts < limit)
