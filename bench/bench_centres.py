@@ -147,7 +147,7 @@ def measure_planner(round_id: int, sites: int, distance: int, area: str = "TH",
     scope = Scope("bench-executive", Role.EXECUTIVE)
     t0 = time.perf_counter()
     with scoped(scope) as conn:
-        inputs = q.planner_inputs(conn, round_id, distance, area, only_without)
+        inputs = q.planner_inputs(conn, scope, round_id, distance, area, only_without)
     t1 = time.perf_counter()
     matrix = coverage_matrix(inputs.demand_lon, inputs.demand_lat, inputs.site_lon,
                              inputs.site_lat, distance * 1000.0)

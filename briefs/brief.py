@@ -319,7 +319,7 @@ def _plans(conn, scope: Scope, round_id: int, pcode: str, lang: Lang) -> dict:
         {"no": s["step_no"], "name": pick(s["name_th"], s["name_en"], lang),
          "status": t(f"plans.step_status.{s['status']}", lang),
          "done": s["completed_on"].isoformat() if s["completed_on"] else ""}
-        for s in plans_q.area_steps(conn, pcode)]
+        for s in plans_q.area_steps(conn, scope, pcode)]
     return {"funnel": stages, "horizons": horizons, "matrix": matrix, "steps": steps,
             "n_items": fmt_int(funnel.get("items")), "overdue": fmt_int(funnel.get("items_overdue")),
             "active": fmt_int(funnel.get("items_active")), "done": fmt_int(funnel.get("items_done")),
@@ -333,7 +333,7 @@ def _centres(conn, scope: Scope, round_id: int, pcode: str, child_level: int,
     summary = centres_q.coverage_summary(conn, scope, round_id, pcode, COVERAGE_KM)
     gaps = centres_q.coverage_by_area(conn, scope, round_id, child_level, pcode, COVERAGE_KM,
                                       sort="beyond", limit=TOP_GAPS)
-    network = centres_q.network_counts(conn, pcode)
+    network = centres_q.network_counts(conn, scope, pcode)
     return {
         "distance": COVERAGE_KM, "network": network,
         "located": fmt_int(summary["located"]), "poor": fmt_int(summary["poor"]),

@@ -367,7 +367,7 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
 
 def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lang) -> list:
     cov = q.coverage_summary(conn, scope, round_id, area, distance)
-    net = q.network_counts(conn, area)
+    net = q.network_counts(conn, scope, area)
     counts = q.area_counts(conn, scope, round_id, area)
     within = _fmt(t("centres.kpi.within", lang), d=distance)
     cards = [
@@ -389,7 +389,7 @@ def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lan
             card_id="centres-kpi-tambons"), md=6, xl=3),
     ]
     if area == "TH":
-        missing = q.provinces_without_centre(conn)
+        missing = q.provinces_without_centre(conn, scope)
         names = ", ".join(pick(p["name_th"], p["name_en"], lang) for p in missing[:8])
         if len(missing) > 8:
             names += " …"
@@ -467,7 +467,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
             title = _fmt(t("centres.map_title.poverty", lang),
                          measure=pick(*_measure_name(conn, measure), lang))
         statuses = [s for s in (statuses or []) if s in q.STATUSES]
-        points = q.list_centres(conn, area, statuses or ["none"], services or None)
+        points = q.list_centres(conn, scope, area, statuses or ["none"], services or None)
         box = get_area(conn, area) if area != "TH" else None
         kpis = _kpis(conn, scope, current.round_id, area, distance, lang)
         info = q.refresh_info(conn)
@@ -556,7 +556,7 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
         current = _round(list_rounds(conn), year)
         if current is None:
             return {"error": t("no_data", lang)}
-        inputs = q.planner_inputs(conn, current.round_id, distance, area, only_without)
+        inputs = q.planner_inputs(conn, scope, current.round_id, distance, area, only_without)
     say(30, t("centres.plan.step.sets", lang))
 
     def step(i: int, n: int) -> None:

@@ -132,11 +132,11 @@ def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
     # the 9 steps: provinces of the country, or the districts of the focus's province
     province = focus[:4] if focus != "TH" else None
     data["steps_level"] = 2 if province else 1
-    data["steps_areas"] = plans.steps_by_area(conn, data["steps_level"], province)
-    data["province_steps"] = plans.area_steps(conn, province) if province else None
+    data["steps_areas"] = plans.steps_by_area(conn, scope, data["steps_level"], province)
+    data["province_steps"] = plans.area_steps(conn, scope, province) if province else None
     data["province_area"] = (area if focus == province else get_area(conn, province)) \
         if province else None
-    data["district_steps"] = plans.area_steps(conn, focus[:6]) if len(focus) >= 6 else None
+    data["district_steps"] = plans.area_steps(conn, scope, focus[:6]) if len(focus) >= 6 else None
     data["targets"] = plans.targets(conn, scope)
     pace_area = focus if len(focus) <= 6 else focus[:6]
     data["pace_area"] = pace_area

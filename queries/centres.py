@@ -333,10 +333,12 @@ def refresh_info(conn: Connection) -> dict | None:
     return dict(row) if row else None
 
 
-def list_centres(conn: Connection, area: str = "TH", statuses: Sequence[str] | None = None,
+def list_centres(conn: Connection, scope: Scope, area: str = "TH",
+                 statuses: Sequence[str] | None = None,
                  services: Sequence[str] | None = None) -> list[dict]:
     """Centres inside `area` (a P-code prefix), optionally of some statuses and offering
-    any of `services`, with their tambon's names (centres are not personal data)."""
+    any of `services`, with their tambon's names. Centres are public facilities, not
+    personal data: every scope reads them whole."""
     rows = conn.execute(text("""
         SELECT c.centre_id, c.code, c.name_th, c.name_en, c.tambon_pcode,
                t.name_th AS tambon_th, t.name_en AS tambon_en,
@@ -361,8 +363,9 @@ def service_names(conn: Connection) -> list[str]:
         "SELECT DISTINCT s FROM centre, unnest(services) AS s ORDER BY s")).scalars())
 
 
-def network_counts(conn: Connection, area: str = "TH") -> dict:
-    """Tambons (and, nationally, provinces) with and without a centre, inside `area`."""
+def network_counts(conn: Connection, scope: Scope, area: str = "TH") -> dict:
+    """Tambons (and, nationally, provinces) with and without a centre, inside `area`:
+    counts of areas and centres, never of households, so no scope suppresses them."""
     row = conn.execute(text("""
         SELECT count(*) AS tambons,
                count(*) FILTER (WHERE open_centres > 0) AS tambons_open,
@@ -383,8 +386,9 @@ def network_counts(conn: Connection, area: str = "TH") -> dict:
     return out
 
 
-def provinces_without_centre(conn: Connection) -> list[dict]:
-    """Provinces with no open centre in any of their tambons (the 76-province target)."""
+def provinces_without_centre(conn: Connection, scope: Scope) -> list[dict]:
+    """Provinces with no open centre in any of their tambons (the 76-province target);
+    facilities, not households: the same for every scope."""
     rows = conn.execute(text("""
         SELECT a.pcode, a.name_th, a.name_en
         FROM area a
@@ -569,11 +573,13 @@ class PlannerInputs:
     poor_within: int  # … already within the distance of an open centre
 
 
-def planner_inputs(conn: Connection, round_id: int, distance_km: int, area: str = "TH",
-                   only_without_centre: bool = False) -> PlannerInputs:
+def planner_inputs(conn: Connection, scope: Scope, round_id: int, distance_km: int,
+                   area: str = "TH", only_without_centre: bool = False) -> PlannerInputs:
     """Demand cells (poor households beyond `distance_km` of every open centre, inside
     `area`) and candidate sites (tambon populated centroids inside `area`; with
-    `only_without_centre`, tambons with no open or planned centre)."""
+    `only_without_centre`, tambons with no open or planned centre). The cells' counts
+    feed the optimiser whole; what a page shows of its result it suppresses for the
+    scope (pages/centres.py)."""
     d = int(distance_km)
     demand = conn.execute(text("""
         SELECT sum(poor * lon) / sum(poor), sum(poor * lat) / sum(poor), sum(poor)

@@ -472,7 +472,7 @@ def area_values(conn: Connection, scope: Scope, round_id: int, level: int,
 
 
 # ── the 9-step process ───────────────────────────────────────────────────────
-def area_steps(conn: Connection, pcode: str) -> list[dict]:
+def area_steps(conn: Connection, scope: Scope, pcode: str) -> list[dict]:
     """The nine steps of one area: [{step_no, name_th, name_en, status, started_on,
     completed_on}] (status 'not_started' where nothing is recorded)."""
     rows = conn.execute(
@@ -487,7 +487,7 @@ def area_steps(conn: Connection, pcode: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def steps_by_area(conn: Connection, level: int, parent: str | None) -> list[dict]:
+def steps_by_area(conn: Connection, scope: Scope, level: int, parent: str | None) -> list[dict]:
     """Areas of a level (province or district, inside `parent`) with the status of each
     step and the highest step done: [{pcode, name_th, name_en, highest_done,
     steps: {step_no: {status, started_on, completed_on}}}]."""
