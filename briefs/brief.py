@@ -38,7 +38,7 @@ from queries import centres as centres_q
 from queries import plans as plans_q
 from queries.briefs import data_state
 from queries.db import scoped
-from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -113,6 +113,14 @@ WORDS = {
     "province_brief": ("ระดับจังหวัด", "Province"),
     "national_brief": ("ระดับประเทศ (ผู้บริหาร)", "National (executives)"),
 }
+
+
+def _round(rounds: list[SurveyRound], year: int | None) -> SurveyRound | None:
+    """The brief's round by the pages' rule (queries.rounds); None for an unknown year."""
+    try:
+        return resolve_round(rounds, year or None)
+    except ValueError:
+        return None
 
 
 def w(key: str, lang: Lang) -> str:
@@ -356,8 +364,7 @@ def collect(conn, scope: Scope, opts: BriefOptions, generated_at: datetime,
     rounds = list_rounds(conn)
     if not rounds:
         raise BriefError("the store holds no survey round")
-    current = next((r for r in rounds if r.year_be == opts.year), None) if opts.year \
-        else rounds[-1]
+    current = _round(rounds, opts.year)
     if current is None:
         raise BriefError(f"no survey round B.E. {opts.year}; rounds: "
                          + ", ".join(str(r.year_be) for r in rounds))
@@ -473,8 +480,7 @@ def build(scope: Scope, opts: BriefOptions, progress: Progress | None = None,
     generated_at = now or datetime.now(BANGKOK)
     with scoped(scope) as conn:
         rounds = list_rounds(conn)
-        current = next((r for r in rounds if r.year_be == opts.year), None) if opts.year \
-            else (rounds[-1] if rounds else None)
+        current = _round(rounds, opts.year)
         if current is None:
             raise BriefError(f"no survey round B.E. {opts.year}" if opts.year
                              else "the store holds no survey round")

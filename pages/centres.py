@@ -94,7 +94,7 @@ def _round(rounds: list[SurveyRound], year: Any) -> SurveyRound | None:
     try:
         return resolve_round(rounds, year)
     except ValueError:
-        return rounds[-1] if rounds else None
+        return resolve_round(rounds, None)  # an unknown round: the latest
 
 
 def _fmt(template: str, **values: Any) -> str:

@@ -70,7 +70,7 @@ from components.map_controls import (
 from geodata.serve import geometry_url
 from queries import mpi
 from queries.areas import ancestors
-from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
@@ -109,7 +109,8 @@ def _message(problems: list[tuple[str, str]], lang: Lang, color: str = "danger")
 
 
 def _round_for(rounds: list[SurveyRound], year: int | None) -> SurveyRound:
-    return rounds[-1] if year is None else next(r for r in rounds if r.year_be == year)
+    """The page's round (the state was checked against the stored rounds)."""
+    return resolve_round(rounds, year)
 
 
 def _breadcrumb(state: MapState, trail: list[dict], lang: Lang) -> list:
