@@ -11,8 +11,6 @@ new URL, so a shared link reproduces the view.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import replace
 from datetime import date
@@ -23,6 +21,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
+from chipao.domain.exports import csv_text
 from chipao.domain.plan_progress import (
     DEFAULT_PACE_MONTHS,
     add_months,
@@ -602,11 +601,7 @@ def navigate(map_click, steps_click, measure, days, data):
 
 
 def _csv(header: list[str], rows: list[list]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return "\ufeff" + buf.getvalue()  # UTF-8 BOM: spreadsheet programs read Thai correctly
+    return csv_text(header, rows)  # BOM (Thai in spreadsheets), formula cells escaped
 
 
 @callback(
