@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from chipao.domain.mapstate import format_k, pcode_level
+from chipao.domain.mapstate import format_k
+from chipao.domain.pcodes import pcode_level
 from chipao.domain.scope import Scope
 from chipao.settings import settings
 from components.choropleth import classify

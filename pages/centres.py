@@ -18,6 +18,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.pcodes import LEVELS, pcode_level
 from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
 from chipao.domain.suppression import suppress
@@ -104,7 +105,7 @@ def _fmt(template: str, **values: Any) -> str:
 
 
 def _level_options(area: str, lang: Lang) -> list[dict]:
-    levels = [lv for lv in (1, 2, 3) if lv > q.area_level(area)]
+    levels = [lv for lv in LEVELS if lv > pcode_level(area)]
     return [{"label": t(f"centres.level.{lv}", lang), "value": lv} for lv in levels]
 
 

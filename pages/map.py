@@ -38,9 +38,9 @@ from chipao.domain.mapstate import (
     format_k,
     parse_k,
     parse_state,
-    pcode_level,
     query_params,
 )
+from chipao.domain.pcodes import pcode_level
 from chipao.domain.rates import min_households
 from chipao.domain.scope import Scope
 from chipao.web.cache import cached

@@ -22,6 +22,7 @@ import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from chipao.domain.exports import csv_text
+from chipao.domain.pcodes import pcode_level
 from chipao.domain.plan_progress import (
     DEFAULT_PACE_MONTHS,
     add_months,
@@ -36,7 +37,6 @@ from chipao.domain.planstate import (
     PlanParamError,
     PlanState,
     parse_state,
-    pcode_level,
 )
 from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import Scope

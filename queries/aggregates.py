@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from chipao.domain.pcodes import PCODE_LENGTH
 from queries.centres import refresh_coverage
 from queries.plans import refresh_plans
 
 # level -> length of its P-code ('TH' + 2 digits a level)
-PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}
 
 
 def catalogue_bits(conn: Connection) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:

@@ -33,11 +33,11 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from chipao.domain.centres import CentreReject
+from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
 from chipao.domain.scope import Scope
 from chipao.domain.suppression import share, suppress
 from queries.audit import record
 
-PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}  # level -> length of its P-code
 DEMAND_CELL_DEG = 0.01  # ~1.1 km: the planner's demand cells (see agg_centre_demand)
 MAX_BAND_KM = 50  # bands 0..49 are 1 km wide; 50 = 50 km and more; 99 = no open centre
 NO_CENTRE_BAND = 99
@@ -322,11 +322,6 @@ STATUSES = ("open", "planned", "closed")
 PROVINCE_TARGET = 76  # a centre network in 76 provinces by B.E. 2566 (mission brief)
 
 
-def area_level(pcode: str) -> int:
-    """0 for the country ('TH'), 1 province, 2 district, 3 tambon."""
-    return (len(pcode) - 2) // 2
-
-
 def refresh_info(conn: Connection) -> dict | None:
     row = conn.execute(text("SELECT refreshed_at, seconds, households, open_centres, "
                             "exact_searches FROM coverage_refresh")).mappings().first()
@@ -406,7 +401,7 @@ def area_counts(conn: Connection, scope: Scope, round_id: int, area: str) -> dic
         SELECT measure, households FROM agg_area_count
         WHERE round_id = :r AND level = :level AND pcode = :area
           AND measure IN ('surveyed', 'poor', 'target_poor', 'located')
-    """), {"r": round_id, "level": area_level(area), "area": area}).all()
+    """), {"r": round_id, "level": pcode_level(area), "area": area}).all()
     return {m: suppress(int(n), scope) for m, n in rows}
 
 
@@ -460,7 +455,7 @@ def coverage_summary(conn: Connection, scope: Scope, round_id: int, area: str,
     `distance_km` whole km: poor located households within / beyond it, shares, the
     mean distance and the gap score (household-km beyond the threshold)."""
     row = conn.execute(text(COVERAGE_SUMMARY_SQL), {
-        "r": round_id, "level": area_level(area), "area": area, "d": int(distance_km),
+        "r": round_id, "level": pcode_level(area), "area": area, "d": int(distance_km),
     }).mappings().one()
     return _finish(dict(row), scope)
 
@@ -601,7 +596,7 @@ def planner_inputs(conn: Connection, scope: Scope, round_id: int, distance_km: i
     base = conn.execute(text("""
         SELECT coalesce(sum(poor), 0), coalesce(sum(poor) FILTER (WHERE band < :d), 0)
         FROM agg_centre_distance WHERE round_id = :r AND level = :level AND pcode = :area
-    """), {"r": round_id, "d": d, "level": area_level(area), "area": area}).one()
+    """), {"r": round_id, "d": d, "level": pcode_level(area), "area": area}).one()
     dem = np.array(demand, dtype=float).reshape(-1, 3)
     return PlannerInputs(
         demand_lon=dem[:, 0], demand_lat=dem[:, 1], demand_poor=dem[:, 2].astype(np.int64),

@@ -23,3 +23,23 @@ def test_small_counts_are_suppressed_for_public_viewers_only():
                                                                   False]
     assert share(3, 10, PUBLIC) is None and share(3, 10, SYSTEM) == 0.3
     assert share(5, 0, SYSTEM) is None
+
+
+def test_pcode_rules():
+    from chipao.domain.pcodes import (
+        AREA_RE,
+        DISTRICT_OR_TAMBON_RE,
+        PARENT_RE,
+        TAMBON_RE,
+        ancestors_of,
+        pcode_level,
+    )
+
+    assert [pcode_level(p) for p in (None, "TH", "TH50", "TH5001", "TH500101")] == [0, 0, 1, 2, 3]
+    assert all(AREA_RE.match(p) for p in ("TH50", "TH5001", "TH500101"))
+    assert not any(AREA_RE.match(p) for p in ("TH", "TH5", "TH50010101", "TH๕๐", "th50"))
+    assert PARENT_RE.match("TH5001") and not PARENT_RE.match("TH500101")
+    assert DISTRICT_OR_TAMBON_RE.match("TH500101") and not DISTRICT_OR_TAMBON_RE.match("TH50")
+    assert TAMBON_RE.match("TH500101") and not TAMBON_RE.match("TH5001")
+    assert ancestors_of("TH500101") == ["TH50", "TH5001"]
+    assert ancestors_of("TH5001", include_self=True) == ["TH50", "TH5001"]
