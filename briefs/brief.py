@@ -46,11 +46,11 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")
 COVERAGE_KM = 10  # the centres page's default distance
 TOP_GAPS = 10
-# Maps go into the PDF as 220-dpi PNG: WeasyPrint draws an SVG map by re-parsing every
+# Maps go into the PDF as 180-dpi PNG: WeasyPrint draws an SVG map by re-parsing every
 # glyph and ring (seconds per map on this machine), a PNG in milliseconds; at 220 dpi
-# the print is as sharp as the printer (docs/performance.md).
+# the print is sharp on an office printer (docs/performance.md).
 MAP_FORMAT = "png"
-MAP_DPI = 220
+MAP_DPI = 180
 Progress = Callable[[int, str], None]
 
 MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
@@ -397,8 +397,12 @@ def collect(conn, scope: Scope, opts: BriefOptions, generated_at: datetime,
                                 measure="share", k=opts.k)
         maps.append(_map_figure(frame, values, opts, pick(d.name_th, d.name_en, lang), 3.3))
     progress(70, "plans")
-    plans = _plans(conn, scope, current.round_id, opts.area, lang)
-    centres = _centres(conn, scope, current.round_id, opts.area, child_level, lang)
+    # plan progress and centre coverage are not open to public viewers (their pages
+    # refuse the role), and their tables' margins would give small counts away
+    public = scope.suppress_small_counts
+    plans = None if public else _plans(conn, scope, current.round_id, opts.area, lang)
+    centres = None if public else _centres(conn, scope, current.round_id, opts.area,
+                                           child_level, lang)
     name = pick(info["name_th"], info["name_en"], lang)
     kind = {0: "national_brief", 1: "province_brief", 2: "district_brief"}[level]
     source = pick(current.source_th, current.source_en, lang)

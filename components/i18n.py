@@ -110,6 +110,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.too_few": ("ครัวเรือนที่สำรวจน้อยเกินไป (< {n}) ไม่แสดงอัตรา", "Too few households surveyed (< {n}): no rate shown"),
     "map.too_few_short": ("ครัวเรือนน้อย", "too few households"),
     "map.no_data": ("ไม่มีข้อมูล", "No data"),
+    "map.suppressed": ("ปกปิด: ครัวเรือนน้อยกว่า {n}", "Hidden: fewer than {n} households"),
     "map.no_card_data": ("รอบนี้ไม่มีข้อมูลบัตรสวัสดิการแห่งรัฐ", "This round has no welfare-card data"),
     "map.rank": ("อันดับ", "Rank"),
     "map.keys": ("แป้นพิมพ์: ลูกศร เลื่อนแผนที่ · + − ซูม · [ ] เลือกพื้นที่ทีละแห่ง · Enter เปิดพื้นที่ที่เลือก · Esc ยกเลิก",
@@ -179,6 +180,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "hh.export_cap": (
         "รายการมี {n} ครัวเรือน เกินขีดจำกัดการส่งออก {cap} แถว — โปรดเพิ่มตัวกรอง",
         "The list has {n} households, above the export limit of {cap} rows — narrow the filters",
+    ),
+    "hh.paging_limit": (
+        "ท่านเลื่อนดูรายการเกิน {n} ครัวเรือนใน {minutes} นาที — โปรดรอสักครู่ "
+        "หรือใช้ตัวกรอง/การส่งออก (ซึ่งถูกบันทึกไว้) แทนการเลื่อนดูทั้งหมด",
+        "You have paged through more than {n} households in {minutes} minutes — wait a "
+        "little, or narrow the filters or use the (logged) export instead of paging",
     ),
     "hh.export_done": ("ส่งออก {n} แถวแล้ว (บันทึกไว้ในประวัติการใช้งาน)", "Exported {n} rows (recorded in the audit log)"),
     "hh.export_note": (

@@ -8,13 +8,13 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from chipao.domain.suppression import threshold
 from chipao.web.session import current_scope, read_scoped
 from components.cards import kpi_card, message, source_line
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_signed, pick, round_label, t
 from components.theme import CURRENT, GRAPH_CONFIG, PREVIOUS, base_layout
 from queries import overview
 from queries.rounds import list_rounds, previous_round, resolve_round
+from queries.suppression import threshold
 
 dash.register_page(__name__, path="/", name="overview", nav_key="nav.overview", order=0)
 

@@ -35,9 +35,9 @@ from sqlalchemy import Connection, text
 from chipao.domain.centres import CentreReject
 from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
 from chipao.domain.scope import Scope
-from chipao.domain.suppression import share, suppress
 from queries.audit import record
 from queries.sql import sql
+from queries.suppression import share, suppress
 
 DEMAND_CELL_DEG = 0.01  # ~1.1 km: the planner's demand cells (see agg_centre_demand)
 MAX_BAND_KM = 50  # bands 0..49 are 1 km wide; 50 = 50 km and more; 99 = no open centre
@@ -575,7 +575,8 @@ def households_newly_covered(conn: Connection, scope: Scope, round_id: int,
         LIMIT :limit
     """), params).mappings().all()
     record(conn, scope, "household_list", target=f"centre-site:{site[0]:.5f},{site[1]:.5f}",
-           details={"round_id": round_id, "distance_km": distance_km, "rows": len(rows)})
+           details={"round_id": round_id, "distance_km": distance_km, "rows": len(rows)},
+           rows=len(rows))
     return [dict(r) for r in rows]
 
 

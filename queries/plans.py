@@ -29,8 +29,8 @@ from sqlalchemy import Connection, text
 
 from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
 from chipao.domain.scope import Scope
-from chipao.domain.suppression import suppress
 from queries import audit
+from queries.suppression import suppress
 
 TZ = ZoneInfo("Asia/Bangkok")
 HORIZONS = ("urgent", "medium", "long")
@@ -662,7 +662,8 @@ def record_export(conn: Connection, scope: Scope, what: str, details: dict,
                   ip: str | None = None) -> None:
     """Audit a list shown or exported from the plans page (in the reading transaction)."""
     audit.record(conn, scope, "export" if what == "export" else "household_search",
-                 target="plans:stalled", details=details, ip=ip)
+                 target="plans:stalled", details=details, ip=ip,
+                 rows=details.get("rows") if isinstance(details.get("rows"), int) else None)
 
 
 # ── plan items and the status update ─────────────────────────────────────────

@@ -1,4 +1,4 @@
-"""The one rule for "too few households" and the one for small-count suppression."""
+"""The one rule for "too few households", the primary small-count rule, and P-codes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from chipao.domain.rates import too_few, too_few_mask
 from chipao.domain.scope import PUBLIC, SYSTEM
-from chipao.domain.suppression import share, small, suppress
+from queries.suppression import share, suppress
 
 
 def test_too_few_means_positive_but_below_the_minimum():
@@ -19,8 +19,6 @@ def test_too_few_means_positive_but_below_the_minimum():
 def test_small_counts_are_suppressed_for_public_viewers_only():
     assert [suppress(n, PUBLIC) for n in (None, 0, 1, 4, 5)] == [None, 0, None, None, 5]
     assert [suppress(n, SYSTEM) for n in (None, 0, 1, 4, 5)] == [None, 0, 1, 4, 5]
-    assert small(np.array([np.nan, 0, 1, 4, 5.0]), 5).tolist() == [False, False, True, True,
-                                                                  False]
     assert share(3, 10, PUBLIC) is None and share(3, 10, SYSTEM) == 0.3
     assert share(5, 0, SYSTEM) is None
 
