@@ -455,7 +455,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
                 plan, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    if level not in (1, 2, 3) or level <= q.area_level(area):
+    if level not in (1, 2, 3) or level <= pcode_level(area):
         level = _default_level(area)
     with scoped(scope) as conn:
         rounds = list_rounds(conn)
@@ -508,7 +508,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
 def update_gaps(province, district, distance, level, sort, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    level = level if level in (2, 3) and level > pcode_level(area) else 3
     sort = sort if sort in q.GAP_SORTS else "beyond"
     with scoped(scope) as conn:
         current = _round(list_rounds(conn), year)
@@ -535,7 +535,7 @@ def update_gaps(province, district, distance, level, sort, year):
 def export_gaps(_n, province, district, distance, level, sort, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    level = level if level in (2, 3) and level > pcode_level(area) else 3
     sort = sort if sort in q.GAP_SORTS else "beyond"
     with scoped(scope) as conn:
         current = _round(list_rounds(conn), year)
