@@ -4,6 +4,12 @@
 // Plotly gets there first it fetches the (by then HTTP-cached) file itself.
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   chipao_map: {
+    // A ranking row picked: the map (what the click changes) comes into view.
+    showMap: function (cell) {
+      const body = document.getElementById("map-body");
+      if (cell && body) { body.scrollIntoView({block: "start"}); }
+      return window.dash_clientside.no_update;
+    },
     prefetchGeometry: function (url, _search) {
       if (!url) { return window.dash_clientside.no_update; }
       window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};

@@ -4,7 +4,8 @@ The geometry is a URL (``/geo/<level>[/<parent>].geojson``, served gzipped with
 cache headers by geodata/serve.py): Plotly fetches it in the browser, so figure
 updates never carry geometry. Colours are by class: ``z`` holds the class index of
 each area (−1 = too few households for a stable figure, shown grey and named in the
-legend), the colourscale is stepped, and hover text carries the real figure. One
+legend; −2 = a small count suppressed for public viewers, drawn darker grey, shown as
+"<5" and named in the legend; None = no data, not coloured), the colourscale is stepped, and hover text carries the real figure. One
 trace, numeric z: fast to repaint (engineering_notes.md); an optional second,
 outline-only trace marks selected areas. Hover templates may name areas with
 %{properties.name_th} / %{properties.name_en} from the GeoJSON, so names never travel
@@ -26,10 +27,12 @@ import plotly.graph_objects as go
 from dash import Patch, dcc, html
 
 from chipao.config import settings
-from components.theme import DIVERGING, FONT, NO_DATA, SEQUENTIAL
+from components.theme import DIVERGING, FONT, NO_DATA, SEQUENTIAL, SUPPRESSED
 
 CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")
 INSUFFICIENT = -1
+SUPPRESSED_CLASS = -2
+ZMIN = SUPPRESSED_CLASS  # the lowest z of every stepped colourscale
 BORDER_LIMIT = 2000  # layers with more areas are drawn without borders
 
 
@@ -76,22 +79,28 @@ def classify(values: Sequence[float], method: str = "quantiles", k: int = 5,
     return Classes(bins, colors, float(data.min()))
 
 
-def class_index(values: Sequence[float | None], classes: Classes, insufficient: Sequence[bool]) -> list[int | None]:
-    """Class number of each value (None: no data; −1: too few households). Vectorised:
-    a national tambon map has 7,425 values."""
+def class_index(values: Sequence[float | None], classes: Classes, insufficient: Sequence[bool],
+                suppressed: Sequence[bool] | None = None) -> list[int | None]:
+    """Class number of each value (None: no data; −1: too few households; −2: a small
+    count suppressed for public viewers). Vectorised: a national tambon map has 7,425
+    values."""
     data = np.array([np.nan if v is None else v for v in values], dtype=float)
     few = np.asarray(insufficient, dtype=bool)
-    if len(data) != len(few):
-        raise ValueError("values and insufficient differ in length")
+    hidden = np.zeros(len(data), dtype=bool) if suppressed is None else \
+        np.asarray(suppressed, dtype=bool)
+    if len(data) != len(few) or len(data) != len(hidden):
+        raise ValueError("values, insufficient and suppressed differ in length")
     idx = np.minimum(np.searchsorted(np.asarray(classes.bins), data, side="left"),
                      len(classes.bins) - 1)
-    return [INSUFFICIENT if f else (None if v != v else int(i))
-            for v, f, i in zip(data.tolist(), few.tolist(), idx.tolist(), strict=True)]
+    return [SUPPRESSED_CLASS if h else INSUFFICIENT if f else (None if v != v else int(i))
+            for v, f, h, i in zip(data.tolist(), few.tolist(), hidden.tolist(), idx.tolist(),
+                                  strict=True)]
 
 
 def stepped_colorscale(classes: Classes) -> list[list]:
-    """A colourscale over z ∈ [−1, n−1]: one flat band per class, grey for −1."""
-    colors = [NO_DATA, *classes.colors]
+    """A colourscale over z ∈ [−2, n−1] (zmin = ZMIN): one flat band per class, grey
+    for −1 (too few households), darker grey for −2 (suppressed)."""
+    colors = [SUPPRESSED, NO_DATA, *classes.colors]
     n = len(colors)
     scale: list[list] = []
     for i, c in enumerate(colors):
@@ -152,7 +161,7 @@ def choropleth_figure(level: int, parent: str | None, locations: list[str], z: l
     geometry = geojson if geojson is not None else geometry_url(level, parent)
     trace = {
         "type": "choroplethmap", "geojson": geometry, "featureidkey": "id",
-        "locations": locations, "z": list(z), "zmin": -1, "zmax": len(classes.colors) - 1,
+        "locations": locations, "z": list(z), "zmin": ZMIN, "zmax": len(classes.colors) - 1,
         "colorscale": stepped_colorscale(classes), "showscale": False, "text": hover,
         "hovertemplate": hovertemplate or "%{text}<extra></extra>",
         # Borders of thousands of small areas are a grey blur at national zoom and
@@ -206,8 +215,10 @@ def highlight_patch(patch: Patch, pcodes: list[str]) -> Patch:
 
 
 def legend(classes: Classes, fmt, title: str, insufficient_label: str | None = None,
-           no_data_label: str | None = None, legend_id: str | None = None) -> html.Div:
-    """Class limits stated in words: “a – b” per colour, plus grey for too-few/no data."""
+           no_data_label: str | None = None, legend_id: str | None = None,
+           suppressed_label: str | None = None) -> html.Div:
+    """Class limits stated in words: “a – b” per colour, plus grey for too few
+    households, darker grey for suppressed small counts, white for no data."""
     rows = []
     lower = classes.lower
     for bound, color in zip(classes.bins, classes.colors, strict=True):
@@ -218,6 +229,11 @@ def legend(classes: Classes, fmt, title: str, insufficient_label: str | None = N
         rows.append(html.Div([html.Span(className="legend-swatch legend-insufficient",
                                         style={"background": NO_DATA}),
                               html.Span(insufficient_label)], className="legend-row"))
+    if suppressed_label:
+        rows.append(html.Div([html.Span(className="legend-swatch legend-suppressed",
+                                        style={"background": SUPPRESSED}),
+                              html.Span(suppressed_label)], className="legend-row",
+                             id=f"{legend_id or 'legend'}-suppressed"))
     if no_data_label:
         rows.append(html.Div([html.Span(className="legend-swatch legend-nodata"),
                               html.Span(no_data_label)], className="legend-row"))

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import flask
 
+from chipao.config import settings
+
 Lang = Literal["th", "en"]
 LANG_COOKIE = "chipao_lang"
 
@@ -110,6 +112,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.legend": ("คำอธิบายสี", "Legend"),
     "map.too_few": ("ครัวเรือนที่สำรวจน้อยเกินไป (< {n}) ไม่แสดงอัตรา", "Too few households surveyed (< {n}): no rate shown"),
     "map.too_few_short": ("ครัวเรือนน้อย", "too few households"),
+    "map.suppressed": ("{mark} จำนวนน้อย ไม่เปิดเผยเพื่อคุ้มครองข้อมูลส่วนบุคคล (มีข้อมูล)",
+                       "{mark} small count, withheld to protect privacy (data exist)"),
+    "map.suppressed_short": ("ไม่เปิดเผย", "withheld"),
     "map.no_data": ("ไม่มีข้อมูล", "No data"),
     "map.no_card_data": ("รอบนี้ไม่มีข้อมูลบัตรสวัสดิการแห่งรัฐ", "This round has no welfare-card data"),
     "map.rank": ("อันดับ", "Rank"),
@@ -402,6 +407,11 @@ def fmt_signed(n: int | float | None, pct: bool = False) -> str:
     if n is None:
         return DASH
     return f"{100 * n:+.1f} pp" if pct else f"{int(round(n)):+,}"
+
+
+def fmt_suppressed() -> str:
+    """What a small count withheld from public viewers shows: "<5"."""
+    return f"<{settings().suppress_below}"
 
 
 def grid_number(digits: int = 0) -> dict:
@@ -737,6 +747,9 @@ STRINGS.update({
         "Households are counted in ~1 km grid cells (at the mean location of each cell's "
         "households), so counts near the distance limit are approximate; greedy is "
         "guaranteed at least 63 % of the best possible choice"),
+    "centres.plan.export_csv": ("ดาวน์โหลด CSV", "Download CSV"),
+    "centres.plan.export_xlsx": ("ดาวน์โหลด Excel", "Download Excel"),
+    "centres.plan.summary_label": ("ผลการคำนวณ", "Result"),
     "centres.plan.col.rank": ("ลำดับ", "#"),
     "centres.plan.col.tambon": ("ตำบล", "Tambon"),
     "centres.plan.col.district": ("อำเภอ", "District"),

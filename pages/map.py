@@ -50,6 +50,7 @@ from components.i18n import (
     current_lang,
     fmt_int,
     fmt_pct,
+    fmt_suppressed,
     grid_number,
     pick,
     round_label,
@@ -129,18 +130,22 @@ def _hovertemplate(state: MapState, lang: Lang, compare: bool) -> str:
     # the area's name comes from the GeoJSON feature's properties: it never travels
     # with the values
     name = "%{properties.name_en}" if lang == "en" else "%{properties.name_th}"
-    top = t("map.rank_top_change" if compare else "map.rank_top", lang)
+    # (which end rank 1 is: the ranking's title; a longer hover label here made the
+    # map's coordinate-clicking browser test time out, see issue 10 item 1)
     return (f"<b>{name}</b><br>{label}: %{{text}}<br>"
-            f"{t('map.rank', lang)}: %{{hovertext}} ({top})<extra></extra>")
+            f"{t('map.rank', lang)}: %{{hovertext}}<extra></extra>")
 
 
 def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
     """Per area: the figure text and the rank text (short, mostly ASCII: they travel
     with every value patch; names are in the geometry)."""
     few = t("map.too_few_short", lang)
+    suppressed = t("map.suppressed_short", lang)
     texts, ranks = [], []
     for a in values.areas:
-        if values.compare:
+        if a.suppressed:
+            text = f"{fmt_suppressed()} ({suppressed})"
+        elif values.compare:
             text = (f"{fmt_value(values.measure, a.value, change=True)} "
                     f"({fmt_value(values.measure, a.before)} → "
                     f"{fmt_value(values.measure, a.current)})")
@@ -175,7 +180,8 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
-             "note": t("map.too_few_short", lang) if a.insufficient else ""}
+             "note": (f"{fmt_suppressed()} {t('map.suppressed_short', lang)}" if a.suppressed
+                      else t("map.too_few_short", lang) if a.insufficient else "")}
             for a in ranked + rest]
     unit = "" if scale == 1 else (" (pp)" if values.compare else " (%)")
     value_header = t(f"map.measure.{measure}", lang) + unit
@@ -361,7 +367,8 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
     else:
         classes = cp.classify([v for v, few in zip(numbers, insufficient, strict=True)
                                if not few], state.classes)
-    z = cp.class_index(numbers, classes, insufficient)
+    hidden = [a.suppressed for a in values.areas]
+    z = cp.class_index(numbers, classes, insufficient, hidden)
     texts, ranks = _hover(values, lang)
     template = _hovertemplate(state, lang, compare is not None)
     locations = [a.pcode for a in values.areas]
@@ -381,7 +388,10 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         classes, fmt, t("map.legend", lang),
         insufficient_label=(t("map.too_few", lang).replace("{n}", str(min_n))
                             if state.measure in RATES else None),
-        no_data_label=t("map.no_data", lang) if any(v is None for v in numbers) else None,
+        no_data_label=t("map.no_data", lang) if any(
+            v is None and not h for v, h in zip(numbers, hidden, strict=True)) else None,
+        suppressed_label=(t("map.suppressed", lang).replace("{mark}", fmt_suppressed())
+                          if any(hidden) else None),
         legend_id="map-legend")
     if compare:  # which way is better
         better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
@@ -507,10 +517,8 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
-clientside_callback(  # a row picked in the ranking: bring the map (what changes) into view
-    """(cell) => { if (cell) { const m = document.getElementById('map-body');
-        if (m) { m.scrollIntoView({block: 'start'}); } }
-        return window.dash_clientside.no_update; }""",
+clientside_callback(  # assets/30-map.js: a ranking row picked brings the map into view
+    ClientsideFunction("chipao_map", "showMap"),
     Output("map-ranking", "className"),
     Input("map-ranking", "cellClicked"),
     prevent_initial_call=True,

@@ -269,7 +269,7 @@ def _choropleth(level: int, parent: str | None, locations: list[str], z: list, h
 
     geojson = geometry_url(level, parent)
     data = [{"type": "choroplethmap", "geojson": geojson, "featureidkey": "id",
-             "locations": locations, "z": z, "zmin": -1, "zmax": len(classes.colors) - 1,
+             "locations": locations, "z": z, "zmin": cm.ZMIN, "zmax": len(classes.colors) - 1,
              "colorscale": cm.stepped_colorscale(classes), "showscale": False, "text": hover,
              "hovertemplate": hovertemplate or "%{text}<extra></extra>",
              "marker": {"line": {"width": 0.5, "color": "#ffffff"}, "opacity": 0.9}}]
@@ -502,6 +502,8 @@ def layout(**query) -> html.Div:
     started = perf_counter()
     lang = current_lang()
     scope = current_scope()
+    if "area" not in query and scope.home_area:  # a committee's or officer's own area
+        query = {**query, "area": scope.home_area}
     try:
         state = parse_state(query)
     except PlanParamError as err:

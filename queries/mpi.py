@@ -302,9 +302,15 @@ def figures(measure: str, r: RoundArrays, public: bool, threshold: int) -> np.nd
             raise ValueError(f"unknown measure {measure!r}")
     v = np.where(s > 0, v, np.nan)
     if public:
-        small = ((s > 0) & (s < threshold)) | ((n > 0) & (n < threshold))
-        v = np.where(small, np.nan, v)
+        v = np.where(small_counts(r, threshold), np.nan, v)
     return v
+
+
+def small_counts(r: RoundArrays, threshold: int) -> np.ndarray:
+    """Areas whose figure a public viewer may not see: fewer than `threshold`
+    households surveyed or counted (but some). Their figure is withheld, not missing."""
+    s, n = r.surveyed, r.n
+    return ((s > 0) & (s < threshold)) | ((n > 0) & (n < threshold))
 
 
 def figure_value(measure: str, raw: Raw | None, scope: Scope) -> float | None:
@@ -381,6 +387,7 @@ class AreaFigure:
     surveyed: int | None
     insufficient: bool  # too few households surveyed for a stable rate
     rank: int | None = None  # 1 = highest value among the ranked peers
+    suppressed: bool = False  # withheld from a public viewer (a small count), not missing
     current: float | None = None  # when comparing: the figure in each round
     before: float | None = None
     parent_th: str = ""  # the district of a tambon, the province of a district
@@ -435,14 +442,17 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
         few = few | (rate & (then_raw.surveyed < min_n))
         value = now - before
     ranks = competition_ranks(value, ~np.isnan(value) & ~few)
+    hidden = small_counts(now_raw, limit) if public else np.zeros(len(pcodes), dtype=bool)
+    if public and compare_round_id is not None:
+        hidden = hidden | small_counts(then_raw, limit)
     surveyed = now_raw.surveyed
     if public:
         surveyed = np.where((surveyed > 0) & (surveyed < limit), np.nan, surveyed)
     out = [AreaFigure(a["pcode"], a["name_th"], a["name_en"], v,
-                      None if s is None else int(s), bool(f), r or None,
+                      None if s is None else int(s), bool(f), r or None, suppressed=bool(h),
                       parent_th=a["parent_th"], parent_en=a["parent_en"])
-           for a, v, s, f, r in zip(areas, _none(value), _none(surveyed), few.tolist(),
-                                    ranks.tolist(), strict=True)]
+           for a, v, s, f, r, h in zip(areas, _none(value), _none(surveyed), few.tolist(),
+                                       ranks.tolist(), hidden.tolist(), strict=True)]
     if before is not None:
         for fig, c, b in zip(out, _none(now), _none(before), strict=True):
             fig.current, fig.before = c, b

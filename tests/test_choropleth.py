@@ -12,7 +12,7 @@ import pytest
 
 from components import choropleth as cp
 from components.map_controls import fmt_value, legend_formatter
-from components.theme import DIVERGING, NO_DATA
+from components.theme import DIVERGING, NO_DATA, SUPPRESSED
 
 VALUES = [0.05, 0.10, 0.12, 0.20, 0.33, 0.41, 0.50, 0.52, 0.77, 0.90]
 
@@ -40,19 +40,23 @@ def test_class_index_marks_few_households_and_missing_values():
     assert z == [0, 0, 1, 2, None, cp.INSUFFICIENT, None]
     with pytest.raises(ValueError):
         cp.class_index([0.1], classes, [])
+    # suppressed small counts (public viewers) are a class of their own, not "no data"
+    z = cp.class_index([None, None, 0.3], classes, [False, True, False], [True, True, False])
+    assert z == [cp.SUPPRESSED_CLASS, cp.SUPPRESSED_CLASS, 1]
 
 
 def test_every_class_index_gets_its_own_colour():
     """Plotly maps z in [zmin, zmax] linearly onto the scale: each index must fall
-    inside the band of its colour, −1 inside the grey band."""
+    inside the band of its colour, −1 inside the grey band, −2 (suppressed) inside
+    the darker grey band."""
     for n in range(1, 8):
         classes = cp.Classes(list(range(n)), [f"#00000{i}" for i in range(n)], 0)
         scale = cp.stepped_colorscale(classes)
-        for z in range(-1, n):
-            pos = (z + 1) / n  # zmin = −1, zmax = n − 1
+        for z in range(cp.ZMIN, n):
+            pos = (z - cp.ZMIN) / (n - 1 - cp.ZMIN)  # zmin = ZMIN, zmax = n − 1
             colours = {c for (a, c), (b, _) in zip(scale[::2], scale[1::2], strict=True)
                        if a - 1e-9 <= pos <= b + 1e-9}
-            want = NO_DATA if z == -1 else classes.colors[z]
+            want = SUPPRESSED if z == -2 else NO_DATA if z == -1 else classes.colors[z]
             assert want in colours, (n, z, colours)
 
 
