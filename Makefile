@@ -11,7 +11,7 @@ WORKERS ?=
 SERVE_ARGS = $(if $(WORKERS),--workers $(WORKERS))
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run serve test db demo status stop bench lint clean
+.PHONY: help install system-deps run serve test test-unit db demo status stop bench lint clean
 
 help: ## Show this help
 	@echo "Chipao (ชี้เป้า) — make targets:"
@@ -40,10 +40,14 @@ run: install ## Set up everything and serve on http://127.0.0.1:8050 (WORKERS=N:
 serve: install ## Serve the dashboard (store must be ready); WORKERS=N: gunicorn, N workers
 	@$(CHIPAO) serve $(SERVE_ARGS)
 
-test: install ## Run the test suite (real PostGIS, headless Chromium)
+test: install ## ruff, lint-imports (layers), then every test: unit, integration (PostGIS), e2e (Chromium)
 	@scripts/install-system-deps.sh --browser
 	@$(PY) -m ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest -q
+
+test-unit: $(VENV)/.installed ## The unit tests only: no database, no browser (seconds)
+	@$(PY) -m pytest -q tests/unit
 
 db: install ## Start the local PostGIS if needed; last line: its DATABASE_URL
 	@$(CHIPAO) db
@@ -64,8 +68,9 @@ bench: install ## Run the benchmarks (full scale: HOUSEHOLDS=4104450); see docs/
 	@$(CHIPAO) db >/dev/null
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS)) || exit 1; done
 
-lint: install ## ruff
+lint: install ## ruff and lint-imports (the layer contracts in pyproject.toml)
 	@$(PY) -m ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 clean: stop ## Remove the venv and the local PostGIS data
 	rm -rf $(VENV) .pgdata .cache

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import dash
+import flask
 
-from chipao.config import ROOT
-from chipao.webapp import install_server_hooks
+from chipao.settings import ROOT
+from chipao.web.app import install_server_hooks
+from chipao.web.auth import csrf_token
+from chipao.web.session import current_scope
+from components.map_view import ASSETS_IGNORE
 from components.shell import shell_layout
+from queries.db import scoped
+from queries.rounds import list_rounds
+
+
+def layout():
+    """The shell, built per request from the request's user (set on flask.g by the
+    sign-in guard) and the survey rounds the store holds."""
+    with scoped(current_scope()) as conn:
+        rounds = list_rounds(conn)
+    user = getattr(flask.g, "user", None)
+    return shell_layout([r.year_be for r in rounds], user=user,
+                        csrf=csrf_token() if user is not None else "",
+                        allowed_paths=getattr(flask.g, "allowed_paths", None))
 
 
 def create_app() -> dash.Dash:
@@ -15,6 +32,7 @@ def create_app() -> dash.Dash:
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"),
+        assets_ignore=ASSETS_IGNORE,  # MapLibre's worker is served, never run as a page script
         title="ชี้เป้า Chipao",
         update_title=None,
         serve_locally=True,  # offline networks: every script and style from this server
@@ -22,7 +40,7 @@ def create_app() -> dash.Dash:
         compress=True,  # gzip Plotly's 4.8 MB script and callback responses
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = shell_layout
+    app.layout = layout
     install_server_hooks(app)
     return app
 

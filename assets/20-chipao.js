@@ -12,6 +12,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return window.dash_clientside.no_update;
     },
     toggle: function (n, open) { return n ? !open : open; },
+    // /map: a ranking row picked brings the map (what the click changes) into view.
+    showMap: function (cell) {
+      const body = document.getElementById("map-body");
+      if (cell && body) { body.scrollIntoView({block: "start"}); }
+      return window.dash_clientside.no_update;
+    },
     // /centres: the province, district and distance in the address (replaceState, so
     // the pages router does not rebuild the page): a shared link reproduces the view.
     centresUrl: function (province, district, distance) {

@@ -101,9 +101,9 @@ def pick_areas(round_id: int) -> list[tuple[str, str]]:
 def measure_coverage(round_id: int, runs: int) -> list[dict]:
     """coverage_summary for each area and the gap rankings, timed in the app role and
     at the database (EXPLAIN ANALYZE of the same statement)."""
+    from chipao.domain.scope import Role, Scope
     from queries import centres as q
     from queries.db import scoped
-    from queries.scope import Role, Scope
 
     scope = Scope("bench-executive", Role.EXECUTIVE)
     summary_sql = q.COVERAGE_SUMMARY_SQL
@@ -139,10 +139,10 @@ def measure_coverage(round_id: int, runs: int) -> list[dict]:
 
 def measure_planner(round_id: int, sites: int, distance: int, area: str = "TH",
                     only_without: bool = False) -> dict:
-    from chipao.coverage_planner import coverage_matrix, greedy_max_coverage
+    from chipao.domain.coverage_planner import coverage_matrix, greedy_max_coverage
+    from chipao.domain.scope import Role, Scope
     from queries import centres as q
     from queries.db import scoped
-    from queries.scope import Role, Scope
 
     scope = Scope("bench-executive", Role.EXECUTIVE)
     t0 = time.perf_counter()

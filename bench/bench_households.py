@@ -82,7 +82,7 @@ def explain_ms(conn, stmt) -> float:
 
 
 def measure(label: str, kind: str, scope, params: dict, grid, runs: int) -> dict:
-    from chipao.household_filters import parse_list_params
+    from chipao.domain.household_filters import parse_list_params
     from queries import households as hh
     from queries.db import scoped
 
@@ -123,8 +123,8 @@ def measure_record(scope, house: str, runs: int) -> dict:
 
 
 def run(runs: int) -> dict:
-    from chipao.household_filters import GridRequest
-    from queries.scope import Role, Scope
+    from chipao.domain.household_filters import GridRequest
+    from chipao.domain.scope import Role, Scope
 
     a = pick_areas()
     big_d, big_t = a["district_big"][0], a["tambon_big"][0]

@@ -34,7 +34,7 @@ def peak_rss_mb() -> float:
 
 
 def main() -> int:
-    from chipao.demo import DEFAULT_HOUSEHOLDS
+    from chipao.ingest.demo import DEFAULT_HOUSEHOLDS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=DEFAULT_HOUSEHOLDS)
@@ -44,10 +44,10 @@ def main() -> int:
     use_database(BENCH_DB)
     from sqlalchemy import text
 
-    from chipao.demo import return_freed_memory
+    from chipao.ingest.demo import return_freed_memory
 
     return_freed_memory()
-    from chipao import demo
+    from chipao.ingest import demo
     from queries import households_load as hl
     from queries.db import owner
 
@@ -77,7 +77,7 @@ def main() -> int:
 
     t = time.perf_counter()
     with owner() as conn:
-        summary = hl.load_demo_data(conn, data, replace=True, progress=progress, release=True)
+        summary = demo.load(conn, data, replace=True, progress=progress, release=True)
         commit_started = time.perf_counter()
     phases["load (incl. aggregates)"] = time.perf_counter() - t
     phases["commit"] = time.perf_counter() - commit_started

@@ -3,12 +3,11 @@ the dashboard worker's memory, and the naive approach side by side.
 
     .venv/bin/python bench/bench_map.py                       # full scale (reused)
     .venv/bin/python bench/bench_map.py --households 200000   # smaller store
-    .venv/bin/python bench/bench_map.py --demo --rebuild      # reload with `chipao demo`
+    .venv/bin/python bench/bench_map.py --rebuild             # reload the demo households
 
 Uses a database of its own (``chipao_bench_map``) in the project-managed cluster: the
 real boundaries (CHIPAO_BOUNDARIES or ../shared/geodata) and N households, generated
-once by the map tests' synthetic generator (tests/map_fixtures.py) or, with --demo, by
-``chipao demo``, then reused. The dashboard runs as a separate process (``chipao
+once by ``chipao demo`` (the real generator and importer), then reused. The dashboard runs as a separate process (``chipao
 serve``) so its memory is its own; headless Chromium (/usr/bin/chromium) drives it
 through Playwright as a signed-in executive. The naive approach — a fresh figure with
 the whole GeoJSON embedded on every change — runs as a small Dash app in this process
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import use_database  # noqa: E402
+from bench.common import create_user, ensure_demo, login, use_database  # noqa: E402
 
 BENCH_DB = "chipao_bench_map"
 FULL_SCALE = 4_104_450
@@ -47,39 +46,9 @@ def store_households() -> int:
         return conn.execute(text("SELECT count(*) FROM household")).scalar_one()
 
 
-def setup(households: int, rebuild: bool, demo: bool) -> None:
-    """Boundaries and households in the bench database (skipped when already there)."""
-    from sqlalchemy import text
-
-    from queries.areas import level_counts
-    from queries.db import owner
-
-    with owner() as conn:
-        counts = level_counts(conn)
-    if counts[3] == 0:
-        from geodata.boundaries import import_boundaries
-
-        report = import_boundaries(progress=False)
-        if not report.ok:
-            raise SystemExit("boundary import failed")
-    have = store_households()
-    if have == households and not rebuild:
-        print(f"bench store holds {have:,} households: reused")
-        return
-    started = time.perf_counter()
-    if demo:
-        subprocess.run([sys.executable, "-m", "chipao", "demo", "--replace", "--households",
-                        str(households)], check=True, cwd=ROOT)
-    else:
-        from tests import map_fixtures
-
-        with owner() as conn:
-            conn.execute(text("TRUNCATE household, village, survey_round CASCADE"))
-            conn.execute(text("TRUNCATE agg_area_count, agg_area_score"))
-            tambons = list(conn.execute(text(
-                "SELECT pcode FROM area WHERE level = 3 ORDER BY pcode")).scalars())
-            map_fixtures.load(conn, tambons, households, seed=3)
-    print(f"loaded {households:,} households in {time.perf_counter() - started:.0f} s")
+def setup(households: int, rebuild: bool) -> None:
+    """Boundaries and demo households in the bench database (reused when already there)."""
+    ensure_demo(households, rebuild)
 
 
 # ── queries ──────────────────────────────────────────────────────────────────
@@ -104,9 +73,9 @@ def bench_queries(runs: int) -> dict:
     or k) reuse them. Also EXPLAIN ANALYZE of the SQL behind them."""
     from sqlalchemy import text
 
+    from chipao.domain.scope import Role, Scope
     from queries import mpi
     from queries.db import scoped
-    from queries.scope import Role, Scope
 
     scope = Scope("bench", Role.EXECUTIVE)
     out: dict = {"views": [], "explain": {}}
@@ -269,8 +238,6 @@ def _switch(page, control: str, value: str, n: int) -> float:
 def bench_browser(port: int, naive_port: int, runs: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from tests.auth_helpers import create_user, login
-
     username, password = create_user("executive")
     base = f"http://127.0.0.1:{port}"
     out: dict = {}
@@ -344,10 +311,10 @@ def naive_app(subjects: list[str]):
     import dash
     from dash import Input, Output, dcc, html
 
+    from chipao.domain.scope import Role, Scope
     from components import choropleth as cp
     from queries import areas, mpi
     from queries.db import scoped
-    from queries.scope import Role, Scope
 
     scope = Scope("bench", Role.EXECUTIVE)
     with scoped(scope) as conn:
@@ -453,13 +420,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=FULL_SCALE)
     parser.add_argument("--rebuild", action="store_true", help="reload the households")
-    parser.add_argument("--demo", action="store_true", help="load with `chipao demo`")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true")
     a = parser.parse_args()
     load = os.getloadavg()[0]
     use_database(BENCH_DB)
-    setup(a.households, a.rebuild, a.demo)
+    setup(a.households, a.rebuild)
     res = {"households": store_households(), "cpus": os.cpu_count(), "load": round(load, 2)}
     res["queries"] = bench_queries(a.runs)
     if not a.no_browser:

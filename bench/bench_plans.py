@@ -115,7 +115,7 @@ def run(runs: int, skip_rebuild: bool, gc_freeze: bool = False) -> dict:
     import gc
 
     from app import app
-    from queries.scope import Role, Scope
+    from chipao.domain.scope import Role, Scope
 
     if gc_freeze:  # what a server would do once after start-up (see the report)
         gc.collect()

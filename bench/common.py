@@ -8,11 +8,12 @@ import os
 
 def use_database(name: str) -> dict[str, str]:
     """A database of the project-managed cluster, migrated, with the reference tables."""
-    from chipao import config, localdb
+    from chipao import settings
+    from chipao.cli import localdb
 
     localdb.start()
     localdb.ensure_database(name)
-    urls = {"owner": localdb.url_for(name), "app": localdb.url_for(name, role=config.APP_ROLE)}
+    urls = {"owner": localdb.url_for(name), "app": localdb.url_for(name, role=settings.APP_ROLE)}
     os.environ["DATABASE_URL"] = urls["owner"]
     os.environ["CHIPAO_APP_DATABASE_URL"] = urls["app"]
     _prepare()
@@ -21,7 +22,7 @@ def use_database(name: str) -> dict[str, str]:
 
 def use_local_store() -> None:
     """The store `make db` uses: DATABASE_URL if set, else the local cluster's `chipao`."""
-    from chipao import localdb
+    from chipao.cli import localdb
 
     if not os.environ.get("DATABASE_URL"):
         localdb.start()
@@ -29,10 +30,10 @@ def use_local_store() -> None:
 
 
 def _prepare() -> None:
-    from chipao import config
+    from chipao import settings
 
     os.environ.setdefault("CHIPAO_SECRET_KEY", "bench-secret-key-not-for-production")
-    config.settings.cache_clear()
+    settings.settings.cache_clear()
     from queries import db, migrate
     from queries.reference_data import load_catalogue, load_reference_tables
 
@@ -66,3 +67,32 @@ def ensure_demo(households: int, rebuild: bool = False) -> None:
                    env=os.environ.copy())
     print(f"loaded {households:,} demo households in {time.perf_counter() - started:.0f} s",
           file=sys.stderr)
+
+
+def create_user(role: str, areas: tuple[str, ...] = ()) -> tuple[str, str]:
+    """A fresh user of the bench store (the areas must exist); returns (username, password)."""
+    import secrets
+
+    from chipao.domain.passwords import generate_password, hash_password
+    from chipao.domain.scope import SYSTEM, Role
+    from queries import users
+    from queries.db import owner
+
+    username = f"bench-{role}-{secrets.token_hex(4)}"
+    password = generate_password()
+    with owner() as conn:
+        users.create_user(conn, SYSTEM, username, Role(role), hash_password(password),
+                          tuple(areas), username, False)
+    return username, password
+
+
+def login(page, base: str, username: str, password: str, next_path: str = "/") -> None:
+    """Sign in through the real form in the browser; waits until the app page loads."""
+    page.goto(f"{base}/login?next={next_path}")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    if "/login" in page.url:
+        raise SystemExit(f"sign-in of {username} failed in the browser")
+    page.wait_for_selector("#_dash-app-content, #react-entry-point", timeout=20_000)

@@ -1,3 +1,3 @@
-from chipao.cli import main
+from chipao.cli.main import main
 
 raise SystemExit(main())

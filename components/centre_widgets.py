@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import html
 
-from chipao.exports import to_csv_bytes
+from chipao.domain.exports import to_csv_bytes
 from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, round_label, service_label, t
 from components.theme import NO_DATA
 

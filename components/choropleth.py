@@ -26,7 +26,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Patch, dcc, html
 
-from chipao.config import settings
+from chipao.settings import settings
 from components.theme import DIVERGING, FONT, NO_DATA, SEQUENTIAL, SUPPRESSED
 
 CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")

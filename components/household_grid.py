@@ -1,7 +1,7 @@
 """The household list grid (dash-ag-grid, infinite row model) and how its rows are
 shown. No SQL: rows come from queries/households.py.
 
-Only the columns the server allow-lists (chipao/household_filters.py) are sortable or
+Only the columns the server allow-lists (chipao/domain/household_filters.py) are sortable or
 carry a column filter, so the grid never offers what the server would refuse.
 """
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import dash_ag_grid as dag
 
-from chipao.household_filters import NUMBER_OPS, SORT_COLUMNS, TEXT_OPS
-from chipao.privacy import mask_name
+from chipao.domain.household_filters import NUMBER_OPS, SORT_COLUMNS, TEXT_OPS
+from chipao.domain.privacy import mask_name
+from chipao.domain.scope import Scope
 from components.i18n import Lang, fmt_date, pick, t
-from queries.scope import Scope
 
 BLOCK = 100  # rows per getRows request (AG Grid cacheBlockSize)
 

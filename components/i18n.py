@@ -7,15 +7,15 @@ page and callback renders in it without putting it into each URL.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-import flask
+from chipao.settings import settings
+from chipao.web.lang import LANG_COOKIE, Lang, current_lang
 
-from chipao.config import settings
-
-Lang = Literal["th", "en"]
-LANG_COOKIE = "chipao_lang"
+__all__ = ["LANG_COOKIE", "STRINGS", "Lang", "current_lang", "t", "pick", "fmt_int", "fmt_pct",
+           "fmt_signed", "round_label", "fmt_date", "fmt_datetime", "fmt_month", "fmt_num",
+           "fmt_suppressed", "grid_number", "GRID_HEADERS", "service_label", "display_year",
+           "month_names", "TZ"]
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app.name": ("ชี้เป้า", "Chipao"),
@@ -118,6 +118,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.no_data": ("ไม่มีข้อมูล", "No data"),
     "map.no_card_data": ("รอบนี้ไม่มีข้อมูลบัตรสวัสดิการแห่งรัฐ", "This round has no welfare-card data"),
     "map.rank": ("อันดับ", "Rank"),
+    "map.keys": ("แป้นพิมพ์: ลูกศร เลื่อนแผนที่ · + − ซูม · [ ] เลือกพื้นที่ทีละแห่ง · Enter เปิดพื้นที่ที่เลือก · Esc ยกเลิก",
+                 "Keyboard: arrows pan · + − zoom · [ ] step through the areas · Enter opens the focused area · Esc clears"),
+    "map.aria": ("แผนที่ {what} (ตารางอันดับพื้นที่ข้างแผนที่แสดงตัวเลขเดียวกัน)",
+                 "Map of {what} (the ranking table beside it gives the same figures)"),
     "map.area": ("พื้นที่", "Area"),
     "map.area_in": ("ใน", "In"),
     "map.ranking": ("อันดับพื้นที่ (มาก → น้อย)", "Areas ranked (highest first)"),
@@ -314,15 +318,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rel.other": ("อื่น ๆ", "Other"),
     "age.years": ("ปี", "years"),
 }
-
-
-def current_lang() -> Lang:
-    """The user's language, from the cookie set by the switch (Thai by default)."""
-    try:
-        value = flask.request.cookies.get(LANG_COOKIE, "th")
-    except RuntimeError:  # outside a request (tests, CLI)
-        return "th"
-    return "en" if value == "en" else "th"
 
 
 def t(key: str, lang: Lang | None = None) -> str:

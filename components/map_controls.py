@@ -10,7 +10,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from chipao.mapstate import CLASS_METHODS, MEASURES, MapState, format_k
+from chipao.domain.mapstate import CLASS_METHODS, MEASURES, MapState, format_k
 from components.i18n import Lang, fmt_int, fmt_suppressed, pick, round_label, t
 
 LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}

@@ -13,11 +13,11 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from chipao.privacy import mask_name, mask_national_id
+from chipao.domain.household_record import HouseholdRecord, change, indicator_status
+from chipao.domain.privacy import mask_name, mask_national_id
+from chipao.domain.scope import Scope
 from components.i18n import STRINGS, Lang, fmt_date, fmt_int, pick, round_label, t
 from components.theme import CATEGORICAL, GRAPH_CONFIG, base_layout
-from queries.household_record import HouseholdRecord, change, indicator_status
-from queries.scope import Scope
 
 HOUSE_COLOUR, CENTRE_COLOUR, OUTLINE_COLOUR = CATEGORICAL[0], CATEGORICAL[1], "#555555"
 STATUS_CLASS = {"met": "text-success", "failed": "text-danger fw-semibold", "na": "text-muted"}

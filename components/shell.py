@@ -7,11 +7,12 @@ view; the language lives in a cookie (a preference, not part of the view).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-import flask
 from dash import (
     ALL,
     ClientsideFunction,
@@ -25,15 +26,13 @@ from dash import (
     html,
 )
 
-from chipao.auth import csrf_token
 from components.i18n import current_lang, round_label, t
 
 NAV_ORDER = ["/", "/map", "/households", "/plans", "/centres", "/admin"]
 
 
-def _nav_items(lang: str) -> list:
+def _nav_items(lang: str, allowed: Collection[str] | None) -> list:
     pages = {p["path"]: p for p in dash.page_registry.values() if p.get("nav", True)}
-    allowed = getattr(flask.g, "allowed_paths", None)
     items = []
     for path in NAV_ORDER:
         page = pages.get(path)
@@ -45,8 +44,7 @@ def _nav_items(lang: str) -> list:
     return items
 
 
-def _user_menu(lang: str) -> html.Div:
-    user = getattr(flask.g, "user", None)
+def _user_menu(lang: str, user: Any, csrf: str) -> html.Div:
     if user is None:  # an anonymous visitor (public aggregates): offer the sign-in
         return html.Div(html.A(t("nav.signin", lang), href="/login", id="shell-signin",
                                className="btn btn-sm btn-outline-light"))
@@ -57,7 +55,7 @@ def _user_menu(lang: str) -> html.Div:
             # a POST with the session's CSRF token: a cross-site link or image cannot
             # sign anyone out
             html.Form(
-                [dcc.Input(type="hidden", name="csrf", value=csrf_token(), id="shell-signout-csrf"),
+                [dcc.Input(type="hidden", name="csrf", value=csrf, id="shell-signout-csrf"),
                  html.Button(t("nav.signout", lang), type="submit", id="shell-signout",
                              className="btn btn-sm btn-outline-light")],
                 method="POST", action="/logout", className="d-inline m-0", id="shell-signout-form",
@@ -67,19 +65,15 @@ def _user_menu(lang: str) -> html.Div:
     )
 
 
-def _round_options(lang: str) -> list[dict]:
-    from chipao.session import current_scope
-    from queries.db import scoped  # late import: the shell is built per request
-    from queries.rounds import list_rounds
-
-    with scoped(current_scope()) as conn:
-        rounds = list_rounds(conn)
-    return [{"label": round_label(r.year_be, lang), "value": r.year_be} for r in rounds]
-
-
-def shell_layout() -> html.Div:
+def shell_layout(rounds: Sequence[int], user: Any = None, csrf: str = "",
+                 allowed_paths: Collection[str] | None = None) -> html.Div:
+    """The page frame, from what the app reads per request (components run no queries
+    and read no session): `rounds` are the survey years (B.E.) the user may pick, oldest
+    first; `user` the signed-in user (None: an anonymous visitor), `csrf` the session's
+    token for the sign-out form, `allowed_paths` the pages the navigation may offer
+    (None: every page)."""
     lang = current_lang()
-    options = _round_options(lang)
+    options = [{"label": round_label(year_be, lang), "value": year_be} for year_be in rounds]
     return html.Div(
         [
             dcc.Location(id="shell-url", refresh="callback-nav"),
@@ -95,7 +89,7 @@ def shell_layout() -> html.Div:
                         dbc.NavbarToggler(id="shell-toggler"),
                         dbc.Collapse(
                             [
-                                dbc.Nav(_nav_items(lang), navbar=True, className="me-auto"),
+                                dbc.Nav(_nav_items(lang, allowed_paths), navbar=True, className="me-auto"),
                                 html.Div(
                                     [
                                         html.Label(t("shell.round", lang), htmlFor="shell-round",
@@ -117,7 +111,7 @@ def shell_layout() -> html.Div:
                                             ],
                                             className="me-3", id="shell-lang",
                                         ),
-                                        _user_menu(lang),
+                                        _user_menu(lang, user, csrf),
                                     ],
                                     className="d-flex align-items-center flex-wrap gap-1",
                                 ),

@@ -13,10 +13,11 @@ No SQL here: :func:`queries.areas.replace_boundaries` writes the result.
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,11 +25,21 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from rich.console import Console
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-LEVELS = (1, 2, 3)
-LEVEL_NAMES = {1: "province", 2: "district", 3: "tambon"}
+from chipao.domain.boundaries import (
+    LEVEL_NAMES,
+    LEVELS,
+    BoundaryReport,
+    BoundarySet,
+)
+from chipao.settings import default_boundaries_dir
+from geodata.serve import invalidate_geometry_cache
+from queries.areas import AreaInUseError, replace_boundaries
+from queries.db import owner
+
 PCODE_RE = re.compile(r"^TH\d{2}(\d{2}(\d{2})?)?$")
 # Display simplification tolerance per level, in degrees (0.001° ≈ 110 m). Provinces are
 # drawn at national zoom, tambons down to district zoom. The HDX copies in
@@ -40,10 +51,6 @@ THAILAND_BOUNDS = (96.5, 4.5, 106.5, 21.0)
 # Features beyond this wider box cannot be Thai boundaries in lon/lat: rejected (a file
 # in projected metres without a CRS would otherwise pass as EPSG:4326).
 FAR_MARGIN = 5.0
-COPY_COLUMNS = ("pcode", "level", "parent_pcode", "name_th", "name_en",
-                "geom", "geom_display", "label_point")
-BLOCKING = frozenset({"error", "rejected"})
-
 _FILE_GROUPS = ((".geojson", ".json"), (".gpkg",), (".zip",), (".shp",))
 _OTHER_HDX_LAYERS = re.compile(r"admbnd[lpt]")  # boundary lines, points, tables
 _LEVEL_IN_NAME = re.compile(r"adm([0-9])(?![0-9])")
@@ -51,93 +58,6 @@ _LEVEL_IN_NAME = re.compile(r"adm([0-9])(?![0-9])")
 
 class BoundaryError(ValueError):
     """The source cannot be read as boundaries at all (missing, ambiguous, unknown format)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    action: str  # 'error' (level unusable), 'rejected', 'repaired', 'warning', 'note'
-    reason: str
-    level: int | None = None
-    pcode: str | None = None
-    where: str = ""  # file or layer
-
-
-@dataclass
-class BoundaryReport:
-    source: str
-    problems: list[Problem] = field(default_factory=list)
-    features: dict[int, int] = field(default_factory=dict)  # read, per level
-    accepted: dict[int, int] = field(default_factory=dict)
-    loaded: dict[str, int] | None = None  # counts from replace_boundaries
-
-    def add(self, action: str, reason: str, level: int | None = None,
-            pcode: str | None = None, where: str = "") -> None:
-        self.problems.append(Problem(action, reason, level, pcode, where))
-
-    @property
-    def blocking(self) -> list[Problem]:
-        return [p for p in self.problems if p.action in BLOCKING]
-
-    @property
-    def ok(self) -> bool:
-        return not self.blocking
-
-    def count(self, action: str) -> int:
-        return sum(p.action == action for p in self.problems)
-
-    def summary(self) -> str:
-        levels = ", ".join(f"{self.accepted.get(n, 0):,}/{self.features.get(n, 0):,} "
-                           f"{LEVEL_NAMES[n]}s" for n in LEVELS)
-        counts = ", ".join(f"{self.count(a)} {a}" for a in
-                           ("error", "rejected", "repaired", "warning") if self.count(a))
-        state = "ok" if self.ok else "REFUSED"
-        return f"{self.source}: {state}; accepted {levels}" + (f"; {counts}" if counts else "")
-
-    def print(self, console=None, limit: int = 200) -> None:
-        """Print the summary and the problems (blocking ones first) with rich."""
-        from rich.console import Console
-        from rich.table import Table
-
-        console = console or Console()
-        order = {"error": 0, "rejected": 1, "repaired": 2, "warning": 3, "note": 4}
-        problems = sorted(self.problems, key=lambda p: order.get(p.action, 9))
-        if problems:
-            table = Table("action", "level", "P-code", "reason", "file / layer")
-            for p in problems[:limit]:
-                style = "red" if p.action in BLOCKING else "yellow" if p.action != "note" else ""
-                table.add_row(p.action, LEVEL_NAMES.get(p.level or 0, ""), p.pcode or "",
-                              p.reason, p.where, style=style)
-            console.print(table)
-            if len(problems) > limit:
-                console.print(f"… and {len(problems) - limit} more problems")
-        console.print(self.summary())
-
-
-@dataclass
-class BoundarySet:
-    """Accepted features per level: columns pcode, parent_pcode, name_th, name_en,
-    geometry (MultiPolygon, EPSG:4326) and, once simplified, geom_display and label_point."""
-
-    source: str
-    frames: dict[int, gpd.GeoDataFrame]
-    report: BoundaryReport
-
-    def counts(self) -> dict[int, int]:
-        return {n: len(self.frames[n]) for n in LEVELS if n in self.frames}
-
-    def copy_rows(self) -> Iterator[tuple]:
-        """Rows in COPY_COLUMNS order, geometries as hex EWKB (SRID 4326), parents first."""
-        for level in LEVELS:
-            df = self.frames.get(level)
-            if df is None or df.empty:
-                continue
-            if "geom_display" not in df:
-                raise ValueError("display geometry missing: call add_display_geometry first")
-            geom, display, label = (_hex_ewkb(df[c]) for c in ("geometry", "geom_display",
-                                                                "label_point"))
-            parents = df["parent_pcode"].where(df["parent_pcode"] != "", None)
-            yield from zip(df["pcode"], [level] * len(df), parents, df["name_th"],
-                           df["name_en"], geom, display, label, strict=True)
 
 
 # ── finding the three layers ─────────────────────────────────────────────────
@@ -440,11 +360,6 @@ def _as_multi(geoms: np.ndarray) -> np.ndarray:
                      for g in geoms], dtype=object)
 
 
-def _hex_ewkb(values) -> np.ndarray:
-    geoms = shapely.set_srid(np.asarray(values, dtype=object), 4326)
-    return shapely.to_wkb(geoms, hex=True, include_srid=True)
-
-
 def add_display_geometry(bset: BoundarySet,
                          tolerances: Mapping[int, float] | None = None) -> None:
     """Per level: coverage-simplified display geometry (neighbours keep one shared
@@ -498,14 +413,6 @@ def import_boundaries(source: Path | None = None, progress: bool = True) -> Boun
     """Read, check and simplify boundaries, then replace the store's areas in one
     transaction. Prints progress and the report (unless progress=False) and returns the
     BoundaryReport; ``report.ok`` is False when nothing was changed."""
-    import time
-
-    from rich.console import Console
-
-    from chipao.config import default_boundaries_dir
-    from queries.areas import AreaInUseError, replace_boundaries
-    from queries.db import owner
-
     console = Console(quiet=not progress)
     source = Path(source) if source else default_boundaries_dir()
     started = time.perf_counter()
@@ -533,8 +440,6 @@ def import_boundaries(source: Path | None = None, progress: bool = True) -> Boun
             report.print(console)
             console.print("[red]import refused: the store was not changed[/red]")
             return report
-    from geodata.serve import invalidate_geometry_cache
-
     invalidate_geometry_cache()
     report.print(console)
     stored = ", ".join(f"{report.loaded[k]:,} {k}" for k in

@@ -3,8 +3,10 @@
 ``GET /geo/<level>.geojson`` gives every area of a level (1 provinces, 2 districts,
 3 tambons); ``GET /geo/<level>/<parent>.geojson`` one level inside one subtree (the
 districts of TH50, the tambons of TH5001 or of TH50), as DHIS2 does. Each collection is
-built once per process from the display geometry and kept in memory as bytes, gzip
-bytes and an ETag, so a request costs a dictionary lookup. The map pages pass a
+built once from the display geometry and kept in memory as bytes, gzip bytes and an
+ETag, so a request costs a dictionary lookup and one read of the boundaries' data
+version (migration 0012): a boundary import in any process bumps it, so every worker
+builds (or, with Redis, fetches from the shared cache) the new collection at once. The map pages pass a
 :func:`geometry_url` to the figure and afterwards send only values, never geometry.
 """
 
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 
 import flask
 
+from chipao.domain.scope import PUBLIC
 from queries import areas
-from queries.db import app_engine
+from queries.db import scoped_read
+from queries.versions import data_version
 
 LEVELS = {1: "provinces", 2: "districts", 3: "tambons"}
 MAX_AGE = 86400
@@ -33,17 +37,24 @@ class GeoPayload:
     features: int
 
 
-_cache: dict[tuple[int, str | None], GeoPayload] = {}
+_cache: dict[tuple[int, int, str | None], GeoPayload] = {}  # (version, level, parent)
 _lock = threading.Lock()
+_shared = None  # chipao.web.cache.SharedTables when Redis is configured
 
 
 class UnknownGeometry(LookupError):
     """A level or parent that has no geometry to serve; the message says why."""
 
 
+def set_shared(shared) -> None:
+    """The shared second level (Redis) behind this process's collections, or None."""
+    global _shared
+    _shared = shared
+
+
 def invalidate_geometry_cache() -> None:
-    """Forget every built collection (call after a boundary import in this process;
-    other worker processes pick new boundaries up when restarted)."""
+    """Forget this process's collections. Not needed after an import for correctness
+    (the data version moves on); it frees the memory of the old ones."""
     with _lock:
         _cache.clear()
 
@@ -64,26 +75,39 @@ def _check(level: int, parent: str | None) -> None:
 
 
 def geometry_payload(level: int, parent: str | None = None) -> GeoPayload:
-    """The cached collection for a level (inside `parent`), built on first use.
-    Raises UnknownGeometry for a bad level, a malformed or unknown parent."""
+    """The cached collection for a level (inside `parent`) at the current boundaries
+    version, built on first use. Raises UnknownGeometry for a bad level, a malformed or
+    unknown parent."""
     _check(level, parent)
-    key = (level, parent)
-    payload = _cache.get(key)
-    if payload is not None:
-        return payload
-    with _lock:  # one build per key even when the first requests arrive together
+    with scoped_read(PUBLIC) as conn:  # boundaries: a read replica may serve them
+        version = data_version(conn, "boundaries")
+        key = (version, level, parent)
         payload = _cache.get(key)
-        if payload is None:
-            with app_engine().connect() as conn:
-                if parent is not None and areas.get_area(conn, parent) is None:
-                    raise UnknownGeometry(f"no area with P-code {parent}")
-                raw = areas.area_geojson(conn, level, parent)
-            payload = GeoPayload(raw=raw, gzipped=gzip.compress(raw, compresslevel=6, mtime=0),
-                                 etag=hashlib.sha256(raw).hexdigest()[:24],
-                                 features=raw.count(b'{"type":"Feature",'))
-            if payload.features:  # an empty store may be filled by an import later
-                _cache[key] = payload
+        if payload is not None:
+            return payload
+        with _lock:  # one build per key even when the first requests arrive together
+            payload = _cache.get(key)
+            if payload is None:
+                shared_key = ("geo", conn.engine.url.database, *key)
+                payload = _shared.get(shared_key) if _shared is not None else None
+                if payload is None:
+                    payload = _build(conn, level, parent)
+                    if payload.features and _shared is not None:
+                        _shared.put(shared_key, payload)
+                if payload.features:  # an empty store may be filled by an import later
+                    for old in [k for k in _cache if k[0] != version]:
+                        del _cache[old]  # an older boundaries version: never served again
+                    _cache[key] = payload
     return payload
+
+
+def _build(conn, level: int, parent: str | None) -> GeoPayload:
+    if parent is not None and areas.get_area(conn, parent) is None:
+        raise UnknownGeometry(f"no area with P-code {parent}")
+    raw = areas.area_geojson(conn, level, parent)
+    return GeoPayload(raw=raw, gzipped=gzip.compress(raw, compresslevel=6, mtime=0),
+                      etag=hashlib.sha256(raw).hexdigest()[:24],
+                      features=raw.count(b'{"type":"Feature",'))
 
 
 def geometry_url(level: int, parent: str | None = None) -> str:

@@ -1,5 +1,5 @@
 """/admin — the audit log (filter by user, action and dates; export CSV) and the list
-of accounts. Administrators only: the guard (chipao.auth.PAGE_ROLES) refuses the page
+of accounts. Administrators only: the guard (chipao.web.auth.PAGE_ROLES) refuses the page
 and its callbacks to every other role, and the queries check the role again."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from datetime import date, datetime
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import Input, Output, State, callback, dcc, html
 
-from chipao.session import current_scope
+from chipao.web.session import current_scope
 from components.i18n import current_lang, fmt_int, pick
 from queries import audit, audit_log, users
 from queries.db import scoped
@@ -191,8 +192,6 @@ def export_log(_n, username, action, start, end):
 
 
 def _request_ip() -> str | None:
-    import flask
-
     try:
         return flask.request.remote_addr
     except RuntimeError:

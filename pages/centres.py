@@ -14,10 +14,8 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import diskcache
 from dash import (
     ClientsideFunction,
-    DiskcacheManager,
     Input,
     Output,
     State,
@@ -29,9 +27,12 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from chipao.config import settings
-from chipao.exports import to_csv_bytes, to_xlsx_bytes
-from chipao.session import current_scope
+from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
+from chipao.domain.scope import PUBLIC, Role, Scope
+from chipao.settings import settings
+from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
+from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
 from components.cards import kpi_card, message, source_line
@@ -48,9 +49,10 @@ from components.i18n import (
 )
 from queries import centres as q
 from queries.areas import area_names, get_area
+from queries.audit import record
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, resolve_round
-from queries.scope import PUBLIC, Role, Scope
+from queries.suppression import suppress
 
 dash.register_page(__name__, path="/centres", name="centres", nav_key="nav.centres", order=4,
                    title="ชี้เป้า Chipao — ศูนย์ช่วยเหลือสังคม")
@@ -63,8 +65,8 @@ MAX_SITES = 100
 HOUSEHOLD_LIST_LIMIT = 500
 AREA_RE = re.compile(r"^TH(\d{2}(\d{2})?)?$")
 
-# Background jobs run in separate processes: results and progress travel via diskcache.
-PLANNER = DiskcacheManager(diskcache.Cache(str(settings().cache_dir / "centres-planner")))
+# Background jobs run in other processes: Celery workers with Redis, else diskcache.
+PLANNER = background_manager("centres-planner")
 
 
 @dash.hooks.custom_data("chipao_centres")
@@ -234,6 +236,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         html.Div(dbc.Progress(id="centres-plan-progress", value=0, striped=True, animated=True,
                               label=""),
                  id="centres-plan-progress-box", style={"display": "none"}, className="mb-2"),
+        html.Div(id="centres-plan-unavailable"),
         html.Div(id="centres-plan-result"),
         html.Div([
             dbc.Button(t("centres.plan.export_csv", lang), id="centres-plan-export-csv",
@@ -295,6 +298,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         dcc.Loading(html.Div(id="centres-gap"), delay_show=300),
         planner,
         dcc.Store(id="centres-plan-store"),
+        dcc.Store(id="centres-plan-go"),
     ])
 
 
@@ -540,8 +544,6 @@ def update_gaps(province, district, distance, level, sort, year):
     prevent_initial_call=True,
 )
 def export_gaps(_n, province, district, distance, level, sort, year):
-    from queries.audit import record
-
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
     level = level if level in (2, 3) and level > q.area_level(area) else 3
@@ -568,9 +570,6 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
                  only_without: bool, progress=None) -> dict:
     """Run the greedy planner on aggregates and return a JSON-able result (counts only,
     suppressed for the scope)."""
-    from chipao.coverage_planner import plan_sites
-    from queries.suppression import suppress
-
     say = progress or (lambda *_a: None)
     started = time.perf_counter()
     say(5, t("centres.plan.step.load", lang))
@@ -613,8 +612,23 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
 
 
 @callback(
-    Output("centres-plan-store", "data"),
+    Output("centres-plan-go", "data"),
+    Output("centres-plan-unavailable", "children"),
     Input("centres-plan-run", "n_clicks"),
+    prevent_initial_call=True,
+)
+def start_planner(n_clicks):
+    """Start the planner only when a job can start; otherwise say so (the broker is
+    down) and leave the rest of the page as it is."""
+    if jobs_available():
+        return n_clicks, None
+    text = UNAVAILABLE_EN if current_lang() == "en" else UNAVAILABLE_TH
+    return dash.no_update, message(text, "warning", "centres-plan-jobs-down")
+
+
+@callback(
+    Output("centres-plan-store", "data"),
+    Input("centres-plan-go", "data"),
     State("shell-round", "value"),
     State("centres-province", "value"),
     State("centres-district", "value"),

@@ -2,7 +2,7 @@
 
 Every view is audited ('household_view') in the transaction that reads it; a house
 outside the user's scope (or unknown) is refused with a message and audited
-('refused'). Identifiers are masked; a stated reason reveals them (chipao.privacy,
+('refused'). Identifiers are masked; a stated reason reveals them (chipao.web.privacy,
 audited as 'reveal_identifier')."""
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, dcc, html
 
-from chipao.household_filters import Refused
-from chipao.privacy import MAX_REASON, RevealRefused, may_reveal, reveal
-from chipao.session import current_scope
+from chipao.domain.household_filters import Refused
+from chipao.domain.household_record import HouseholdRecord
+from chipao.domain.privacy import MAX_REASON, RevealRefused, may_reveal
+from chipao.domain.scope import Scope
+from chipao.web.privacy import reveal
+from chipao.web.session import current_scope
 from components import notebook
 from components.i18n import Lang, current_lang, pick, round_label, t
 from queries import households as hh
 from queries.db import scoped
-from queries.household_record import HouseholdRecord, household_record
-from queries.scope import Scope
+from queries.household_record import household_record
 
 dash.register_page(__name__, path_template="/households/<house_id>", name="household",
                    nav=False, nav_key="nav.households")

@@ -17,9 +17,15 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from chipao.exports import to_csv_bytes, to_xlsx_bytes
-from chipao.household_filters import PLAN_STATES, Refused, parse_grid_request, parse_list_params
-from chipao.session import current_scope
+from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
+from chipao.domain.household_filters import (
+    PLAN_STATES,
+    Refused,
+    parse_grid_request,
+    parse_list_params,
+)
+from chipao.domain.scope import Scope
+from chipao.web.session import current_scope
 from components.cards import source_line
 from components.household_grid import (
     column_defs,
@@ -32,7 +38,7 @@ from components.i18n import Lang, current_lang, fmt_int, pick, round_label, t
 from queries import areas
 from queries import households as hh
 from queries.db import scoped
-from queries.scope import Scope
+from queries.rounds import list_rounds, resolve_round
 
 dash.register_page(__name__, path="/households", name="households", nav_key="nav.households",
                    order=2)
@@ -74,8 +80,6 @@ def layout(**query) -> html.Div:
 
 # ── the area picker ──────────────────────────────────────────────────────────
 def _picker(conn, scope: Scope, lang: Lang, year: int | None) -> html.Div:
-    from queries.rounds import list_rounds, resolve_round
-
     try:
         current = resolve_round(list_rounds(conn), year)
     except ValueError:

@@ -2,11 +2,12 @@
 province, tambons of a district or all 7,425 tambons, with drill-down, a ranking, the
 selected area's profile and change between rounds.
 
-The URL is the state (chipao/mapstate.py). The page is drawn once from it; every
+The URL is the state (chipao/domain/mapstate.py). The page is drawn once from it; every
 later change — a control, a click, a breadcrumb link, the round selector, the back
 button — goes through one callback that reads the URL (``shell-url``), writes the new
-one, and sends only values (dash.Patch) while the geometry stays the same. The
-geometry itself is a URL the browser fetches once per level (geodata/serve.py).
+one, and sends only values (the map component's values store, applied as
+feature-state) while the geometry stays the same. The geometry itself is a URL the
+browser fetches once per level and subtree (geodata/serve.py, components/map_view.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import (
-    ClientsideFunction,
     Input,
     Output,
     State,
@@ -30,8 +30,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from chipao.config import settings
-from chipao.mapstate import (
+from chipao.domain.mapstate import (
     RATES,
     MapParamError,
     MapState,
@@ -42,8 +41,12 @@ from chipao.mapstate import (
     pcode_level,
     query_params,
 )
-from chipao.session import current_scope
+from chipao.domain.scope import Scope
+from chipao.settings import settings
+from chipao.web.cache import cached
+from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
+from components import map_view as mv
 from components.i18n import (
     GRID_HEADERS,
     Lang,
@@ -65,11 +68,11 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
+from geodata.serve import geometry_url
 from queries import mpi
 from queries.areas import ancestors
-from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round
-from queries.scope import Scope
+from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
 
@@ -77,14 +80,17 @@ dash.register_page(__name__, path="/map", name="map", nav_key="nav.map", order=1
                    title="ชี้เป้า Chipao — แผนที่ความยากจน")
 
 MAP_HEIGHT = 600
+MAP_ID = "map-view"
+# pattern-matching ids of the map component's stores, by the short names used below
+_COMPONENT_IDS = {"map-spec": mv.spec_id(MAP_ID), "map-values": mv.values_id(MAP_ID)}
 RANKING_ALL_LIMIT = 100  # above this many peers the table shows the top and bottom only
 RANKING_EDGE = 25
 ROUTER_SEARCH = "_pages_location.search"
 
 # The callback's outputs, in order; compute_view returns a dict with these keys.
 OUTPUTS = [
-    ("shell-url", "search"), ("map-shown", "data"), ("map-graph", "figure"),
-    ("map-geometry", "data"), ("map-geometry-url", "data"),
+    ("shell-url", "search"), ("map-shown", "data"), ("map-spec", "data"),
+    ("map-values", "data"), ("map-geometry", "data"),
     ("map-message", "children"), ("map-body", "style"), ("map-caption", "children"),
     ("map-note", "children"), ("map-legend-box", "children"), ("map-breadcrumb", "children"),
     ("map-ranking", "rowData"), ("map-ranking", "columnDefs"), ("map-ranking-title", "children"),
@@ -123,22 +129,14 @@ def _breadcrumb(state: MapState, trail: list[dict], lang: Lang) -> list:
     return crumbs
 
 
-def _hovertemplate(state: MapState, lang: Lang, compare: bool) -> str:
+def _hover_label(state: MapState, lang: Lang, compare: bool) -> str:
     label = t(f"map.measure.{state.measure}", lang)
-    if compare:
-        label = f"{t('map.change', lang)} {label}"
-    # the area's name comes from the GeoJSON feature's properties: it never travels
-    # with the values
-    name = "%{properties.name_en}" if lang == "en" else "%{properties.name_th}"
-    # (which end rank 1 is: the ranking's title; a longer hover label here made the
-    # map's coordinate-clicking browser test time out, see issue 10 item 1)
-    return (f"<b>{name}</b><br>{label}: %{{text}}<br>"
-            f"{t('map.rank', lang)}: %{{hovertext}}<extra></extra>")
+    return f"{t('map.change', lang)} {label}" if compare else label
 
 
-def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
-    """Per area: the figure text and the rank text (short, mostly ASCII: they travel
-    with every value patch; names are in the geometry)."""
+def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | None]]:
+    """Per area: the figure text and the rank (short: they travel with every switch;
+    names are in the geometry)."""
     few = t("map.too_few_short", lang)
     suppressed = t("map.suppressed_short", lang)
     texts, ranks = [], []
@@ -154,7 +152,7 @@ def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[str]]:
         if a.insufficient:
             text += f" ({few})"
         texts.append(text)
-        ranks.append(f"{a.rank}/{values.ranked}" if a.rank else "–")
+        ranks.append(a.rank or None)
     return texts, ranks
 
 
@@ -304,28 +302,25 @@ def _controls_out(state: MapState, round_years: list[int], lang: Lang) -> dict:
 
 def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "danger") -> dict:
     return {"map-message.children": _message(problems, lang, color),
-            "map-body.style": {"display": "none"}, "map-geometry.data": None}
+            "map-body.style": {"display": "none"}, "map-geometry.data": None,
+            "map-spec.data": None}
 
 
 def _geometry_url(level: int, parent: str | None) -> str:
-    """The content-versioned URL when the geometry server is there (else the plain one)."""
-    try:
-        from geodata.serve import geometry_url
-    except ImportError:  # pragma: no cover - the server module ships with the app
-        return cp.geometry_url(level, parent)
+    """The content-versioned URL of the geometry server (geodata.serve)."""
     return geometry_url(level, parent)
 
 
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                  ranking_all: bool = False, state: MapState | None = None) -> dict:
     """Everything the page shows for the state in `params` (or `state`), as
-    {"<id>.<prop>": value}. The figure is a Patch when `shown_geometry` is already the
-    one the state needs. Bad parameters give a message, never an exception."""
+    {"<id>.<prop>": value}. The map's spec (geometry) is sent only when `shown_geometry`
+    is not the one the state needs; values always. Bad parameters give a message, never an exception."""
     try:
         state = state or parse_state(params)
     except MapParamError as err:
         return {**_error_view(err.problems, lang), "state": None}
-    with scoped(scope) as conn:
+    with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
         rounds = list_rounds(conn)
         if not rounds:
             return {**_error_view([(t("no_data", "th"), t("no_data", "en"))], lang, "warning"),
@@ -344,10 +339,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         round_years = [r.year_be for r in rounds]
         compare = _round_for(rounds, state.compare) if state.compare else None
         prev = previous_round(rounds, current)
-        values = mpi.map_values(conn, scope, catalogue, round_id=current.round_id,
-                                level=state.level, parent=state.area, subject=state.subject,
-                                measure=state.measure, k=state.k,
-                                compare_round_id=compare.round_id if compare else None)
+        compare_id = compare.round_id if compare else None
+        # per scope (suppression differs by role) and data version, shared by workers
+        versions = data_versions(conn)
+        values = cached(scope, ("map_values", versions["aggregates"], versions["boundaries"],
+                                current.round_id, state.level, state.area, state.subject,
+                                state.measure, state.k, compare_id),
+                        lambda: mpi.map_values(conn, scope, catalogue,
+                                               round_id=current.round_id, level=state.level,
+                                               parent=state.area, subject=state.subject,
+                                               measure=state.measure, k=state.k,
+                                               compare_round_id=compare_id))
         profile = mpi.area_profile(conn, scope, catalogue, state.focus,
                                    round_id=current.round_id,
                                    previous_round_id=prev.round_id if prev else None, k=state.k)
@@ -370,18 +372,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
     hidden = [a.suppressed for a in values.areas]
     z = cp.class_index(numbers, classes, insufficient, hidden)
     texts, ranks = _hover(values, lang)
-    template = _hovertemplate(state, lang, compare is not None)
     locations = [a.pcode for a in values.areas]
-    highlight = [state.sel] if state.sel else []
     geometry_url = _geometry_url(state.level, state.area)
-    if new_geometry:
-        figure = cp.choropleth_figure(
-            state.level, state.area, locations, z, texts, classes, bounds, MAP_HEIGHT,
-            geojson=geometry_url, hovertext=ranks, hovertemplate=template, highlight=highlight)
-    else:
-        figure = cp.highlight_patch(
-            cp.values_patch(None, z, texts, classes, hovertext=ranks, hovertemplate=template),
-            highlight)
+    spec = (mv.map_spec(geometry_url, locations, level=state.level, bounds=bounds,
+                        measure_label=_hover_label(state, lang, False),
+                        rank_label=t("map.rank", lang), lang=lang)
+            if new_geometry else dash.no_update)
+    map_values = mv.map_values(geometry_url, state.query(), z, classes.colors, texts,
+                               ranks, values.ranked, state.sel,
+                               label=_hover_label(state, lang, compare is not None),
+                               rank_note=t("map.rank_top_change" if compare else "map.rank_top",
+                                           lang))
     fmt = legend_formatter(state.measure, compare is not None)
     min_n = values.min_households
     legend_box = cp.legend(
@@ -416,9 +417,9 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         "round_years": round_years,
         "shell-url.search": state.query(),
         "map-shown.data": state.query(),
-        "map-graph.figure": figure,
+        "map-spec.data": spec,
+        "map-values.data": map_values,
         "map-geometry.data": state.geometry_key,
-        "map-geometry-url.data": geometry_url if new_geometry else dash.no_update,
         "map-message.children": None,
         "map-body.style": {},
         "map-caption.children": caption,
@@ -466,22 +467,23 @@ def layout(**query) -> html.Div:
     round_years, catalogue = view.get("round_years"), view.get("catalogue")
     if catalogue is None:  # a bad URL: the controls still offer every choice
         try:
-            with scoped(scope) as conn:
+            with read_scoped(scope) as conn:
                 round_years = [r.year_be for r in list_rounds(conn)]
                 catalogue = mpi.load_catalogue(conn)
         except Exception:  # the message already says what went wrong
             log.exception("map controls")
-    figure = view.get("map-graph.figure")
-    graph = cp.map_graph("map-graph", figure if figure is not None else None, MAP_HEIGHT,
-                         loading=False)
+    spec = view.get("map-spec.data")
+    graph = mv.map_view(
+        MAP_ID, label=t("map.aria", lang).replace("{what}", t("map.title", lang)),
+        keys_help=t("map.keys", lang), height=MAP_HEIGHT,
+        spec=spec if isinstance(spec, dict) else None, values=view.get("map-values.data"),
+        legend=view.get("map-legend-box.children"), legend_id="map-legend-box")
     return html.Div([
         # map-url follows the address bar (back button, links, the round selector);
         # the callback writes new addresses through the shell's shell-url.
         dcc.Location(id="map-url", refresh=False),
         dcc.Store(id="map-shown", data=view.get("map-shown.data")),
         dcc.Store(id="map-geometry", data=view.get("map-geometry.data")),
-        dcc.Store(id="map-geometry-url", data=view.get("map-geometry-url.data")),
-        dcc.Store(id="map-prefetch"),
         html.H1(t("map.title", lang), className="page-title"),
         html.Nav(view.get("map-breadcrumb.children"), id="map-breadcrumb",
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
@@ -490,9 +492,7 @@ def layout(**query) -> html.Div:
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),
-                html.Div([graph, html.Div(view.get("map-legend-box.children"),
-                                          id="map-legend-box", className="map-legend-box")],
-                         className="map-frame"),
+                html.Div(graph, className="map-frame"),
                 cp.attribution(t("attribution", lang)),
                 html.Div(view.get("map-note.children"), id="map-note"),
             ], lg=7),
@@ -517,21 +517,12 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
-clientside_callback(  # assets/30-map.js: a ranking row picked brings the map into view
-    ClientsideFunction("chipao_map", "showMap"),
+clientside_callback(  # assets/20-chipao.js: a ranking row picked brings the map into view
+    ClientsideFunction("chipao", "showMap"),
     Output("map-ranking", "className"),
     Input("map-ranking", "cellClicked"),
     prevent_initial_call=True,
 )
-clientside_callback(  # assets/30-map.js: fetch the GeoJSON while Plotly loads
-    ClientsideFunction("chipao_map", "prefetchGeometry"),
-    Output("map-prefetch", "data"),
-    Input("map-geometry-url", "data"),
-    # the address bar's Location reports itself when the page mounts: that runs this
-    # at once (the store alone, filled by the layout, does not trigger it)
-    Input("map-url", "search"),
-)
-
 def _next_state(current: MapState, trigger: str | None, value,
                 first_dimension: str | None = None) -> MapState | None:
     """The state after a control change or a click (None: nothing to do)."""
@@ -555,7 +546,7 @@ def _next_state(current: MapState, trigger: str | None, value,
         return replace(current, classes=value) if value else None
     if trigger == "map-compare":
         return replace(current, compare=None if value in (None, "none") else int(value))
-    if trigger in ("map-graph", "map-ranking"):
+    if trigger in (MAP_ID, "map-ranking"):
         pcode = value
         if not pcode or pcode_level(pcode) != current.level:
             return None
@@ -575,18 +566,17 @@ def _same_view(search: str | None, shown: str | None) -> bool:
     return replace(now, round=now.round or before.round) == before
 
 
-def _clicked(trigger: str | None, click: dict | None, cell: dict | None) -> str | None:
-    if trigger == "map-graph" and click:
-        points = click.get("points") or [{}]
-        return points[0].get("location")
+def _clicked(trigger: str | None, picked: dict | None, cell: dict | None) -> str | None:
+    if trigger == MAP_ID and picked:
+        return picked.get("pcode")
     if trigger == "map-ranking" and cell:
         return cell.get("rowId")
     return None
 
 
 @callback(
-    *[Output(i, p, allow_duplicate=True) if i == "shell-url" else Output(i, p)
-      for i, p in OUTPUTS],
+    *[Output(i, p, allow_duplicate=True) if i == "shell-url"
+      else Output(_COMPONENT_IDS.get(i, i), p) for i, p in OUTPUTS],
     Input("map-url", "search"),
     Input("map-subject", "value"),
     Input("map-measure", "value"),
@@ -594,7 +584,7 @@ def _clicked(trigger: str | None, click: dict | None, cell: dict | None) -> str 
     Input("map-level", "value"),
     Input("map-classes", "value"),
     Input("map-compare", "value"),
-    Input("map-graph", "clickData"),
+    Input(mv.event_id(MAP_ID), "data"),
     Input("map-ranking", "cellClicked"),
     Input("map-ranking-all", "value"),
     State("map-geometry", "data"),
@@ -605,6 +595,8 @@ def _clicked(trigger: str | None, click: dict | None, cell: dict | None) -> str 
 def update_map(search, subject, measure, k, level, classes, compare, click, cell, ranking_all,
                shown_geometry, shown, subject_options):
     trigger = ctx.triggered_id
+    if isinstance(trigger, dict):  # the map component's event store
+        trigger = MAP_ID
     if trigger == "map-url" and _same_view(search, shown):
         raise PreventUpdate  # the address this callback itself just wrote
     lang = current_lang()

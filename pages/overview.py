@@ -8,12 +8,11 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from chipao.session import current_scope
+from chipao.web.session import current_scope, read_scoped
 from components.cards import kpi_card, message, source_line
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_signed, pick, round_label, t
 from components.theme import CURRENT, GRAPH_CONFIG, PREVIOUS, base_layout
 from queries import overview
-from queries.db import scoped
 from queries.rounds import list_rounds, previous_round, resolve_round
 from queries.suppression import threshold
 
@@ -77,7 +76,7 @@ def _province_table(rows: list[dict], lang: str) -> dbc.Table:
 def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL parameter name)
     lang = current_lang()
     scope = current_scope()
-    with scoped(scope) as conn:
+    with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
         rounds = list_rounds(conn)
         try:
             current = resolve_round(rounds, round)

@@ -2,7 +2,7 @@
 horizons, agencies, the 9-step process, progress maps, targets with a projection, and
 stalled work (areas for everyone; households for record roles, in their scope).
 
-State in the URL (chipao/planstate.py): ``/plans?level=2&area=TH50&measure=plan
+State in the URL (chipao/domain/planstate.py): ``/plans?level=2&area=TH50&measure=plan
 &round=2566&days=30``. Every figure comes from the plan aggregates (queries/plans.py),
 except the 9 steps (a table of ~9,000 rows) and the household list (live, personal,
 through row-level security). Map clicks, the measure and the idle days navigate to a
@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from dataclasses import replace
 from datetime import date
 from time import perf_counter
 
@@ -22,8 +23,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from chipao.config import settings
-from chipao.plan_progress import (
+from chipao.domain.plan_progress import (
     DEFAULT_PACE_MONTHS,
     add_months,
     cumulative,
@@ -31,8 +31,17 @@ from chipao.plan_progress import (
     pace_per_month,
     project,
 )
-from chipao.planstate import MAX_DAYS, MEASURES, PlanParamError, PlanState, parse_state, pcode_level
-from chipao.session import current_scope
+from chipao.domain.planstate import (
+    MAX_DAYS,
+    MEASURES,
+    PlanParamError,
+    PlanState,
+    parse_state,
+    pcode_level,
+)
+from chipao.domain.scope import Scope
+from chipao.settings import settings
+from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cm
 from components import plan_widgets as pw
 from components.cards import kpi_card, message, round_fallback_note, source_line
@@ -49,11 +58,11 @@ from components.i18n import (
     t,
 )
 from components.theme import GRAPH_CONFIG
+from geodata.serve import geometry_url
 from queries import plans
 from queries.areas import ancestors, get_area
 from queries.db import scoped
 from queries.rounds import SurveyRound, choose_round, list_rounds
-from queries.scope import Scope
 
 dash.register_page(__name__, path="/plans", name="plans", nav_key="nav.plans", order=3)
 log = logging.getLogger("chipao.plans")
@@ -64,8 +73,6 @@ EXPORT_MAX_ROWS = 100_000
 
 
 def _href(state: PlanState, **changes) -> str:
-    from dataclasses import replace
-
     return "/plans" + replace(state, **changes).query()
 
 
@@ -139,14 +146,19 @@ def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
         data["province_monthly"] = {r["pcode"]: plans.monthly(conn, scope, r["pcode"])
                                     for r in data["targets"] if r["level"] == 1}
     data["households"] = None
-    if scope.may_see_records:
-        rows = plans.stalled_households(conn, scope, rid, focus, state.days, as_of,
-                                        limit=HOUSEHOLD_ROWS_SHOWN)
-        plans.record_export(conn, scope, "view", {
-            "area": focus, "round": current.year_be, "days": state.days, "rows": len(rows)},
-            ip=_ip())
-        data["households"] = rows
     return data
+
+
+def _load_households(conn, scope: Scope, state: PlanState, data: dict) -> None:
+    """The stalled households (personal data): read and audited in one transaction on
+    the primary (an audit row cannot be written on a replica)."""
+    current = data["round"]
+    rows = plans.stalled_households(conn, scope, current.round_id, data["focus"], state.days,
+                                    data["as_of"], limit=HOUSEHOLD_ROWS_SHOWN)
+    plans.record_export(conn, scope, "view", {
+        "area": data["focus"], "round": current.year_be, "days": state.days,
+        "rows": len(rows)}, ip=_ip())
+    data["households"] = rows
 
 
 def _ip() -> str | None:
@@ -265,8 +277,6 @@ def _choropleth(level: int, parent: str | None, locations: list[str], z: list, h
     """components.choropleth.choropleth_figure as a plain dict (the same trace, layout
     and content-versioned geometry URL): graph_objects validation of 7,425 values took
     longer than every query of the page together."""
-    from geodata.serve import geometry_url
-
     geojson = geometry_url(level, parent)
     data = [{"type": "choroplethmap", "geojson": geojson, "featureidkey": "id",
              "locations": locations, "z": z, "zmin": cm.ZMIN, "zmax": len(classes.colors) - 1,
@@ -509,8 +519,13 @@ def layout(**query) -> html.Div:
     except PlanParamError as err:
         return message(f"{t('error.bad_param', lang)}: "
                        + "; ".join(th if lang == "th" else en for th, en in err.problems), "danger")
-    with scoped(scope) as conn:
+    # aggregates and this user's pending updates: a replica, unless it has not yet
+    # replayed the user's own last save (then the primary: no stale status)
+    with read_scoped(scope) as conn:
         data = _load(conn, scope, state, lang)
+    if not isinstance(data, str) and scope.may_see_records:
+        with scoped(scope) as conn:
+            _load_households(conn, scope, state, data)
     if isinstance(data, str):
         return message(data, "warning")
     # `state` keeps the round the user asked for (none: the latest), so links and the
@@ -570,8 +585,6 @@ def _state(data: dict | None) -> PlanState:
 )
 def navigate(map_click, steps_click, measure, days, data):
     """Every change of view is a new URL (drill-down, measure, idle days)."""
-    from dataclasses import replace
-
     state = _state(data)
     trigger = ctx.triggered_id
     if trigger in ("plans-map", "plans-steps-map"):

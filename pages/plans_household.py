@@ -18,7 +18,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import MATCH, Input, Output, State, callback, dcc, html
 
-from chipao.session import current_scope
+from chipao.web.session import current_scope, note_write
 from components import plan_widgets as pw
 from components.cards import message
 from components.i18n import Lang, current_lang, fmt_date, round_label, t
@@ -121,6 +121,7 @@ def save_item_status(n_clicks, button_id, status, day, month, year, note):
         on_date = _form_date(day, month, year)
         with scoped(scope) as conn:
             item = plans.update_item_status(conn, scope, item_id, status, on_date, note, ip=_ip())
+        note_write()  # this user's next reads wait for a replica to replay it
     except plans.PlanUpdateError as err:
         if err.code in ("role", "not_in_scope"):
             with scoped(scope) as conn:  # the refused attempt is worth a line of its own

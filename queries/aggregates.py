@@ -26,7 +26,8 @@ def catalogue_bits(conn: Connection) -> tuple[list[tuple[str, int]], list[tuple[
 
 
 def _count_measures(dims, inds) -> list[tuple[str, str]]:
-    """(measure name, SQL filter over household_round r) for every stored count."""
+    """(measure name, SQL filter over household_round r — or a whole aggregate
+    expression, for the counts of people) for every stored count."""
     measures = [
         ("surveyed", "true"),
         ("poor", "r.dims_failed <> 0"),
@@ -38,6 +39,10 @@ def _count_measures(dims, inds) -> list[tuple[str, str]]:
         ("new_poor", "p.dims_failed = 0 AND r.dims_failed <> 0"),
         ("in_previous", "p.house_id IS NOT NULL"),
     ]
+    # members of households (not households): the people behind a headline
+    measures += [("people", "sum(r.size)"), ("poor_people", "sum(r.size) FILTER (WHERE r.dims_failed <> 0)"),
+                 ("target_poor_people",
+                  "sum(r.size) FILTER (WHERE r.dims_failed <> 0 AND r.welfare_card)")]
     measures += [(f"dim:{code}", f"r.dims_failed & {1 << sort} <> 0") for code, sort in dims]
     measures += [(f"ind:{code}", f"r.failed & {1 << bit} <> 0") for code, bit in inds]
     measures += [(f"na:{code}", f"r.not_applicable & {1 << bit} <> 0") for code, bit in inds]
@@ -48,7 +53,8 @@ def refresh_counts(conn: Connection) -> None:
     dims, inds = catalogue_bits(conn)
     measures = _count_measures(dims, inds)
     filters = ",\n".join(
-        f"count(*) FILTER (WHERE {cond}) AS c{i}" for i, (_, cond) in enumerate(measures)
+        f"coalesce({cond}, 0) AS c{i}" if cond.startswith("sum(")
+        else f"count(*) FILTER (WHERE {cond}) AS c{i}" for i, (_, cond) in enumerate(measures)
     )
     names = ", ".join(f"'{name}'" for name, _ in measures)
     values = ", ".join(f"c{i}" for i in range(len(measures)))

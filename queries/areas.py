@@ -7,12 +7,10 @@ The area table holds no personal data, so these functions take a plain Connectio
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-if TYPE_CHECKING:
-    from geodata.boundaries import BoundarySet
+from chipao.domain.boundaries import COPY_COLUMNS, BoundarySet
 
 PARENT_RE = re.compile(r"^TH\d{2}(\d{2})?$")
 # Tables that point at an area (households through their tambon), with a readable name
@@ -98,8 +96,6 @@ def replace_boundaries(conn: Connection, boundary_set: BoundarySet) -> dict[str,
     """
     if not boundary_set.report.ok:
         raise ValueError("the boundary set has blocking problems: see its report")
-    from geodata.boundaries import COPY_COLUMNS
-
     dbapi = conn.connection.driver_connection
     with dbapi.cursor() as cur:
         cur.execute(_STAGING)
@@ -192,7 +188,8 @@ def ancestors(conn: Connection, pcode: str, include_self: bool = False) -> list[
 def area_geojson(conn: Connection, level: int, parent: str | None = None) -> bytes:
     """A FeatureCollection of the display geometry of one level (optionally inside one
     subtree), coordinates rounded to 5 decimals, features ordered by P-code; each
-    feature's id is its P-code, properties {pcode, name_th, name_en}. Built as compact
+    feature's id is its P-code, properties {pcode, name_th, name_en, lx, ly} (lx/ly: the
+    label point, where the map writes the area's name). Built as compact
     text in SQL (json_build_object would pad every key with spaces)."""
     row = conn.execute(text("""
         SELECT '{"type":"FeatureCollection","features":['
@@ -201,6 +198,8 @@ def area_geojson(conn: Connection, level: int, parent: str | None = None) -> byt
                     || ',"properties":{"pcode":' || to_json(pcode)::text
                     || ',"name_th":' || to_json(name_th)::text
                     || ',"name_en":' || to_json(name_en)::text
+                    || ',"lx":' || round(ST_X(label_point)::numeric, 4)::text
+                    || ',"ly":' || round(ST_Y(label_point)::numeric, 4)::text
                     || '},"geometry":' || ST_AsGeoJSON(geom_display, 5) || '}',
                     ',' ORDER BY pcode), '')
                || ']}'
@@ -209,3 +208,19 @@ def area_geojson(conn: Connection, level: int, parent: str | None = None) -> byt
           AND (CAST(:parent AS text) IS NULL OR starts_with(pcode, CAST(:parent AS text)))
     """), {"level": level, "parent": parent}).scalar_one()
     return row.encode("utf-8")
+
+
+def area_shapes(conn: Connection, level: int, parent: str | None = None) -> list[dict]:
+    """The display geometry of one level (inside `parent`) for static maps:
+    [{pcode, name_th, name_en, wkb, label_lon, label_lat}] by P-code (wkb: bytes,
+    EPSG:4326, coordinates rounded to 5 decimals like the served GeoJSON)."""
+    rows = conn.execute(text("""
+        SELECT pcode, name_th, name_en,
+               ST_AsBinary(ST_ReducePrecision(geom_display, 0.00001)) AS wkb,
+               ST_X(label_point) AS label_lon, ST_Y(label_point) AS label_lat
+        FROM area
+        WHERE level = :level
+          AND (CAST(:parent AS text) IS NULL OR starts_with(pcode, CAST(:parent AS text)))
+        ORDER BY pcode
+    """), {"level": level, "parent": parent})
+    return [{**r._mapping, "wkb": bytes(r.wkb)} for r in rows]

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from queries.scope import Scope
+from chipao.domain.scope import Scope
 
 
 def record(conn: Connection, scope: Scope, action: str, target: str | None = None,

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, DateTime, Select, cast, column, func, select, table, text
 
-from queries.scope import Role, Scope
+from chipao.domain.scope import Role, Scope
 
 TIMEZONE = "Asia/Bangkok"  # dates in the filter are Thai calendar days
 EXPORT_LIMIT = 100_000

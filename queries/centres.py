@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import Connection, text
 
-from queries.scope import Scope
+from chipao.domain.centres import CentreReject
+from chipao.domain.scope import Scope
+from queries.audit import record
 from queries.suppression import share, suppress
 
 PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}  # level -> length of its P-code
@@ -181,17 +183,19 @@ def _stage_nearest(conn: Connection) -> tuple[int, int, int]:
 
 
 def _store_nearest(conn: Connection) -> None:
-    """Replace household_nearest_centre with the stage (keys checked once, by a join)."""
-    from queries.households_load import bulk_mode
+    """Replace household_nearest_centre with the stage.
 
-    conn.execute(text("TRUNCATE household_nearest_centre"))
-    with bulk_mode(conn, ("household_nearest_centre",)):
-        conn.execute(text("""
-            INSERT INTO household_nearest_centre (house_id, tambon_pcode, centre_id, distance_m)
-            SELECT house_id, tambon_pcode, centre_id, distance_m
-            FROM nearest_stage WHERE centre_id IS NOT NULL
-            ORDER BY house_id
-        """))
+    DELETE + INSERT, not TRUNCATE or dropped indexes: those take ACCESS EXCLUSIVE
+    locks that would make every reader of the table (the centres page) wait until the
+    whole refresh commits; row changes do not block readers, who keep seeing the old
+    rows (MVCC) until the commit. Autovacuum reclaims the dead rows."""
+    conn.execute(text("DELETE FROM household_nearest_centre"))
+    conn.execute(text("""
+        INSERT INTO household_nearest_centre (house_id, tambon_pcode, centre_id, distance_m)
+        SELECT house_id, tambon_pcode, centre_id, distance_m
+        FROM nearest_stage WHERE centre_id IS NOT NULL
+        ORDER BY house_id
+    """))
     conn.execute(text("ANALYZE household_nearest_centre"))
 
 
@@ -616,8 +620,6 @@ def households_newly_covered(conn: Connection, scope: Scope, round_id: int,
     Audited (a list of households is a read of personal data)."""
     if not scope.may_see_records:
         raise PermissionError("household lists are for province, district and tambon officers")
-    from queries.audit import record
-
     d_m = int(distance_km) * 1000.0
     params = {"r": round_id, "lon": site[0], "lat": site[1], "d": d_m,
               "elon": [float(p[0]) for p in earlier], "elat": [float(p[1]) for p in earlier],
@@ -667,7 +669,7 @@ class CentreImportResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejects: list = field(default_factory=list)  # chipao.centre_csv.CentreReject
+    rejects: list = field(default_factory=list)  # chipao.domain.centres.CentreReject
     refresh: CoverageRefresh | None = None
     refused: str | None = None
     seconds: float = 0.0
@@ -697,13 +699,11 @@ class CentreImportResult:
 
 def import_centres(conn: Connection, parsed, accept_partial: bool = False,
                    refresh: bool = True, progress=None) -> CentreImportResult:
-    """Load the good rows of a parsed centre file (chipao.centre_csv.ParsedCentres) in
+    """Load the good rows of a parsed centre file (chipao.domain.centres.ParsedCentres) in
     the caller's transaction: checks that each point lies in (or within 2 km of) its
     tambon, upserts by code (importing the same file twice changes nothing) and, when
     anything changed, refreshes the coverage figures. All-or-nothing by default: any
     rejected row means nothing is written."""
-    from chipao.centre_csv import CentreReject
-
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     result = CentreImportResult(loaded=False, rows_read=parsed.rows_read,

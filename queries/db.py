@@ -3,20 +3,36 @@
 Engines are created lazily per process (background callbacks run in other
 processes; an engine must never cross a fork). The dashboard uses the app role;
 command-line tools use the owner role.
+
+Read replicas (``CHIPAO_READ_DATABASE_URL``, comma-separated, app-role URLs of hot
+standbys): :func:`scoped_read` serves read-only dashboard queries from one of them,
+and from the primary when none is configured, reachable, or — for a user who has just
+written — replayed past that user's write (`min_lsn`, from :func:`wal_position` after
+the write). A replica that fails is left alone for a few seconds; nothing written
+ever goes to one.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, exc, text
 
-from chipao.config import settings
-from queries.scope import Role, Scope
+from chipao.domain.scope import Role, Scope
+from chipao.settings import settings
 
 _engines: dict[tuple[int, str], Engine] = {}
+log = logging.getLogger("chipao.db")
+REPLICA_RETRY_AFTER = 5.0  # seconds a failed replica is skipped
+_replica_down: dict[str, float] = {}
+_rotation = itertools.count()
+_replica_lock = threading.Lock()
 
 
 def _engine(url: str, **kwargs) -> Engine:
@@ -28,6 +44,14 @@ def _engine(url: str, **kwargs) -> Engine:
             )
         _engines[key] = create_engine(url, pool_pre_ping=True, **kwargs)
     return _engines[key]
+
+
+def _set_scope(conn: Connection, scope: Scope) -> None:
+    conn.execute(
+        text("SELECT set_config('chipao.scope', :s, true), "
+             "set_config('chipao.user', :u, true)"),
+        {"s": scope.rls_setting, "u": scope.username},
+    )
 
 
 def owner_engine() -> Engine:
@@ -61,11 +85,69 @@ def scoped(scope: Scope) -> Iterator[Connection]:
     """
     engine = owner_engine() if scope.role == Role.SYSTEM else app_engine()
     with engine.begin() as conn:
-        conn.execute(
-            text("SELECT set_config('chipao.scope', :s, true), "
-                 "set_config('chipao.user', :u, true)"),
-            {"s": scope.rls_setting, "u": scope.username},
-        )
+        _set_scope(conn, scope)
+        yield conn
+
+
+def wal_position() -> str:
+    """The primary's WAL position now (after a committed write): a replica that has
+    replayed up to here shows that write."""
+    with app_engine().connect() as conn:
+        return conn.execute(text("SELECT pg_current_wal_insert_lsn()::text")).scalar_one()
+
+
+def replica_engine(url: str) -> Engine:
+    # a replica that does not answer within 2 s is skipped, the primary serves
+    return _engine(url, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 2})
+
+
+def _replica_connection(min_lsn: str | None) -> Connection | None:
+    """A connection to a replica that is up and (with `min_lsn`) replayed past it."""
+    urls = settings().read_urls
+    if not urls:
+        return None
+    start = next(_rotation)
+    now = time.monotonic()
+    for i in range(len(urls)):
+        url = urls[(start + i) % len(urls)]
+        if _replica_down.get(url, 0.0) > now:
+            continue
+        try:
+            conn = replica_engine(url).connect()
+        except exc.DBAPIError as err:
+            with _replica_lock:
+                _replica_down[url] = time.monotonic() + REPLICA_RETRY_AFTER
+            log.warning("read replica unavailable, reading from the primary: %s",
+                        str(err).splitlines()[0])
+            continue
+        if min_lsn is None:
+            return conn
+        try:
+            caught_up = conn.execute(
+                text("SELECT coalesce(pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn), "
+                     "NOT pg_is_in_recovery())"), {"lsn": min_lsn}).scalar_one()
+            conn.rollback()
+        except exc.DBAPIError:
+            conn.close()
+            continue
+        if caught_up:
+            return conn
+        conn.close()
+    return None
+
+
+@contextmanager
+def scoped_read(scope: Scope, min_lsn: str | None = None) -> Iterator[Connection]:
+    """A read-only transaction in the user's scope on a read replica when one fits
+    (see the module's docstring), else on the primary as :func:`scoped` gives.
+    Never write through it: a replica refuses writes."""
+    conn = None if scope.role == Role.SYSTEM else _replica_connection(min_lsn)
+    if conn is None:
+        with scoped(scope) as primary:
+            yield primary
+        return
+    with conn, conn.begin():
+        _set_scope(conn, scope)
         yield conn
 
 

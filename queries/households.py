@@ -5,11 +5,12 @@ anything off the allow-lists) before any household row is read; every query then
 runs in `scoped(scope)`, where PostgreSQL's row-level security hides other areas.
 SQL is SQLAlchemy Core built from fixed column objects: every value the user sent is
 a bound parameter, and sort/filter columns come from the allow-lists of
-chipao/household_filters.py.
+chipao/domain/household_filters.py.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,19 +38,19 @@ from sqlalchemy import (
     true,
 )
 
-from chipao.household_filters import (
+from chipao.domain.household_filters import (
     ColumnFilter,
     Condition,
     GridRequest,
     ListParams,
     Refused,
 )
+from chipao.domain.scope import Scope
 from queries import areas
 from queries.audit import record
 from queries.catalogue import Catalogue, load_catalogue
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, resolve_round
-from queries.scope import Scope
 
 EXPORT_CAP = 100_000  # rows per export file
 
@@ -419,8 +420,6 @@ def record_refusal(scope: Scope, refused: Refused, where: str,
 
 def _clip(payload: Any, limit: int = 2000) -> Any:
     """Keep forged payloads in the log, but not unbounded."""
-    import json
-
     if payload is None:
         return None
     text = json.dumps(payload, ensure_ascii=False, default=str)

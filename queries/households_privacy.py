@@ -1,4 +1,4 @@
-"""The SQL behind the break-the-glass reveal of personal identifiers (chipao.privacy).
+"""The SQL behind the break-the-glass reveal of personal identifiers (chipao.web.privacy).
 
 Reads through the caller's scoped connection, so row-level security limits it to the
 user's areas even if an application check were missing."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from queries.scope import Scope
+from chipao.domain.scope import Scope
 
 
 def household_tambon(conn: Connection, scope: Scope, house_id: str) -> str | None:

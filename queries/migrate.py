@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from chipao.config import settings
+from chipao.settings import settings
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
-from chipao.config import settings
+from chipao.domain.scope import Scope
+from chipao.settings import settings
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
-from queries.scope import Scope
 from queries.suppression import share, suppress
 from queries.suppression import threshold as suppression_threshold
 
@@ -81,6 +81,7 @@ def count_measures(catalogue: Catalogue) -> list[str]:
     """Every agg_area_count measure the map and panel read. Naming them lets the primary
     key (round, level, measure, pcode) seek each measure's P-code range directly."""
     return ["surveyed", "poor", "target_poor", "welfare_card", "left_poverty", "new_poor",
+            "people", "poor_people", "target_poor_people",
             *[f"dim:{d.code}" for d in catalogue.dimensions],
             *[f"{p}:{i.code}" for i in catalogue.indicators for p in ("ind", "na")]]
 
@@ -121,8 +122,8 @@ class Raw:
 
 
 # Boundary imports insert or update area rows: their count and newest writer change.
-_AREA_VERSION = text("SELECT count(*)::text || ':' || coalesce(max(xmin::text::bigint), 0)::text "
-                     "FROM area")
+# bumped by a trigger on every write to area (migration 0012)
+_AREA_VERSION = text("SELECT version::text FROM data_version WHERE kind = 'boundaries'")
 
 
 @dataclass(frozen=True)
@@ -192,15 +193,28 @@ class _TableCache:
         self.budget = budget_bytes
         self._items: OrderedDict[tuple, ScoreTable | CountTable | AreaList] = OrderedDict()
         self._lock = threading.Lock()
+        # the shared level (Redis, through chipao.web.cache.SharedTables) when configured:
+        # keys carry the database and the data version, so any worker may reuse them
+        self.shared = None
 
     def get(self, key: tuple) -> ScoreTable | CountTable | AreaList | None:
         with self._lock:
             table = self._items.get(key)
             if table is not None:
                 self._items.move_to_end(key)
-            return table
+                return table
+        if self.shared is not None:  # another worker may have read it already
+            table = self.shared.get(key)
+            if table is not None:
+                self._put_local(key, table)
+        return table
 
     def put(self, key: tuple, table: ScoreTable | CountTable | AreaList) -> None:
+        self._put_local(key, table)
+        if self.shared is not None:
+            self.shared.put(key, table)
+
+    def _put_local(self, key: tuple, table: ScoreTable | CountTable | AreaList) -> None:
         with self._lock:
             self._items[key] = table
             self._items.move_to_end(key)
@@ -487,7 +501,8 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
                  round_id: int, previous_round_id: int | None, k: float = 1 / 3) -> dict | None:
     """Everything the side panel shows for one area ('TH': the country) in one round,
     with the previous round for change: households surveyed, poor (TPMAP rule),
-    target poor, Alkire–Foster H/A/M0 at k, and per dimension and indicator the
+    target poor, the members of those households (people), Alkire–Foster H/A/M0 at k,
+    and per dimension and indicator the
     deprived households, their share and the contribution to M0.
     None for an unknown area."""
     info = area_name(conn, pcode)
@@ -557,6 +572,11 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
         "poor_share_before": share(before.get("poor"), before.get("surveyed"), scope)
         if before else None,
         "target_poor": suppress(now.get("target_poor"), scope),
+        # members of the households counted (people, not households)
+        "people": suppress(now.get("people"), scope),
+        "poor_people": suppress(now.get("poor_people"), scope),
+        "poor_people_before": suppress(before.get("poor_people"), scope) if before else None,
+        "target_poor_people": suppress(now.get("target_poor_people"), scope),
         "welfare_card": suppress(now.get("welfare_card"), scope),
         "left_poverty": suppress(now.get("left_poverty"), scope) if before else None,
         "new_poor": suppress(now.get("new_poor"), scope) if before else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from queries.scope import Scope
+from chipao.domain.scope import Scope
 from queries.suppression import share, suppress
 
 

@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from chipao.domain.scope import Scope
 from queries import audit
-from queries.scope import Scope
 from queries.suppression import suppress
 
 TZ = ZoneInfo("Asia/Bangkok")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from chipao.config import DATA_DIR
+from chipao.settings import DATA_DIR
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chipao.config import settings
-from queries.scope import Scope
+from chipao.domain.scope import Scope
+from chipao.settings import settings
 
 
 def threshold() -> int:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from queries.scope import Role, Scope
+from chipao.domain.scope import Role, Scope
 
 # Which level of area each role is scoped to (None: no area, the role is national).
 ROLE_AREA_LEVEL: dict[Role, int | None] = {

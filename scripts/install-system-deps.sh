@@ -9,6 +9,12 @@ pkgs=()
 command -v psql >/dev/null || pkgs+=(postgresql-client-15)
 # the shared cache and job broker (CHIPAO_REDIS=local, and the scale tests)
 [ -x /usr/bin/redis-server ] || pkgs+=(redis-server)
+# WeasyPrint (the PDF brief) lays text out with Pango/HarfBuzz; Debian's pango pulls in
+# libthai for Thai line breaking. poppler-utils: the brief tests read PDFs back.
+ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0' || pkgs+=(libpango-1.0-0)
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || pkgs+=(libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep -q 'libthai.so.0' || pkgs+=(libthai0)
+command -v pdftotext >/dev/null || pkgs+=(poppler-utils)
 if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || pkgs+=(chromium-driver)

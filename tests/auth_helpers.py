@@ -79,10 +79,10 @@ def create_user(role: str, areas: tuple[str, ...] | list[str] = (), username: st
 
     Needs the `database` fixture to be active. The username is unique per call unless
     given."""
-    from chipao.passwords import generate_password, hash_password
+    from chipao.domain.passwords import generate_password, hash_password
+    from chipao.domain.scope import SYSTEM, Role
     from queries import users
     from queries.db import owner
-    from queries.scope import SYSTEM, Role
 
     username = username or f"t{os.getpid()}-{role}-{next(_seq)}"
     password = generate_password()

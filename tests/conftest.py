@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chipao import localdb
+from chipao.cli import localdb
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry import box as _box
 
-from chipao import config, localdb
+from chipao import settings
+from chipao.cli import localdb
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +30,12 @@ def geo_db(database: dict[str, str]) -> Iterator[dict[str, str]]:
     name = f"chipao_test_{os.getpid()}_geo"
     localdb.drop_database(name)
     localdb.ensure_database(name)
-    urls = {"owner": localdb.url_for(name), "app": localdb.url_for(name, role=config.APP_ROLE)}
+    urls = {"owner": localdb.url_for(name), "app": localdb.url_for(name, role=settings.APP_ROLE)}
 
     def use(owner: str, app: str) -> None:
         os.environ["DATABASE_URL"] = owner
         os.environ["CHIPAO_APP_DATABASE_URL"] = app
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         db.dispose_all()
 
     use(urls["owner"], urls["app"])

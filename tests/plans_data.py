@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection, text
 
-from chipao import config, localdb
+from chipao import settings
+from chipao.cli import localdb
 
 ROUNDS = ((1, 2565), (2, 2566))
 TAMBONS = ("TH100101", "TH100102", "TH100201", "TH200101")
@@ -42,11 +43,11 @@ def plans_store(tag: str) -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         db.dispose_all()
 
     url = localdb.url_for(name)
-    use(url, localdb.url_for(name, role=config.APP_ROLE))
+    use(url, localdb.url_for(name, role=settings.APP_ROLE))
     try:
         migrate.upgrade(url)
         with db.owner() as conn:

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, text
 
-from chipao import config, localdb
+from chipao import settings
+from chipao.cli import localdb
 
 
 @contextmanager
@@ -27,8 +28,8 @@ def isolated_store(name: str) -> Iterator[str]:
     url = localdb.url_for(dbname)
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "CHIPAO_APP_DATABASE_URL")}
     os.environ["DATABASE_URL"] = url
-    os.environ["CHIPAO_APP_DATABASE_URL"] = localdb.url_for(dbname, role=config.APP_ROLE)
-    config.settings.cache_clear()
+    os.environ["CHIPAO_APP_DATABASE_URL"] = localdb.url_for(dbname, role=settings.APP_ROLE)
+    settings.settings.cache_clear()
     db.dispose_all()
     try:
         migrate.upgrade(url)
@@ -43,7 +44,7 @@ def isolated_store(name: str) -> Iterator[str]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        config.settings.cache_clear()
+        settings.settings.cache_clear()
         localdb.drop_database(dbname)
 
 

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from chipao.config import settings
+from chipao.settings import settings
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or settings().owner_url

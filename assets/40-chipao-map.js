@@ -1,0 +1,437 @@
+// The Chipao map component (components/map_view.py builds it; docs/maps.md documents it).
+//
+// MapLibre GL JS (assets/vendor/maplibre-gl, CSP build) draws the areas of one level from a
+// GeoJSON URL fetched once per level and subtree (promoteId: the P-code). Values arrive
+// as compact arrays aligned with the spec's P-codes and are applied with setFeatureState:
+// the paint expressions below never change and setData is never called on a switch.
+// Names are HTML labels in the served Sarabun font (MapLibre's text renderer does not
+// shape Thai). Tests and other scripts use the DOM events `chipao:map-ready`,
+// `chipao:map-painted` and `chipao:map-select`, the container's data-* attributes and
+// window.chipaoMaps[id] (featureState, areas, focusArea, select).
+(function () {
+  "use strict";
+  const maps = window.chipaoMaps = window.chipaoMaps || {};
+  const NO_VALUE = "#ffffff";
+  const MAX_LABELS = 60;          // more areas than this in view: no names (zoom in)
+  const CACHED_GEOMETRIES = 6;    // sources kept for back/forth drill-down
+  let workerSet = false;
+
+  function emit(inst, name, detail) {
+    inst.frame.dispatchEvent(new CustomEvent("chipao:" + name,
+      {bubbles: true, detail: Object.assign({id: inst.id}, detail)}));
+  }
+
+  function toDash(inst, kind, pcode) {
+    inst.events += 1;
+    const data = {kind: kind, pcode: pcode, n: inst.events};
+    emit(inst, "map-select", data);
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props({chipao_map: "event", map: inst.id}, {data: data});
+    }
+  }
+
+  // ── one map instance ──────────────────────────────────────────────────────
+  function create(id, el, spec) {
+    const frame = el.closest(".chipao-map");
+    if (!workerSet) {
+      maplibregl.setWorkerUrl(frame.dataset.worker);
+      workerSet = true;
+    }
+    const layers = [{id: "background", type: "background",
+                     paint: {"background-color": "#eef2f5"}}];
+    const sources = {};
+    if (spec.tiles) {
+      sources.basemap = {type: "raster", tiles: [spec.tiles], tileSize: 256};
+      layers.push({id: "basemap", type: "raster", source: "basemap"});
+    }
+    const map = new maplibregl.Map({
+      container: el,
+      style: {version: 8, sources: sources, layers: layers},
+      bounds: spec.bounds || [97.3, 5.6, 105.7, 20.5],
+      fitBoundsOptions: {padding: 12},
+      attributionControl: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+      touchPitch: false,
+      maxZoom: 15,
+      locale: {"Map.Title": frame.dataset.label || "Map"},
+    });
+    map.touchZoomRotate.disableRotation();
+    map.keyboard.disableRotation();
+    map.addControl(new maplibregl.NavigationControl({showCompass: false}), "top-right");
+    map.addControl(new maplibregl.ScaleControl({unit: "metric"}), "bottom-left");
+    const inst = {
+      id: id, el: el, frame: frame, map: map, spec: null, values: null, geometry: null,
+      index: new Map(), stated: new Set(), selected: null, focus: -1, events: 0,
+      paint: 0, pending: null, ready: false, styleReady: false, queued: null,
+      tooltip: frame.querySelector(".chipao-map-tooltip"),
+      live: frame.querySelector(".chipao-map-live"),
+      labels: frame.querySelector(".chipao-map-labels"),
+      labelPoints: new Map(), labelled: new Map(),
+    };
+    map.getCanvas().setAttribute("aria-describedby", frame.dataset.describedby || "");
+    map.on("load", function () {
+      inst.styleReady = true;
+      if (inst.queued) { const q = inst.queued; inst.queued = null; update(inst, q[0], q[1]); }
+    });
+    map.on("render", function () { afterRender(inst); });
+    map.on("sourcedata", function (e) {
+      if (e.sourceId === inst.geometry && e.isSourceLoaded) { collectLabels(inst); }
+    });
+    map.on("moveend", function () { placeLabels(inst); });
+    map.on("move", function () { moveLabels(inst); });
+    map.on("click", function (e) {
+      const f = pick(inst, e.point);
+      if (f) { toDash(inst, "click", f); }
+    });
+    map.on("mousemove", function (e) {
+      const f = pick(inst, e.point);
+      map.getCanvas().style.cursor = f ? "pointer" : "";
+      if (f) { showTooltip(inst, f, e.point); } else { hideTooltip(inst); }
+    });
+    map.on("mouseout", function () { hideTooltip(inst); });
+    frame.addEventListener("keydown", function (e) { onKey(inst, e); });
+    el.addEventListener("focusout", function () { hideTooltip(inst); });
+    return inst;
+  }
+
+  function pick(inst, point) {
+    if (!inst.geometry || !inst.map.getLayer(inst.geometry + ":fill")) { return null; }
+    const hits = inst.map.queryRenderedFeatures(point, {layers: [inst.geometry + ":fill"]});
+    for (const f of hits) {
+      const p = f.properties;
+      if (inst.index.has(String(f.id))) {
+        if (!inst.labelPoints.has(p.pcode) && p.lx !== undefined) {
+          inst.labelPoints.set(p.pcode, {at: [p.lx, p.ly],
+                                         name: inst.spec.lang === "en" ? p.name_en : p.name_th});
+        }
+        return String(f.id);
+      }
+    }
+    return null;
+  }
+
+  // ── geometry: one GeoJSON source per URL, kept for going back ──────────────
+  function showGeometry(inst, spec) {
+    const map = inst.map;
+    const url = spec.geometry;
+    const many = spec.ids.length > 2000;  // borders of thousands of areas are a blur
+    if (!map.getSource(url)) {
+      map.addSource(url, {type: "geojson", data: url, promoteId: "pcode",
+                          attribution: ""});
+      map.addLayer({id: url + ":fill", type: "fill", source: url, paint: {
+        "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], NO_VALUE]],
+        "fill-opacity": 0.92}});
+      map.addLayer({id: url + ":line", type: "line", source: url, paint: {
+        "line-color": "#ffffff", "line-width": many ? 0 : 0.6}});
+      map.addLayer({id: url + ":mark", type: "line", source: url, paint: {
+        "line-color": ["case", ["boolean", ["feature-state", "sel"], false], "#212529",
+                       "#0b5cad"],
+        "line-width": ["case", ["boolean", ["feature-state", "sel"], false], 3,
+                       ["boolean", ["feature-state", "focus"], false], 2.5, 0],
+        "line-dasharray": [1, 0]}});
+      inst.order = (inst.order || []).filter(function (u) { return u !== url; });
+    }
+    inst.order = (inst.order || []).filter(function (u) { return u !== url; }).concat([url]);
+    for (const u of inst.order) {
+      const vis = u === url ? "visible" : "none";
+      for (const kind of [":fill", ":line", ":mark"]) {
+        map.setLayoutProperty(u + kind, "visibility", vis);
+      }
+    }
+    while (inst.order.length > CACHED_GEOMETRIES) {  // forget the oldest
+      const old = inst.order.shift();
+      for (const kind of [":fill", ":line", ":mark"]) { map.removeLayer(old + kind); }
+      map.removeSource(old);
+    }
+    inst.geometry = url;
+    inst.stated = new Set();
+    inst.labelPoints = new Map();
+    if (map.isSourceLoaded(url)) { collectLabels(inst); }
+    if (spec.bounds) { map.fitBounds(spec.bounds, {padding: 12, animate: false}); }
+  }
+
+  function setPoints(inst, points) {
+    const map = inst.map;
+    const data = points || {type: "FeatureCollection", features: []};
+    if (!map.getSource("points")) {
+      map.addSource("points", {type: "geojson", data: data});
+      map.addLayer({id: "points", type: "circle", source: "points", paint: {
+        "circle-color": ["coalesce", ["get", "color"], "#0072B2"],
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 2.5, 10, 6],
+        "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8}});
+    } else {
+      map.getSource("points").setData(data);
+    }
+  }
+
+  // ── values: feature-state only ────────────────────────────────────────────
+  function applyValues(inst, spec, values) {
+    const map = inst.map;
+    const src = spec.geometry;
+    const ids = spec.ids;
+    const seen = new Set();
+    for (let i = 0; i < ids.length; i++) {
+      const c = values.c[i];
+      const fill = c === null || c === undefined ? NO_VALUE
+        : (c === -2 ? values.suppressed_color : c < 0 ? values.few_color : values.colors[c]);
+      map.setFeatureState({source: src, id: ids[i]},
+                          {c: c === undefined ? null : c, fill: fill,
+                           sel: ids[i] === values.sel, focus: i === inst.focus});
+      seen.add(ids[i]);
+    }
+    for (const old of inst.stated) {  // areas no longer in the view lose their colour
+      if (!seen.has(old)) { map.removeFeatureState({source: src, id: old}); }
+    }
+    inst.stated = seen;
+    inst.selected = values.sel || null;
+    inst.frame.dataset.selected = inst.selected || "";
+    inst.pending = values.key || String(Date.now());
+    map.triggerRepaint();
+  }
+
+  function afterRender(inst) {
+    if (!inst.pending || !inst.geometry) { return; }
+    const map = inst.map;
+    if (!map.isSourceLoaded(inst.geometry) || !map.areTilesLoaded()) { return; }
+    const key = inst.pending;
+    inst.pending = null;
+    inst.paint += 1;
+    const f = inst.frame;
+    f.dataset.mapPaint = String(inst.paint);
+    f.dataset.mapValues = key;
+    f.dataset.mapGeometry = inst.geometry;
+    f.dataset.mapAreas = String(inst.spec.ids.length);
+    // dispatched inside MapLibre's render: a listener may read the canvas' pixels
+    // (gl.readPixels) before the frame is composited
+    emit(inst, "map-painted", {paint: inst.paint, key: key, geometry: inst.geometry});
+    if (!inst.ready) {
+      inst.ready = true;
+      f.dataset.mapReady = "1";
+      emit(inst, "map-ready", {geometry: inst.geometry});
+    }
+    placeLabels(inst);
+  }
+
+  function update(inst, spec, values) {
+    if (!inst.styleReady) { inst.queued = [spec, values]; return; }
+    if (!inst.spec || inst.spec.geometry !== spec.geometry || inst.spec !== spec) {
+      if (!inst.spec || inst.spec.geometry !== spec.geometry) {
+        inst.focus = -1;
+        showGeometry(inst, spec);
+      }
+      inst.spec = spec;
+      inst.index = new Map(spec.ids.map(function (p, i) { return [p, i]; }));
+      setPoints(inst, spec.points);
+      inst.frame.dataset.mapLevel = String(spec.level || "");
+    }
+    if (values && values.geometry === spec.geometry && values !== inst.values) {
+      inst.values = values;
+      applyValues(inst, spec, values);
+    }
+  }
+
+  // ── hover tooltip and keyboard focus ──────────────────────────────────────
+  function areaText(inst, pcode) {
+    const i = inst.index.get(pcode);
+    const v = inst.values || {};
+    const name = nameOf(inst, pcode);
+    const lines = [name];
+    if (i !== undefined && v.t) {
+      lines.push((v.label || inst.spec.measure) + ": " + (v.t[i] || "–"));
+      if (v.r) {
+        lines.push(inst.spec.rank + ": " + (v.r[i] ? v.r[i] + "/" + v.ranked : "–")
+                   + (v.rank_note ? " (" + v.rank_note + ")" : ""));
+      }
+    }
+    return lines;
+  }
+
+  function nameOf(inst, pcode) {
+    const names = inst.spec.names;
+    const i = inst.index.get(pcode);
+    if (names && i !== undefined && names[i]) { return names[i]; }
+    const lp = inst.labelPoints.get(pcode);
+    return lp ? lp.name : pcode;
+  }
+
+  function showTooltip(inst, pcode, point) {
+    const tip = inst.tooltip;
+    tip.replaceChildren();
+    areaText(inst, pcode).forEach(function (line, n) {
+      const div = document.createElement("div");
+      div.textContent = line;
+      if (n === 0) { div.className = "chipao-map-tooltip-name"; }
+      tip.appendChild(div);
+    });
+    tip.dataset.pcode = pcode;
+    tip.hidden = false;
+    const w = inst.el.clientWidth;
+    tip.style.left = Math.min(point.x + 12, Math.max(0, w - tip.offsetWidth - 4)) + "px";
+    tip.style.top = Math.max(0, point.y - tip.offsetHeight - 12) + "px";
+  }
+
+  function hideTooltip(inst) {
+    inst.tooltip.hidden = true;
+    inst.tooltip.dataset.pcode = "";
+  }
+
+  function setFocus(inst, i) {
+    const ids = inst.spec ? inst.spec.ids : [];
+    if (!ids.length) { return; }
+    const map = inst.map;
+    if (inst.focus >= 0 && inst.focus < ids.length) {
+      map.setFeatureState({source: inst.geometry, id: ids[inst.focus]}, {focus: false});
+    }
+    inst.focus = ((i % ids.length) + ids.length) % ids.length;
+    const pcode = ids[inst.focus];
+    map.setFeatureState({source: inst.geometry, id: pcode}, {focus: true});
+    inst.frame.dataset.focused = pcode;
+    const lines = areaText(inst, pcode);
+    inst.live.textContent = lines.join(", ");
+    const lp = inst.labelPoints.get(pcode);
+    if (lp) {
+      if (!map.getBounds().contains(lp.at)) { map.panTo(lp.at, {animate: false}); }
+      showTooltip(inst, pcode, map.project(lp.at));
+    }
+  }
+
+  function onKey(inst, e) {
+    if (e.target !== inst.map.getCanvas()) { return; }
+    if (e.key === "]" || e.key === "PageDown") {
+      setFocus(inst, inst.focus + 1); e.preventDefault();
+    } else if (e.key === "[" || e.key === "PageUp") {
+      setFocus(inst, inst.focus < 0 ? -1 : inst.focus - 1); e.preventDefault();
+    } else if (e.key === "Enter" && inst.focus >= 0) {
+      toDash(inst, "key", inst.spec.ids[inst.focus]); e.preventDefault();
+    } else if (e.key === "Escape") {
+      if (inst.focus >= 0) {
+        inst.map.setFeatureState({source: inst.geometry, id: inst.spec.ids[inst.focus]},
+                                 {focus: false});
+      }
+      inst.focus = -1; inst.frame.dataset.focused = ""; hideTooltip(inst);
+    }
+  }
+
+  // ── HTML labels (Thai shaped by the browser, Sarabun from assets/fonts) ───
+  function collectLabels(inst) {
+    if (!inst.geometry) { return; }
+    const th = (inst.spec && inst.spec.lang) !== "en";
+    for (const f of inst.map.querySourceFeatures(inst.geometry)) {
+      const p = f.properties;
+      if (!inst.labelPoints.has(p.pcode) && p.lx !== undefined) {
+        inst.labelPoints.set(p.pcode, {at: [p.lx, p.ly], name: th ? p.name_th : p.name_en});
+      }
+    }
+    placeLabels(inst);
+  }
+
+  function placeLabels(inst) {
+    const box = inst.labels;
+    if (!inst.spec || !inst.labelPoints.size) { return; }
+    const map = inst.map;
+    const bounds = map.getBounds();
+    const inView = inst.spec.ids.filter(function (p) {
+      const lp = inst.labelPoints.get(p);
+      return lp && bounds.contains(lp.at);
+    });
+    box.replaceChildren();
+    inst.labelled = new Map();
+    if (inView.length > MAX_LABELS) { return; }
+    const placed = [];
+    for (const pcode of inView) {
+      const lp = inst.labelPoints.get(pcode);
+      const span = document.createElement("span");
+      span.className = "chipao-map-label";
+      span.textContent = nameOf(inst, pcode);
+      span.dataset.pcode = pcode;
+      span.addEventListener("click", function () { toDash(inst, "label", pcode); });
+      span.addEventListener("mouseenter", function () {
+        showTooltip(inst, pcode, map.project(lp.at));
+      });
+      span.addEventListener("mouseleave", function () { hideTooltip(inst); });
+      box.appendChild(span);
+      const at = map.project(lp.at);
+      const w = span.offsetWidth, h = span.offsetHeight;
+      const r = [at.x - w / 2, at.y - h / 2, at.x + w / 2, at.y + h / 2];
+      if (placed.some(function (q) {
+        return r[0] < q[2] && q[0] < r[2] && r[1] < q[3] && q[1] < r[3];
+      })) { box.removeChild(span); continue; }
+      placed.push(r);
+      span.style.transform = "translate(" + r[0] + "px," + r[1] + "px)";
+      inst.labelled.set(pcode, {span: span, at: lp.at, w: w, h: h});
+    }
+  }
+
+  function moveLabels(inst) {
+    for (const item of inst.labelled.values()) {
+      const at = inst.map.project(item.at);
+      item.span.style.transform =
+        "translate(" + (at.x - item.w / 2) + "px," + (at.y - item.h / 2) + "px)";
+    }
+  }
+
+  // ── the public reader (tests, other scripts) ──────────────────────────────
+  function api(inst) {
+    return {
+      map: inst.map,
+      get paint() { return inst.paint; },
+      get ready() { return inst.ready; },
+      featureState: function (pcode) {
+        if (!inst.geometry) { return null; }
+        return inst.map.getFeatureState({source: inst.geometry, id: pcode});
+      },
+      areas: function () { return inst.spec ? inst.spec.ids.slice() : []; },
+      labels: function () { return Array.from(inst.labelled.keys()); },
+      focusArea: function (pcode) {
+        const i = inst.index.get(pcode);
+        if (i !== undefined) { setFocus(inst, i); }
+      },
+      select: function (pcode) { if (inst.index.has(pcode)) { toDash(inst, "api", pcode); } },
+      snapshot: function () {  // a PNG of the current frame (print, export)
+        return new Promise(function (resolve) {
+          inst.map.once("render", function () {
+            resolve(inst.map.getCanvas().toDataURL("image/png"));
+          });
+          inst.map.triggerRepaint();
+        });
+      },
+    };
+  }
+
+  function render(spec, values, _mounted, storeId) {
+    const nu = window.dash_clientside.no_update;
+    if (!spec || !storeId || !window.maplibregl) { return nu; }
+    const id = storeId.map;
+    const el = document.getElementById(id);
+    if (!el) { return nu; }
+    let inst = maps[id] && maps[id]._inst;
+    if (inst && inst.el !== el) {  // the page was drawn again: start afresh
+      inst.map.remove();
+      inst = null;
+    }
+    if (!inst) {
+      inst = create(id, el, spec);
+      maps[id] = api(inst);
+      maps[id]._inst = inst;
+    }
+    update(inst, spec, values);
+    return nu;
+  }
+
+  // print: the static image when the page provides one, else a snapshot of the frame
+  window.addEventListener("beforeprint", function () {
+    for (const id of Object.keys(maps)) {
+      const inst = maps[id]._inst;
+      const img = inst && inst.frame.querySelector(".chipao-map-print");
+      if (img && !img.dataset.static) {  // a synchronous redraw keeps the buffer readable
+        inst.map.redraw();
+        img.src = inst.map.getCanvas().toDataURL("image/png");
+      }
+    }
+  });
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    chipao_maplibre: {render: render},
+  });
+})();

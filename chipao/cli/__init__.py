@@ -1,0 +1,1 @@
+"""The command line (python -m chipao) and local-database plumbing."""

@@ -1,0 +1,1 @@
+"""Importers: file -> validated domain data -> queries loaders."""

@@ -1,0 +1,1 @@
+"""Web plumbing: server hooks, auth, session, cache, privacy reveal, language."""

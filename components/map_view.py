@@ -1,0 +1,118 @@
+"""The Chipao map: one builder for every map (docs/maps.md).
+
+``map_view(map_id, ...)`` gives a frame with the MapLibre canvas (assets/40-chipao-map.js,
+MapLibre GL JS vendored in assets/vendor/maplibre-gl), the legend inside the frame, a
+tooltip, a live region for keyboard users and a print image. Pages drive it through
+two stores and read one:
+
+- ``spec_id(map_id)`` ``data`` = :func:`map_spec` — the geometry URL (fetched once per
+  URL by the browser, cached), the P-codes in order, bounds and hover labels. Changes
+  only when the level or subtree changes.
+- ``values_id(map_id)`` ``data`` = :func:`map_values` — per area (aligned with the spec's
+  P-codes) a class index, a short figure text and a rank; the class colours. Applied
+  with feature-state: a switch sends only this.
+- ``event_id(map_id)`` ``data`` ← ``{"kind", "pcode", "n"}`` when a user picks an area
+  (click on the area or its name, Enter on the keyboard-focused area).
+
+Plain data in, Dash tree out: no SQL here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dash
+from dash import MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+
+from chipao.settings import settings
+from components.theme import NO_DATA, SUPPRESSED
+
+WORKER_ASSET = "vendor/maplibre-gl/maplibre-gl-csp-worker.js"
+# The worker must not run as a page script: app.py passes this to Dash's assets_ignore
+# (the file is still served from /assets/ and loaded by MapLibre as a worker).
+ASSETS_IGNORE = r"maplibre-gl-csp-worker\.js$"
+
+
+def spec_id(map_id: str) -> dict:
+    return {"chipao_map": "spec", "map": map_id}
+
+
+def values_id(map_id: str) -> dict:
+    return {"chipao_map": "values", "map": map_id}
+
+
+def event_id(map_id: str) -> dict:
+    return {"chipao_map": "event", "map": map_id}
+
+
+def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
+             bounds: Sequence[float] | None, measure_label: str, rank_label: str,
+             lang: str, points: dict | None = None,
+             names: Sequence[str] | None = None) -> dict:
+    """What stays while values change. `bounds` (minx, miny, maxx, maxy) is where the
+    map opens; `points` an optional GeoJSON FeatureCollection of points (properties
+    ``color`` and ``label``); `names` override the geometry's names in the hover."""
+    spec = {"geometry": geometry_url, "ids": list(pcodes), "level": level,
+            "bounds": [round(float(b), 5) for b in bounds] if bounds else None,
+            "measure": measure_label, "rank": rank_label, "lang": lang,
+            "tiles": settings().tile_url or None}
+    if points is not None:
+        spec["points"] = points
+    if names is not None:
+        spec["names"] = list(names)
+    return spec
+
+
+def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
+               colors: Sequence[str], texts: Sequence[str],
+               ranks: Sequence[int | None] | None = None, ranked: int | None = None,
+               selected: str | None = None, label: str | None = None,
+               rank_note: str | None = None) -> dict:
+    """One view's values, aligned with the spec's P-codes: class index per area (None:
+    no data; −1: too few households; −2: a small count withheld from public viewers,
+    drawn in its own grey and shown as "<5"), its figure as text and its rank among `ranked`.
+    `key` names the view (the URL's query): the component reports it once painted;
+    `label` names the figure in the hover (else the spec's measure label); `rank_note`
+    says which way ranks run (shown after the rank)."""
+    return {"geometry": geometry_url, "key": key, "c": list(classes), "colors": list(colors),
+            "few_color": NO_DATA, "suppressed_color": SUPPRESSED, "t": list(texts),
+            "r": list(ranks) if ranks is not None else None, "ranked": ranked,
+            "sel": selected, "label": label, "rank_note": rank_note}
+
+
+def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,
+             spec: dict | None = None, values: dict | None = None, legend=None,
+             legend_id: str | None = None, print_src: str | None = None) -> html.Div:
+    """The map frame. `label` is the map's accessible name; `keys_help` says how to use
+    it from the keyboard (shown while the map has focus); `legend` sits inside the
+    frame (an element id `legend_id` lets a page update it alone). `print_src` is a
+    static image of the same map for print (else the component prints its own frame)."""
+    help_id = f"{map_id}-keys"
+    return html.Div([
+        dcc.Store(id=spec_id(map_id), data=spec),
+        dcc.Store(id=values_id(map_id), data=values),
+        dcc.Store(id=event_id(map_id)),
+        dcc.Store(id={"chipao_map": "status", "map": map_id}),
+        dcc.Store(id={"chipao_map": "mount", "map": map_id}, data=1),
+        html.Div(id=map_id, className="chipao-map-canvas", style={"height": f"{height}px"}),
+        html.Div(className="chipao-map-labels", **{"aria-hidden": "true"}),
+        html.Div(className="chipao-map-tooltip", hidden=True, role="tooltip"),
+        html.Div(legend, id=legend_id or f"{map_id}-legend", className="chipao-map-legend"),
+        html.Div(keys_help, id=help_id, className="chipao-map-keys"),
+        html.Div(className="chipao-map-live visually-hidden", **{"aria-live": "polite"}),
+        html.Img(className="chipao-map-print", alt=label, src=print_src,
+                 **({"data-static": "1"} if print_src else {})),
+    ], className="chipao-map", **{"data-worker": dash.get_asset_url(WORKER_ASSET),
+                                  "data-label": label, "data-describedby": help_id})
+
+
+clientside_callback(
+    ClientsideFunction("chipao_maplibre", "render"),
+    Output({"chipao_map": "status", "map": MATCH}, "data"),
+    Input({"chipao_map": "spec", "map": MATCH}, "data"),
+    Input({"chipao_map": "values", "map": MATCH}, "data"),
+    # Dash makes no initial call for inputs that only other callbacks write: this store,
+    # written by none, draws the map when the page mounts
+    Input({"chipao_map": "mount", "map": MATCH}, "data"),
+    State({"chipao_map": "spec", "map": MATCH}, "id"),
+)

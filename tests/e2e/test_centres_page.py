@@ -1,0 +1,250 @@
+"""/centres against the real dashboard and a real PostGIS: in headless Chromium (the map
+with its centres, the coverage figure equal to SQL, the bivariate view, the planner as
+a background callback with its result) and through the Flask test client (the CSV
+export, and household lists only for record roles)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.scope import SYSTEM
+from queries import centres as q
+from queries.db import owner
+from tests import centres_fixtures as fx
+from tests.auth_helpers import callback_body, client_for, create_user, login, page_body
+
+GRAPH = "#centres-map .js-plotly-plot"
+# the map shows `n` areas plus the centres layer (the figure's public `gd.data`), its
+# canvas is drawn and no callback is pending
+READY = """(n) => { const gd = document.querySelector('#centres-map .js-plotly-plot');
+  if (!gd || !gd.data || !gd.data[0] || !Array.isArray(gd.data[0].locations)) return false;
+  return gd.data[0].locations.length === n && gd.data.length >= 2
+         && !!gd.querySelector('canvas') && !gd.classList.contains('dash-graph--pending'); }"""
+
+
+@pytest.fixture(scope="module")
+def store(database):
+    with fx.centres_store() as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def app_server(store):
+    from app import app
+
+    return app.server
+
+
+def _expected_share(area: str, d: int) -> float:
+    with owner() as conn:
+        return q.coverage_summary(conn, SYSTEM, 2, area, d)["share_within"]
+
+
+# ── in the browser ───────────────────────────────────────────────────────────
+@pytest.mark.browser
+def test_page_map_coverage_and_planner(store, live_server, page):
+    user = create_user("executive")
+    login(page, live_server, *user, next_path="/centres")
+    page.goto(f"{live_server}/centres?round=2566&area=TH50&d=10")
+    page.wait_for_function(READY, arg=5, timeout=30_000)  # the 5 tambons of TH50
+    within = page.inner_text("#centres-kpi-within .kpi-value")
+    assert within == f"{100 * _expected_share('TH50', 10):.1f}%"
+    centres = page.evaluate(f"() => document.querySelector('{GRAPH}').data[1].lon.length")
+    assert centres == 3  # open and planned (the default filter) in TH50
+    assert "ศูนย์ทดสอบ C-500101" in page.evaluate(
+        f"() => document.querySelector('{GRAPH}').data[1].text.join(' ')")
+
+    # each tambon's hover names its own coverage
+    trace = page.evaluate(f"() => {{ const d = document.querySelector('{GRAPH}').data[0];"
+                          " return [d.locations, d.text]; }")
+    with owner() as conn:
+        reach = {r["pcode"]: r["share_within"]
+                 for r in q.coverage_by_area(conn, SYSTEM, 2, 3, "TH50", 10)}
+    for pcode, hover in zip(*trace, strict=True):
+        assert f"{100 * reach[pcode]:.1f}%" in hover.rsplit(":", 1)[-1]
+
+    # the bivariate view: nine classes and their key
+    page.locator("#centres-view").get_by_text("ความยากจน × ระยะทาง", exact=True).click()
+    page.wait_for_selector("#centres-legend-bivariate", timeout=15_000)
+    assert page.locator("#centres-legend-bivariate .bivar-cell").count() == 9
+
+    # the planner runs in the background and shows its progress, then the result
+    page.fill("#centres-plan-n", "2")
+    page.click("#centres-plan-run")
+    page.wait_for_selector("#centres-plan-table", timeout=60_000)
+    rows = page.locator("#centres-plan-table tbody tr")
+    with owner() as conn:
+        inputs = q.planner_inputs(conn, 2, 10, "TH50")
+    want = plan_sites(inputs.demand_lon, inputs.demand_lat, inputs.demand_poor,
+                      inputs.site_lon, inputs.site_lat, 10_000.0, 2)
+    assert rows.count() == len(want.sites) >= 1
+    first = rows.nth(0).inner_text()
+    assert inputs.site_pcode[want.sites[0].index] in first
+    assert f"{want.sites[0].gain:,}" in first
+    page.wait_for_function(
+        f"() => document.querySelector('{GRAPH}').data.length === 3", timeout=15_000)
+    assert page.locator("#centres-plan-households-box").is_hidden()  # executives: no lists
+    assert page.errors == []
+
+
+@pytest.mark.browser
+def test_bad_area_gives_a_message(store, live_server, page):
+    user = create_user("executive")
+    login(page, live_server, *user, next_path="/centres")
+    page.goto(f"{live_server}/centres?area=TH99")
+    page.wait_for_selector("#centres-error", timeout=20_000)
+    assert "TH99" in page.inner_text("#centres-error")
+
+
+# ── through the Flask test client ────────────────────────────────────────────
+def _outputs(response) -> dict:
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return json.loads(response.get_data(as_text=True))["response"]
+
+
+def _find(tree, component_id: str) -> dict | None:
+    """The props of the component with this id in a serialised layout."""
+    if isinstance(tree, dict):
+        if tree.get("id") == component_id:
+            return tree
+        for value in tree.values():
+            found = _find(value, component_id)
+            if found is not None:
+                return found
+    elif isinstance(tree, list):
+        for value in tree:
+            found = _find(value, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_layout_renders_for_an_executive(store, app_server):
+    client = client_for(app_server, *create_user("executive"))
+    body = _outputs(client.post_callback(page_body("/centres?area=TH5001&d=7")))
+    text_ = json.dumps(body, ensure_ascii=False)
+    assert "centres-distance" in text_ and "centres-plan-run" in text_
+    box = _find(body, "centres-plan-households-box")
+    assert box["style"] == {"display": "none"}  # no household lists for executives
+
+
+def test_a_committee_opens_at_its_own_area(store, app_server):
+    """A district committee lands on its district; area=TH still shows the country."""
+    client = client_for(app_server, *create_user("district", areas=("TH5001",)))
+    body = _outputs(client.post_callback(page_body("/centres")))
+    assert _find(body, "centres-province")["value"] == "TH50"
+    assert _find(body, "centres-district")["value"] == "TH5001"
+    body = _outputs(client.post_callback(page_body("/centres?area=TH")))
+    assert _find(body, "centres-province")["value"] is None
+
+
+def test_export_is_utf8_bom_csv_and_audited(store, app_server):
+    client = client_for(app_server, *create_user("province", areas=("TH50",)))
+    request = callback_body("centres-gap-download", "data", inputs=[
+        {"id": "centres-gap-export", "property": "n_clicks", "value": 1}], state=[
+        {"id": "centres-province", "property": "value", "value": "TH50"},
+        {"id": "centres-district", "property": "value", "value": None},
+        {"id": "centres-distance", "property": "value", "value": 5},
+        {"id": "centres-gap-level", "property": "value", "value": 3},
+        {"id": "centres-gap-sort", "property": "value", "value": "beyond"},
+        {"id": "shell-round", "property": "value", "value": 2566}])
+    out = _outputs(client.post_callback(request))["centres-gap-download"]["data"]
+    import base64
+
+    data = base64.b64decode(out["content"]) if out.get("base64") else out["content"].encode()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    with owner() as conn:
+        want = q.coverage_by_area(conn, SYSTEM, 2, 3, "TH50", 5)
+        logged = conn.execute(text(
+            "SELECT count(*) FROM audit_log WHERE action = 'export' "
+            "AND target = 'centres-gaps:TH50'")).scalar_one()
+    table = [line for line in lines[1:] if not line.startswith("#")]
+    assert len(table) == len(want) == 5
+    assert table[0].split(",")[1] == want[0]["pcode"]
+    assert table[0].split(",")[5] == str(want[0]["poor_beyond"])
+    assert logged >= 1
+
+
+def _households_request(plan: dict) -> dict:
+    return callback_body("centres-plan-households", "children", inputs=[
+        {"id": "centres-plan-site", "property": "value", "value": 1}], state=[
+        {"id": "centres-plan-store", "property": "data", "value": plan}])
+
+
+def test_household_lists_only_for_record_roles(store, app_server):
+    plan = {"year": 2566, "distance": 6, "n": 1,
+            "sites": [{"rank": 1, "lon": 100.15, "lat": 14.25, "pcode": "TH400102"}]}
+    officer = client_for(app_server, *create_user("district", areas=("TH4001",)))
+    shown = json.dumps(_outputs(officer.post_callback(_households_request(plan))),
+                       ensure_ascii=False)
+    assert "centres-households-table" in shown
+    executive = client_for(app_server, *create_user("executive"))
+    refused = executive.post_callback(_households_request(plan))
+    assert refused.status_code == 204  # PreventUpdate: nothing sent
+
+
+@pytest.mark.browser
+def test_view_in_the_url_slider_marks_and_planner_export(store, live_server, page, tmp_path):
+    """Province, district and distance travel in the address (a shared link reproduces
+    the view); a click on the 5 km mark gives 5 km; no tooltip covers the note; the
+    "where to open next" result downloads as CSV and XLSX (chipao.exports)."""
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect
+
+    login(page, live_server, *create_user("executive"), next_path="/centres")
+    page.goto(f"{live_server}/centres?round=2566&area=TH50&d=10")
+    page.wait_for_function(READY, arg=5, timeout=30_000)
+    box = page.locator("#centres-distance input[type=number]")
+    expect(box).to_have_value("10")
+    page.locator("#centres-distance .dash-slider-mark").filter(
+        has_text=re.compile(r"^5$")).click()
+    page.wait_for_function("() => location.search.includes('d=5')", timeout=10_000)
+    expect(box).to_have_value("5")
+    expect(page.locator("#centres-kpi-within")).to_contain_text("5 กม.", timeout=15_000)
+    # hovering the thumb shows nothing over the note below the slider
+    page.hover("#centres-distance [role=slider]")
+    note = page.locator("#centres-distance ~ .figure-note").first.bounding_box()
+    for tip in page.locator(".dash-slider-tooltip").all():
+        if tip.is_visible():
+            b = tip.bounding_box()
+            assert b["y"] + b["height"] <= note["y"] or b["y"] >= note["y"] + note["height"]
+    # a district: in the address too; the link reproduces the view
+    page.click("#centres-district")
+    page.click("label.dash-dropdown-option:has(input[value='TH5001'])")
+    page.wait_for_function("() => location.search.includes('area=TH5001')", timeout=10_000)
+    shared = page.url
+    assert "round=2566" in shared and "d=5" in shared
+    other = page.context.new_page()
+    other.goto(shared)
+    expect(other.locator("#centres-distance input[type=number]")).to_have_value("5")
+    expect(other.locator("#centres-kpi-within")).to_contain_text("5 กม.", timeout=30_000)
+    with owner() as conn:
+        district = conn.execute(text("SELECT name_th FROM area WHERE pcode = 'TH5001'")).scalar()
+    expect(other.locator("#centres-district")).to_contain_text(district)
+    other.close()
+    # the planner's result, downloaded
+    page.fill("#centres-plan-n", "2")
+    page.click("#centres-plan-run")
+    page.wait_for_selector("#centres-plan-table", timeout=60_000)
+    shown = page.locator("#centres-plan-table tbody tr").count()
+    with page.expect_download() as got:
+        page.click("#centres-plan-export-xlsx")
+    wb = load_workbook(io.BytesIO(got.value.path().read_bytes()))
+    table = list(wb.worksheets[0].iter_rows(values_only=True))
+    assert table[0][0] == "ลำดับ" and len(table) - 1 == shown
+    notes = {r[0]: r[1] for r in wb.worksheets[1].iter_rows(values_only=True)}
+    assert notes["รอบการสำรวจ"] == "พ.ศ. 2566" and notes["ระยะทาง (กม.)"] == "5"
+    with page.expect_download() as got:
+        page.click("#centres-plan-export-csv")
+    raw = open(got.value.path(), encoding="utf-8-sig").read()
+    assert len(list(csv.reader(io.StringIO(raw)))) - 1 == shown
+    assert page.errors == []

@@ -1,0 +1,348 @@
+"""The poverty map in headless Chromium against the real dashboard and a real PostGIS:
+the page loads without console errors, a click on a province shows its districts (and
+the back button returns), the keyboard picks areas too, a URL with state reproduces the
+view, a switch recolours the right areas and sends values only (no geometry), bad
+parameters give a message, the round selector keeps the view. The map is driven
+through its own DOM (labels, keys) and read back through window.chipaoMaps."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tests import map_fixtures
+from tests.auth_helpers import create_user, login
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def map_store(database):
+    """The map tests' own store (tests/map_fixtures.py)."""
+    with map_fixtures.map_store() as url:
+        yield url
+
+MAP = "map-view"
+FRAME = ".chipao-map:has(#map-view)"
+# The map component has painted the values of the address bar's view over `n` areas
+# (components/map_view.py: the frame's data-* attributes, set on chipao:map-painted).
+PAINTED = """(n) => { const f = document.querySelector('.chipao-map:has(#map-view)');
+  if (!f || f.dataset.mapReady !== '1' || f.dataset.mapAreas !== String(n)) return false;
+  const key = new URLSearchParams(f.dataset.mapValues), now = new URLSearchParams(location.search);
+  for (const [k, v] of now) { if (key.get(k) !== v) return false; }
+  return !document.querySelector('[data-dash-is-loading="true"]'); }"""
+
+
+@pytest.fixture(scope="module")
+def executive(map_store, live_server):
+    return create_user("executive")
+
+
+@pytest.fixture(scope="module")
+def map_context(browser, live_server, executive):
+    """One signed-in browser context for the module (pages share its session)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
+    page = context.new_page()
+    login(page, live_server, *executive, next_path="/map")
+    page.close()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def map_page(map_context):
+    """A fresh page that records console errors in page.errors."""
+    pg = map_context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.add_init_script("""window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
+            e.violatedDirective + ' ' + e.blockedURI));""")
+    yield pg
+    pg.close()
+
+
+def _open(page, live_server: str, query: str, n: int) -> None:
+    page.goto(f"{live_server}/map{query}")
+    page.wait_for_function(PAINTED, arg=n, timeout=30_000)
+
+
+def _paint(page) -> int:
+    return int(page.get_attribute(FRAME, "data-map-paint") or 0)
+
+
+def _wait_repaint(page, before: int, n: int) -> None:
+    """A new paint after `before`, of the current address's view over `n` areas."""
+    page.wait_for_function(
+        "(b) => +document.querySelector('.chipao-map:has(#map-view)').dataset.mapPaint > b",
+        arg=before, timeout=20_000)
+    page.wait_for_function(PAINTED, arg=n, timeout=20_000)
+
+
+def _locations(page) -> list[str]:
+    return page.evaluate(f"() => window.chipaoMaps['{MAP}'].areas()")
+
+
+def _states(page) -> dict[str, dict]:
+    """The feature-state (class index, fill, selection) of every area, read back from
+    MapLibre through the component's reader."""
+    return page.evaluate(f"""() => {{ const m = window.chipaoMaps['{MAP}'];
+        return Object.fromEntries(m.areas().map(p => [p, m.featureState(p)])); }}""")
+
+
+def _click_area(page, pcode: str) -> None:
+    """A real mouse click on the area's name on the map (an HTML label over the area)."""
+    label = page.locator(f"{FRAME} .chipao-map-label[data-pcode='{pcode}']")
+    label.scroll_into_view_if_needed()
+    label.click()
+
+
+def test_page_loads_without_console_errors(map_page, live_server):
+    response = map_page.goto(f"{live_server}/map")
+    csp = response.headers["content-security-policy"]
+    script_src = next(d for d in csp.split("; ") if d.startswith("script-src"))
+    assert "'unsafe-eval'" not in script_src and "'unsafe-inline'" not in script_src
+    _open(map_page, live_server, "", 4)
+    assert _locations(map_page) == ["TH10", "TH40", "TH50", "TH77"]
+    assert map_page.inner_text("#map-breadcrumb").strip() == "ประเทศไทย"
+    caption = map_page.inner_text("#map-caption")
+    assert "พ.ศ. 2566" in caption and "ที่มา" in caption
+    attribution = map_page.inner_text(".map-attribution")
+    assert "OCHA" in attribution and "Royal Thai Survey Department" in attribution
+    # the legend is inside the map's frame and lists the classes the areas are painted in
+    legend = map_page.locator(f"{FRAME} #map-legend")
+    assert "%" in legend.inner_text() and "ไม่มีข้อมูล" in legend.inner_text()  # TH77: none
+    states = _states(map_page)
+    assert states["TH77"]["c"] is None and states["TH77"]["fill"] == "#ffffff"
+    swatches = map_page.eval_on_selector_all(
+        "#map-legend .legend-swatch:not(.legend-insufficient):not(.legend-nodata)",
+        "els => els.map(e => getComputedStyle(e).backgroundColor)")
+    fills = map_page.evaluate("""(ps) => ps.map(p => { const d = document.createElement('div');
+        d.style.color = window.chipaoMaps['map-view'].featureState(p).fill;
+        document.body.appendChild(d); const c = getComputedStyle(d).color; d.remove();
+        return c; })""", ["TH10", "TH40", "TH50"])
+    for p, fill in zip(["TH10", "TH40", "TH50"], fills, strict=True):
+        c = states[p]["c"]
+        assert isinstance(c, int) and 0 <= c < len(swatches) and swatches[c] == fill, p
+    assert "TPMAP" in map_page.inner_text("#map-definition")
+    map_page.wait_for_selector("#map-ranking .ag-row")
+    assert map_page.locator("#map-ranking .ag-center-cols-container .ag-row").count() == 4
+    # an accessible name, and the keyboard help tied to the focusable canvas
+    canvas = map_page.locator("#map-view canvas")
+    assert "แผนที่" in canvas.get_attribute("aria-label")
+    assert canvas.get_attribute("aria-describedby") == "map-view-keys"
+    # names on the map; hover on one: name (from the geometry), figure and rank
+    label = map_page.locator(f"{FRAME} .chipao-map-label[data-pcode='TH50']")
+    assert label.inner_text() == "จังหวัดทดสอบ TH50"
+    label.hover()
+    tip = map_page.locator(f"{FRAME} .chipao-map-tooltip[data-pcode='TH50']")
+    tip.wait_for(state="visible")
+    rank = next(r for r in map_page.evaluate(
+        "() => [...document.querySelectorAll('#map-ranking .ag-row')].map(r => r.innerText)")
+        if "TH50" in r)
+    hover = tip.inner_text()
+    assert "จังหวัดทดสอบ TH50" in hover and "อันดับ" in hover and "/3" in hover
+    assert hover.split("อันดับ: ")[1].split("/")[0].strip() == rank.split()[0]
+    # MapLibre ran from its served worker file, without eval or inline script
+    assert map_page.evaluate("() => window.__cspViolations") == []
+    assert map_page.errors == []
+
+
+def test_click_on_a_province_shows_its_districts(map_page, live_server):
+    _open(map_page, live_server, "?round=2566", 4)
+    _click_area(map_page, "TH50")
+    map_page.wait_for_function("() => location.search.includes('area=TH50')", timeout=10_000)
+    map_page.wait_for_function(PAINTED, arg=2, timeout=20_000)
+    assert _locations(map_page) == ["TH5001", "TH5002"]
+    assert "จังหวัดทดสอบ TH50" in map_page.inner_text("#map-breadcrumb")
+    assert map_page.inner_text("#map-panel-name") == "จังหวัดทดสอบ TH50"
+    # a district opens its tambons; a tambon selects it, with the households link
+    _click_area(map_page, "TH5001")
+    map_page.wait_for_function("() => location.search.includes('area=TH5001')",
+                               timeout=10_000)
+    map_page.wait_for_function(PAINTED, arg=3, timeout=20_000)
+    assert _locations(map_page) == ["TH500101", "TH500102", "TH500103"]
+    before = _paint(map_page)
+    _click_area(map_page, "TH500102")
+    map_page.wait_for_function("() => location.search.includes('sel=TH500102')",
+                               timeout=10_000)
+    _wait_repaint(map_page, before, 3)
+    map_page.wait_for_selector("#map-households-link")
+    assert map_page.get_attribute("#map-households-link", "href") == \
+        "/households?area=TH500102"
+    states = _states(map_page)
+    assert [p for p, s in states.items() if s["sel"]] == ["TH500102"]  # outlined
+    assert map_page.get_attribute(FRAME, "data-selected") == "TH500102"
+    # the browser's back button steps back through the views
+    map_page.go_back()
+    map_page.wait_for_function("() => !location.search.includes('sel=')", timeout=10_000)
+    map_page.go_back()
+    map_page.wait_for_function(PAINTED, arg=2, timeout=20_000)
+    map_page.go_back()
+    map_page.wait_for_function(PAINTED, arg=4, timeout=20_000)
+    assert map_page.inner_text("#map-breadcrumb").strip() == "ประเทศไทย"
+    # the breadcrumb leads back up as well
+    _open(map_page, live_server, "?area=TH5001&round=2566", 3)
+    map_page.click("#map-breadcrumb a:has-text('จังหวัดทดสอบ TH50')")
+    map_page.wait_for_function(PAINTED, arg=2, timeout=20_000)
+    assert "area=TH50&" in map_page.url or map_page.url.endswith("area=TH50")
+    assert map_page.errors == []
+
+
+def test_keyboard_picks_and_opens_an_area(map_page, live_server):
+    _open(map_page, live_server, "?round=2566", 4)
+    map_page.focus("#map-view canvas")
+    assert map_page.is_visible("#map-view-keys")  # the keys are explained on focus
+    for _ in range(3):  # ] steps through the areas in P-code order: TH10, TH40, TH50
+        map_page.keyboard.press("]")
+    assert map_page.get_attribute(FRAME, "data-focused") == "TH50"
+    assert _states(map_page)["TH50"]["focus"] is True
+    live = map_page.inner_text(f"{FRAME} .chipao-map-live")
+    assert "จังหวัดทดสอบ TH50" in live and "อันดับ" in live
+    map_page.keyboard.press("[")
+    assert map_page.get_attribute(FRAME, "data-focused") == "TH40"
+    map_page.keyboard.press("]")
+    map_page.keyboard.press("Enter")
+    map_page.wait_for_function("() => location.search.includes('area=TH50')", timeout=10_000)
+    map_page.wait_for_function(PAINTED, arg=2, timeout=20_000)
+    assert _locations(map_page) == ["TH5001", "TH5002"]
+    # arrows pan, + zooms: the map's own keyboard handler on the focused canvas
+    centre = map_page.evaluate("() => window.chipaoMaps['map-view'].map.getCenter().toArray()")
+    map_page.focus("#map-view canvas")
+    map_page.keyboard.press("ArrowRight")
+    map_page.wait_for_function(
+        "(c) => window.chipaoMaps['map-view'].map.getCenter().lng > c[0]", arg=centre)
+    assert map_page.errors == []
+
+
+def test_url_with_state_reproduces_the_view(map_page, live_server):
+    from chipao.domain.mapstate import parse_state
+    from chipao.domain.scope import Scope
+    from components.i18n import round_label
+    from pages.map import _hover
+    from queries import mpi
+    from queries.db import owner
+
+    query = ("?level=3&area=TH50&subject=dim:health&measure=M0&k=0.5&round=2566"
+             "&classes=equal_interval&compare=2565")
+    _open(map_page, live_server, query, 5)
+    assert _locations(map_page) == ["TH500101", "TH500102", "TH500103", "TH500201",
+                                    "TH500202"]
+    title = map_page.inner_text("#map-figure-title")
+    assert "M0" in title and "k = 0.5" in title and "การเปลี่ยนแปลง" in title
+    assert f"{round_label(2565, 'th')} → {round_label(2566, 'th')}" in \
+        map_page.inner_text("#map-caption")
+    state = parse_state(query)
+    with owner() as conn:
+        rounds = dict(conn.execute(text("SELECT year_be, round_id FROM survey_round")).all())
+        values = mpi.map_values(conn, Scope("t", "executive"), mpi.load_catalogue(conn),
+                                round_id=rounds[2566], level=3, parent="TH50",
+                                subject=state.subject, measure="M0", k=0.5,
+                                compare_round_id=rounds[2565])
+    texts, ranks = _hover(values, "th")
+    # the hover of each area shows the figures SQL gives
+    for i, pcode in enumerate(_locations(map_page)):
+        map_page.evaluate("(p) => window.chipaoMaps['map-view'].focusArea(p)", pcode)
+        tip = map_page.inner_text(f"{FRAME} .chipao-map-tooltip[data-pcode='{pcode}']")
+        assert texts[i] in tip, pcode
+        assert (f"{ranks[i]}/{values.ranked}" if ranks[i] else "–") in tip, pcode
+    # a diverging palette for change; the controls show the state
+    from components.theme import DIVERGING
+
+    states = _states(map_page)
+    assert {s["fill"] for s in states.values() if s["c"] is not None and s["c"] >= 0} <= \
+        set(DIVERGING[1:8])
+    assert map_page.input_value("#map-k") == "0.5"
+    assert map_page.is_checked("#map-level input[value='3']")
+    assert "สุขภาพ" in map_page.inner_text("#map-subject")
+    assert map_page.errors == []
+
+
+def test_a_switch_recolours_the_areas_and_sends_values_only(map_page, live_server):
+    from chipao.domain.scope import Scope
+    from pages.map import compute_view
+
+    geo, bodies = [], []
+    map_page.on("request", lambda r: "/geo/" in r.url and geo.append(r.url))
+
+    def keep(response):
+        if "_dash-update-component" in response.url:
+            try:
+                bodies.append(response.body())
+            except Exception:  # noqa: S110 - a navigation may drop a body
+                pass
+
+    map_page.on("response", keep)
+    _open(map_page, live_server, "?level=3&round=2566", 11)
+    assert len(geo) == 1  # MapLibre's one request for the level's geometry
+    before_states = _states(map_page)
+    bodies.clear()
+    before = _paint(map_page)
+    map_page.click("#map-subject")
+    map_page.click("label.dash-dropdown-option:has(input[value='dim:living'])")
+    map_page.wait_for_function("() => location.search.includes('living')", timeout=10_000)
+    _wait_repaint(map_page, before, 11)
+    assert len(geo) == 1, "the geometry must not travel again"
+    assert bodies and all(b"FeatureCollection" not in b and b"coordinates" not in b
+                          for b in bodies)
+    assert "ความเป็นอยู่" in map_page.inner_text("#map-figure-title")
+    # every area carries the class and colour the server computed for the new view
+    view = compute_view("?level=3&round=2566&subject=dim:living", Scope("t", "executive"),
+                        "th", "3:")
+    expected = view["map-values.data"]
+    states = _states(map_page)
+    for i, pcode in enumerate(view["map-spec.data"]["ids"]):
+        c = expected["c"][i]
+        assert states[pcode]["c"] == c, pcode
+        assert states[pcode]["fill"] == ("#ffffff" if c is None else expected["few_color"]
+                                         if c < 0 else expected["colors"][c]), pcode
+    assert states != before_states  # the switch changed some areas' colours
+    # k and measure too
+    before = _paint(map_page)
+    map_page.click("#map-measure")
+    map_page.click("label.dash-dropdown-option:has(input[value='H'])")
+    map_page.wait_for_function("() => location.search.includes('measure=H')", timeout=10_000)
+    _wait_repaint(map_page, before, 11)
+    before = _paint(map_page)
+    map_page.fill("#map-k", "0.2")
+    map_page.press("#map-k", "Enter")
+    map_page.wait_for_function("() => location.search.includes('k=0.2')", timeout=10_000)
+    _wait_repaint(map_page, before, 11)
+    assert "k = 0.2" in map_page.inner_text("#map-figure-title")
+    assert len(geo) == 1
+    assert map_page.errors == []
+
+
+BAD_URLS = [("?area=TH99", "TH99"), ("?k=0", "k="), ("?k=1.5", "k="),
+            ("?subject=ind:ZZ9", "ZZ9"), ("?measure=wealth", "wealth"), ("?round=2400", "2400"),
+            ("?level=9", "level")]
+
+
+def test_bad_parameters_give_a_message(map_page, live_server):
+    for query, fragment in BAD_URLS:
+        map_page.goto(f"{live_server}/map{query}")
+        map_page.wait_for_selector("#map-error", timeout=20_000)
+        message = map_page.inner_text("#map-error")
+        assert fragment in message, query
+        assert "Traceback" not in map_page.content()
+        assert not map_page.is_visible("#map-body")
+    # a good address after a bad one draws the map again
+    _open(map_page, live_server, "?round=2566", 4)
+    assert map_page.is_visible("#map-body") and not map_page.is_visible("#map-error")
+    assert map_page.errors == []
+
+
+def test_round_selector_keeps_the_view(map_page, live_server):
+    _open(map_page, live_server, "?area=TH50&round=2566", 2)
+    before = _paint(map_page)
+    map_page.click("#shell-round")
+    map_page.click("label.dash-dropdown-option:has(input[value='2565'])")
+    map_page.wait_for_function("() => location.search.includes('round=2565')", timeout=10_000)
+    map_page.wait_for_function(
+        "() => document.querySelector('#map-caption').innerText.includes('2565')",
+        timeout=10_000)
+    _wait_repaint(map_page, before, 2)
+    assert "area=TH50" in map_page.url
+    assert _locations(map_page) == ["TH5001", "TH5002"]
+    assert map_page.errors == []
