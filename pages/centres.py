@@ -719,8 +719,6 @@ def show_plan(plan: dict | None):
 def export_plan(_csv, _xlsx, plan: dict | None):
     """The suggested sites as CSV or XLSX (chipao.exports, the project's one writer),
     with what they are, for which round, distance and area; audited like every export."""
-    from queries.audit import record
-
     if not isinstance(plan, dict) or not isinstance(plan.get("sites"), list) or not plan["sites"]:
         raise PreventUpdate
     lang, scope = current_lang(), current_scope()

@@ -19,6 +19,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import (
+    ClientsideFunction,
     Input,
     Output,
     State,

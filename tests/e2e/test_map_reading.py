@@ -107,8 +107,12 @@ def test_public_viewer_sees_small_counts_as_withheld_not_missing(browser, live_s
     assert "ไม่มีข้อมูล" not in legend  # every tambon here has households
     row = page.locator(f"#map-ranking .ag-row[row-id='{SPARSE}'] .ag-cell[col-id='note']")
     assert row.inner_text().strip().startswith("<5")
-    # the tambon is drawn (a class of its own), not left out as "no data"
-    z = page.evaluate("""(p) => { const gd = document.querySelector('#map-graph .js-plotly-plot');
-        const d = gd.data[0]; return d.z[d.locations.indexOf(p)]; }""", SPARSE)
-    assert z == -2
+    # the tambon is drawn in the withheld colour (a class of its own), not left out
+    from components.theme import SUPPRESSED
+
+    page.wait_for_function("(p) => window.chipaoMaps && window.chipaoMaps['map-view'] && "
+                           "window.chipaoMaps['map-view'].featureState(p)", arg=SPARSE,
+                           timeout=30_000)
+    state = page.evaluate("(p) => window.chipaoMaps['map-view'].featureState(p)", SPARSE)
+    assert state["c"] == -2 and state["fill"] == SUPPRESSED, state
     ctx.close()

@@ -71,7 +71,7 @@ def test_default_round_rule():
 
 
 def test_home_area_is_the_users_own():
-    from queries.scope import Role, Scope
+    from chipao.domain.scope import Role, Scope
 
     assert Scope("p", Role.PROVINCE, ("TH50",)).home_area == "TH50"
     assert Scope("d", Role.DISTRICT, ("TH5001",)).home_area == "TH5001"
