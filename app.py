@@ -47,3 +47,8 @@ def create_app() -> dash.Dash:
 
 app = create_app()
 server = app.server
+
+# the downloads and the brief job use the map page's own view: after the pages exist
+from pages.map_exports import register_routes  # noqa: E402
+
+register_routes(server)

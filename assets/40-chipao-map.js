@@ -12,7 +12,7 @@
   "use strict";
   const maps = window.chipaoMaps = window.chipaoMaps || {};
   const NO_VALUE = "#ffffff";
-  const MAX_LABELS = 60;          // more areas than this in view: no names (zoom in)
+  const MAX_LABELS = 100;         // more areas than this in view: no names (zoom in)
   const CACHED_GEOMETRIES = 6;    // sources kept for back/forth drill-down
   let workerSet = false;
 
@@ -85,6 +85,13 @@
       if (f) { toDash(inst, "click", f); }
     });
     map.on("mousemove", function (e) {
+      const point = map.getLayer("points") &&
+        map.queryRenderedFeatures(e.point, {layers: ["points"]})[0];
+      if (point && point.properties.label) {  // a point's own hover (centres, households)
+        map.getCanvas().style.cursor = "";
+        showLines(inst, String(point.properties.label).split("\n"), e.point, "");
+        return;
+      }
       const f = pick(inst, e.point);
       map.getCanvas().style.cursor = f ? "pointer" : "";
       if (f) { showTooltip(inst, f, e.point); } else { hideTooltip(inst); }
@@ -158,7 +165,9 @@
       map.addSource("points", {type: "geojson", data: data});
       map.addLayer({id: "points", type: "circle", source: "points", paint: {
         "circle-color": ["coalesce", ["get", "color"], "#0072B2"],
-        "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 2.5, 10, 6],
+        "circle-radius": ["interpolate", ["linear"], ["zoom"],
+                          5, ["*", ["coalesce", ["get", "size"], 1], 2.5],
+                          10, ["*", ["coalesce", ["get", "size"], 1], 6]],
         "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8}});
     } else {
       map.getSource("points").setData(data);
@@ -237,8 +246,9 @@
     const v = inst.values || {};
     const name = nameOf(inst, pcode);
     const lines = [name];
-    if (i !== undefined && v.t) {
+    if (i !== undefined && v.t && (v.label || inst.spec.measure)) {
       lines.push((v.label || inst.spec.measure) + ": " + (v.t[i] || "–"));
+      if (v.m && v.m[i]) { lines.push(...String(v.m[i]).split("\n")); }
       if (v.r) {
         lines.push(inst.spec.rank + ": " + (v.r[i] ? v.r[i] + "/" + v.ranked : "–")
                    + (v.rank_note ? " (" + v.rank_note + ")" : ""));
@@ -256,9 +266,13 @@
   }
 
   function showTooltip(inst, pcode, point) {
+    showLines(inst, areaText(inst, pcode), point, pcode);
+  }
+
+  function showLines(inst, lines, point, pcode) {
     const tip = inst.tooltip;
     tip.replaceChildren();
-    areaText(inst, pcode).forEach(function (line, n) {
+    lines.forEach(function (line, n) {
       const div = document.createElement("div");
       div.textContent = line;
       if (n === 0) { div.className = "chipao-map-tooltip-name"; }
@@ -382,6 +396,11 @@
         return inst.map.getFeatureState({source: inst.geometry, id: pcode});
       },
       areas: function () { return inst.spec ? inst.spec.ids.slice() : []; },
+      values: function () { return inst.values; },
+      points: function () {
+        const pts = inst.spec && inst.spec.points;
+        return pts ? pts.features.map(function (f) { return f.properties; }) : [];
+      },
       labels: function () { return Array.from(inst.labelled.keys()); },
       focusArea: function (pcode) {
         const i = inst.index.get(pcode);

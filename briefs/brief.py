@@ -45,11 +45,11 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")
 COVERAGE_KM = 10  # the centres page's default distance
 TOP_GAPS = 10
-# Maps go into the PDF as 220-dpi PNG: WeasyPrint draws an SVG map by re-parsing every
+# Maps go into the PDF as 180-dpi PNG: WeasyPrint draws an SVG map by re-parsing every
 # glyph and ring (seconds per map on this machine), a PNG in milliseconds; at 220 dpi
-# the print is as sharp as the printer (docs/performance.md).
+# the print is sharp on an office printer (docs/performance.md).
 MAP_FORMAT = "png"
-MAP_DPI = 220
+MAP_DPI = 180
 Progress = Callable[[int, str], None]
 
 MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import dash_bootstrap_components as dbc
 import numpy as np
-import plotly.graph_objects as go
 from dash import html
 
 from chipao.domain.exports import to_csv_bytes
@@ -40,36 +39,35 @@ def _services(services: Sequence[str] | None, lang: Lang | None = None) -> str:
     return ", ".join(service_label(s, lang) for s in (services or [])) or "–"
 
 
-def centres_trace(rows: list[dict], lang: Lang) -> go.Scattermap:
-    """Centres as points coloured by status; name, tambon, opening date and services in
-    the hover. Empty when no centre matches the filters."""
-    colours = [STATUS_COLOURS.get(r["status"], "#595959") for r in rows]
-    hover = []
+def _point(lon: float, lat: float, color: str, label: str, size: float = 1.0) -> dict:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"color": color, "label": label, "size": size}}
+
+
+def centres_points(rows: list[dict], lang: Lang) -> list[dict]:
+    """Centres as GeoJSON points coloured by status (the map component's point layer);
+    name, tambon, opening date and services in the hover (one line each)."""
+    features = []
     for r in rows:
         opened = fmt_date(r.get("opened_on"), lang)
-        hover.append(
-            f"<b>{pick(r['name_th'], r['name_en'] or r['name_th'], lang)}</b><br>"
+        label = "\n".join([
+            pick(r["name_th"], r["name_en"] or r["name_th"], lang),
             f"{t('centres.hover.tambon', lang)}: {pick(r['tambon_th'], r['tambon_en'], lang)}"
-            f" ({r['tambon_pcode']})<br>"
-            f"{t('centres.status', lang)}: {t('centres.status.' + r['status'], lang)}<br>"
-            f"{t('centres.hover.opened', lang)}: {opened}<br>"
-            f"{t('centres.hover.services', lang)}: {_services(r['services'], lang)}")
-    return go.Scattermap(
-        lon=[r["lon"] for r in rows], lat=[r["lat"] for r in rows], mode="markers",
-        marker={"size": 9, "color": colours, "opacity": 0.95},
-        text=hover, hovertemplate="%{text}<extra></extra>",
-        name=t("centres.legend.centres", lang), showlegend=False)
+            f" ({r['tambon_pcode']})",
+            f"{t('centres.status', lang)}: {t('centres.status.' + r['status'], lang)}",
+            f"{t('centres.hover.opened', lang)}: {opened}",
+            f"{t('centres.hover.services', lang)}: {_services(r['services'], lang)}"])
+        features.append(_point(r["lon"], r["lat"], STATUS_COLOURS.get(r["status"], "#595959"),
+                               label))
+    return features
 
 
-def sites_trace(sites: list[dict], lang: Lang) -> go.Scattermap:
+def sites_points(sites: list[dict], lang: Lang) -> list[dict]:
     """Suggested sites (black, larger), numbered in the hover."""
-    hover = [f"<b>{s['rank']}. {pick(s['name_th'], s['name_en'], lang)}</b> ({s['pcode']})<br>"
-             f"{t('centres.plan.col.new', lang)}: {fmt_int(s['gain'])}" for s in sites]
-    return go.Scattermap(
-        lon=[s["lon"] for s in sites], lat=[s["lat"] for s in sites], mode="markers",
-        marker={"size": 15, "color": SUGGESTED_COLOUR, "opacity": 0.9},
-        text=hover, hovertemplate="%{text}<extra></extra>",
-        name=t("centres.legend.suggested", lang), showlegend=False)
+    return [_point(s["lon"], s["lat"], SUGGESTED_COLOUR,
+                   f"{s['rank']}. {pick(s['name_th'], s['name_en'], lang)} ({s['pcode']})\n"
+                   f"{t('centres.plan.col.new', lang)}: {fmt_int(s['gain'])}", size=1.8)
+            for s in sites]
 
 
 def points_legend(lang: Lang, with_sites: bool) -> html.Div:

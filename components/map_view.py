@@ -67,17 +67,18 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
                colors: Sequence[str], texts: Sequence[str],
                ranks: Sequence[int | None] | None = None, ranked: int | None = None,
                selected: str | None = None, label: str | None = None,
-               rank_note: str | None = None) -> dict:
+               rank_note: str | None = None, more: Sequence[str] | None = None) -> dict:
     """One view's values, aligned with the spec's P-codes: class index per area (None:
-    no data; −1: too few households; −2: a small count withheld from public viewers,
-    drawn in its own grey and shown as "<5"), its figure as text and its rank among `ranked`.
+    no data; −1: too few households; −2: suppressed small count), its figure as text and its rank among `ranked`.
     `key` names the view (the URL's query): the component reports it once painted;
     `label` names the figure in the hover (else the spec's measure label); `rank_note`
-    says which way ranks run (shown after the rank)."""
+    says which way ranks run (shown after the rank); `more` one more hover line per
+    area (e.g. the counts behind a share)."""
     return {"geometry": geometry_url, "key": key, "c": list(classes), "colors": list(colors),
             "few_color": NO_DATA, "suppressed_color": SUPPRESSED, "t": list(texts),
             "r": list(ranks) if ranks is not None else None, "ranked": ranked,
-            "sel": selected, "label": label, "rank_note": rank_note}
+            "sel": selected, "label": label, "rank_note": rank_note,
+            "m": list(more) if more is not None else None}
 
 
 def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,

@@ -4,22 +4,20 @@ here unless a break-the-glass reveal supplied them."""
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import date
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from chipao.domain.household_record import HouseholdRecord, change, indicator_status
 from chipao.domain.privacy import mask_name, mask_national_id
 from chipao.domain.scope import Scope
+from components import map_view as mv
 from components.i18n import STRINGS, Lang, fmt_date, fmt_int, pick, round_label, t
-from components.theme import CATEGORICAL, GRAPH_CONFIG, base_layout
+from components.theme import CATEGORICAL
 
-HOUSE_COLOUR, CENTRE_COLOUR, OUTLINE_COLOUR = CATEGORICAL[0], CATEGORICAL[1], "#555555"
+HOUSE_COLOUR, CENTRE_COLOUR = CATEGORICAL[0], CATEGORICAL[1]
 STATUS_CLASS = {"met": "text-success", "failed": "text-danger fw-semibold", "na": "text-muted"}
 STATUS_MARK = {"met": "✓", "failed": "✗", "na": "–"}
 CHANGE_MARK = {"improved": "▲", "worsened": "▼", "same": "="}
@@ -92,45 +90,39 @@ def header(rec: HouseholdRecord, lang: Lang) -> html.Div:
 
 
 # ── location ─────────────────────────────────────────────────────────────────
-def _zoom(distance_m: float | None) -> float:
-    if not distance_m:
-        return 13.0
-    return max(7.0, min(14.0, 13.5 - math.log2(max(distance_m, 500) / 1000)))
+def _point(lon: float, lat: float, color: str, label: str, size: float) -> dict:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"color": color, "label": label, "size": size}}
 
 
-def location_figure(rec: HouseholdRecord, lang: Lang) -> go.Figure | None:
+def location_map(rec: HouseholdRecord, geometry_url: str, lang: Lang) -> html.Div | None:
+    """The household (and its nearest centre) as points over its tambon, outlined, on the
+    map component; `geometry_url` is the tambons of its district (geodata.serve)."""
     if rec.lat is None or rec.lon is None:
         return None
-    fig = go.Figure()
     centre = rec.nearest_centre
+    points = [_point(rec.lon, rec.lat, HOUSE_COLOUR, rec.house_id, 2.2)]
+    lons, lats = [rec.lon], [rec.lat]
     if centre is not None:
-        fig.add_scattermap(lat=[rec.lat, centre["lat"]], lon=[rec.lon, centre["lon"]],
-                           mode="lines", line={"color": CENTRE_COLOUR, "width": 2},
-                           hoverinfo="skip", showlegend=False)
-        fig.add_scattermap(lat=[centre["lat"]], lon=[centre["lon"]], mode="markers",
-                           marker={"size": 13, "color": CENTRE_COLOUR},
-                           name=t("rec.nearest", lang),
-                           hovertext=[pick(centre["name_th"], centre["name_en"] or "", lang)],
-                           hoverinfo="text")
-    fig.add_scattermap(lat=[rec.lat], lon=[rec.lon], mode="markers",
-                       marker={"size": 14, "color": HOUSE_COLOUR}, name=rec.house_id,
-                       hovertext=[rec.house_id], hoverinfo="text")
-    layers = []
-    if rec.tambon_outline:
-        layers.append({"source": {"type": "Feature", "properties": {},
-                                  "geometry": json.loads(rec.tambon_outline)},
-                       "type": "line", "color": OUTLINE_COLOUR, "line": {"width": 1.5}})
-    base_layout(fig, height=320)
-    fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False,
-        map={"style": "white-bg", "center": {"lat": rec.lat, "lon": rec.lon},
-             "zoom": _zoom(centre["distance_m"] if centre else None), "layers": layers},
-    )
-    return fig
+        points.append(_point(centre["lon"], centre["lat"], CENTRE_COLOUR,
+                             f"{t('rec.nearest', lang)}: "
+                             f"{pick(centre['name_th'], centre['name_en'] or '', lang)}", 2.0))
+        lons.append(centre["lon"])
+        lats.append(centre["lat"])
+    pad = 0.01
+    bounds = (min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad)
+    tambon = rec.tambon_pcode
+    spec = mv.map_spec(geometry_url, [tambon], level=3, bounds=bounds, measure_label="",
+                       rank_label="", lang=lang,
+                       points={"type": "FeatureCollection", "features": points})
+    values = mv.map_values(geometry_url, f"rec:{rec.house_id}", [0], ["#f1f3f5"], [""],
+                           selected=tambon)
+    return mv.map_view("rec-map", label=t("rec.location", lang), keys_help=t("map.keys", lang),
+                       height=320, spec=spec, values=values)
 
 
-def location_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
-    fig = location_figure(rec, lang)
+def location_block(rec: HouseholdRecord, lang: Lang, geometry_url: str) -> html.Div:
+    located = location_map(rec, geometry_url, lang)
     centre = rec.nearest_centre
     if centre is None:
         centre_text = t("rec.no_centre", lang)
@@ -141,11 +133,10 @@ def location_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
                        html.Span(f" · {t('rec.distance', lang)} "),
                        html.Strong(f"{km:,.1f} km", id="rec-centre-distance")]
     body: list = []
-    if fig is None:
+    if located is None:
         body.append(html.Div(t("rec.no_location", lang), className="text-muted", id="rec-map"))
     else:
-        body.append(dcc.Graph(id="rec-map", figure=fig, config={**GRAPH_CONFIG,
-                                                                "scrollZoom": True}))
+        body.append(located)
         body.append(html.Div(t("rec.map_note", lang), className="figure-note"))
     body.append(html.Div(centre_text, className="mt-1", id="rec-centre"))
     return html.Div(body)

@@ -18,9 +18,7 @@ SEQUENTIAL = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", 
 DIVERGING = ["#2d004b", "#542788", "#8073ac", "#b2abd2", "#f7f7f7",
              "#fdb863", "#e08214", "#b35806", "#7f3b08"]
 NO_DATA = "#d9d9d9"
-# Small counts hidden from public viewers: a darker grey than "too few households", so
-# a suppressed area is drawn and told apart from one without data (white).
-SUPPRESSED = "#8c8c8c"
+SUPPRESSED = "#969696"  # small counts hidden from public viewers: darker than NO_DATA
 
 
 def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:

@@ -35,6 +35,7 @@ from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, 
 from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
+from components import map_view as mv
 from components.cards import kpi_card, message, source_line
 from components.i18n import (
     Lang,
@@ -47,6 +48,7 @@ from components.i18n import (
     service_label,
     t,
 )
+from geodata.serve import geometry_url
 from queries import centres as q
 from queries.areas import area_names, get_area
 from queries.audit import record
@@ -265,11 +267,13 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         dbc.Row([
             dbc.Col([
                 html.Div(id="centres-map-title", className="fw-semibold mb-1"),
-                cp.map_graph("centres-map", height=MAP_HEIGHT),
+                mv.map_view("centres-map", label=t("map.aria", lang).replace(
+                                "{what}", t("centres.title", lang)),
+                            keys_help=t("map.keys", lang), height=MAP_HEIGHT,
+                            legend=[html.Div(id="centres-legend"),
+                                    html.Div(id="centres-points-legend")]),
                 cp.attribution(t("attribution", lang)),
-            ], lg=9),
-            dbc.Col([html.Div(id="centres-legend"), html.Div(id="centres-points-legend")],
-                    lg=3),
+            ], lg=12),
         ], className="g-2"),
         html.Div(t("centres.coverage_note", lang), className="figure-note mt-1"),
         html.Div(id="centres-source"),
@@ -350,15 +354,16 @@ def _poverty_layer(conn, scope: Scope, round_id: int, level: int, area: str, mea
     classes = cp.classify([v for v, f in zip(values, few, strict=True) if not f])
     z = cp.class_index(values, classes, few)
     within = _fmt(t("centres.kpi.within", lang), d=distance)
-    hover = [f"<b>{pick(r['name_th'], r['name_en'], lang)}</b><br>"
-             f"{fmt_pct(r['share'])} ({fmt_int(r['n'])} / {fmt_int(r['surveyed'])})<br>"
-             f"{within}: {fmt_pct(reach.get(r['pcode'], {}).get('share_within'))}"
+    hover = [f"{fmt_pct(r['share'])} ({fmt_int(r['n'])} / {fmt_int(r['surveyed'])})"
              for r in rows]
-    legend = cp.legend(classes, fmt_pct, t("centres.legend.poverty_axis", lang)
-                       if measure == "poor" else pick(*_measure_name(conn, measure), lang),
+    more = [f"{within}: {fmt_pct(reach.get(r['pcode'], {}).get('share_within'))}"
+            for r in rows]
+    label = (t("centres.legend.poverty_axis", lang) if measure == "poor"
+             else pick(*_measure_name(conn, measure), lang))
+    legend = cp.legend(classes, fmt_pct, label,
                        insufficient_label=_fmt(t("centres.legend.too_few", lang), n=min_n),
                        legend_id="centres-legend-poverty")
-    return [r["pcode"] for r in rows], z, hover, (classes, legend)
+    return [r["pcode"] for r in rows], z, (hover, more, label), (classes, legend)
 
 
 def _measure_name(conn, measure: str) -> tuple[str, str]:
@@ -377,13 +382,13 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
     z, breaks = cw.bivariate_index([r["poverty_share"] for r in rows],
                                    [r["mean_km"] for r in rows], distance, few)
     beyond = _fmt(t("centres.hover.beyond", lang), d=distance)
-    hover = [f"<b>{pick(r['name_th'], r['name_en'], lang)}</b><br>"
-             f"{t('centres.hover.poverty', lang)}: {fmt_pct(r['poverty_share'])}<br>"
-             f"{t('centres.hover.mean_km', lang)}: {cw.fmt_km(r['mean_km'])} km<br>"
-             f"{fmt_int(r['poor_beyond'])} {beyond}" for r in rows]
+    hover = [fmt_pct(r["poverty_share"]) for r in rows]
+    more = [f"{t('centres.hover.mean_km', lang)}: {cw.fmt_km(r['mean_km'])} km\n"
+            f"{fmt_int(r['poor_beyond'])} {beyond}" for r in rows]
     classes = cp.Classes(bins=[float(i) for i in range(9)], colors=cw.BIVARIATE, lower=0.0)
     legend = cw.bivariate_legend(lang, breaks, distance, min_n)
-    return [r["pcode"] for r in rows], z, hover, (classes, legend)
+    return ([r["pcode"] for r in rows], z, (hover, more, t("centres.hover.poverty", lang)),
+            (classes, legend))
 
 
 def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lang) -> list:
@@ -446,7 +451,8 @@ def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
 
 
 @callback(
-    Output("centres-map", "figure"),
+    Output(mv.spec_id("centres-map"), "data"),
+    Output(mv.values_id("centres-map"), "data"),
     Output("centres-legend", "children"),
     Output("centres-points-legend", "children"),
     Output("centres-map-title", "children"),
@@ -493,16 +499,19 @@ def update_view(province, district, distance, view, measure, level, statuses, se
         kpis = _kpis(conn, scope, current.round_id, area, distance, lang)
         info = q.refresh_info(conn)
     bounds = (box["xmin"], box["ymin"], box["xmax"], box["ymax"]) if box else None
-    fig = cp.choropleth_figure(level, None if area == "TH" else area, locations, z, hover,
-                               classes, bounds, height=MAP_HEIGHT)
-    fig.add_trace(cw.centres_trace(points, lang))
     sites = (plan or {}).get("sites") or []
-    if sites:
-        fig.add_trace(cw.sites_trace(sites, lang))
+    features = cw.centres_points(points, lang) + cw.sites_points(sites, lang)
+    geometry = geometry_url(level, None if area == "TH" else area)
+    texts, more, label = hover
+    spec = mv.map_spec(geometry, locations, level=level, bounds=bounds, measure_label=label,
+                       rank_label=t("map.rank", lang), lang=lang,
+                       points={"type": "FeatureCollection", "features": features})
+    values = mv.map_values(geometry, f"{view}:{level}:{area}:{measure}:{distance}:{year}",
+                           z, classes.colors, texts, label=label, more=more)
     title = f"{title} — {round_label(current.year_be, lang)}"
     subtitle = f"{round_label(current.year_be, lang)} · {pick(current.source_th, current.source_en, lang)}"
     intro = _fmt(t("centres.plan.intro", lang), d=distance)
-    return (fig, legend, cw.points_legend(lang, bool(sites)), title, kpis,
+    return (spec, values, legend, cw.points_legend(lang, bool(sites)), title, kpis,
             _source(current, info, lang), subtitle, intro)
 
 

@@ -20,6 +20,7 @@ from chipao.web.privacy import reveal
 from chipao.web.session import current_scope
 from components import notebook
 from components.i18n import Lang, current_lang, pick, round_label, t
+from geodata.serve import geometry_url
 from queries import households as hh
 from queries.db import scoped
 from queries.household_record import household_record
@@ -85,7 +86,8 @@ def _record_layout(rec: HouseholdRecord, scope: Scope, lang: Lang) -> html.Div:
         dcc.Link(f"‹ {t('rec.back', lang)}", href=back, className="small", id="rec-back"),
         notebook.header(rec, lang),
         dbc.Row([
-            dbc.Col(_card(t("rec.location", lang), notebook.location_block(rec, lang),
+            dbc.Col(_card(t("rec.location", lang), notebook.location_block(
+                rec, lang, geometry_url(3, rec.tambon_pcode[:6])),
                           "rec-location-card"), lg=5),
             dbc.Col(_card(t("rec.members", lang), html.Div([
                 html.Div(notebook.members_table(rec, lang, scope), id="rec-members"),

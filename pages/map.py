@@ -69,10 +69,12 @@ from components.map_controls import (
     legend_formatter,
     level_options,
 )
-from geodata.serve import geometry_url
+from components.meeting import print_stamp, toolbar
+from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.suppression import threshold as suppression_threshold
 from queries.versions import data_versions
 
 log = logging.getLogger("chipao.map")
@@ -307,11 +309,6 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
             "map-spec.data": None}
 
 
-def _geometry_url(level: int, parent: str | None) -> str:
-    """The content-versioned URL of the geometry server (geodata.serve)."""
-    return geometry_url(level, parent)
-
-
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                  ranking_all: bool = False, state: MapState | None = None) -> dict:
     """Everything the page shows for the state in `params` (or `state`), as
@@ -370,11 +367,18 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
     else:
         classes = cp.classify([v for v, few in zip(numbers, insufficient, strict=True)
                                if not few], state.classes)
-    hidden = [a.suppressed for a in values.areas]
-    z = cp.class_index(numbers, classes, insufficient, hidden)
+    z = cp.class_index(numbers, classes, insufficient)
     texts, ranks = _hover(values, lang)
+    suppressed_label = None
+    if scope.suppress_small_counts:  # public: small counts hidden, and marked as such
+        hidden = (f"{fmt_suppressed()} · "
+                  + t("map.suppressed", lang).replace("{n}", str(suppression_threshold())))
+        for i, a in enumerate(values.areas):
+            # withheld (queries.mpi: a small count), not missing
+            if a.suppressed or (a.value is None and a.surveyed is None):
+                z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
     locations = [a.pcode for a in values.areas]
-    geometry_url = _geometry_url(state.level, state.area)
+    geometry_url = geodata_url(state.level, state.area)
     spec = (mv.map_spec(geometry_url, locations, level=state.level, bounds=bounds,
                         measure_label=_hover_label(state, lang, False),
                         rank_label=t("map.rank", lang), lang=lang)
@@ -391,10 +395,8 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         insufficient_label=(t("map.too_few", lang).replace("{n}", str(min_n))
                             if state.measure in RATES else None),
         no_data_label=t("map.no_data", lang) if any(
-            v is None and not h for v, h in zip(numbers, hidden, strict=True)) else None,
-        suppressed_label=(t("map.suppressed", lang).replace("{mark}", fmt_suppressed())
-                          if any(hidden) else None),
-        legend_id="map-legend")
+            v is None and c is None for v, c in zip(numbers, z, strict=True)) else None,
+        legend_id="map-legend", suppressed_label=suppressed_label)
     if compare:  # which way is better
         better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
         legend_box.children.append(html.Div(t(better, lang), className="legend-note",
@@ -412,10 +414,22 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         note.append(html.Div(t("map.no_card_data", lang), className="figure-note text-danger"))
     rows, cols, ranking_title = _ranking(values, ranking_all, lang,
                                          state.level - pcode_level(state.area) >= 2)
+    area_names = trail[-1] if state.area and trail else {
+        "name_th": t("shell.country", "th"), "name_en": t("shell.country", "en")}
     return {
         "state": state,
         "catalogue": catalogue,
         "round_years": round_years,
+        # plain data for the static map and the downloads (pages/map_exports.py)
+        "export": {"locations": locations, "z": z, "classes": classes,
+                   "title": figure_title(state, catalogue, lang,
+                                         compare.year_be if compare else None),
+                   "when": when, "source": source, "area": pick(area_names["name_th"],
+                                                                area_names["name_en"], lang),
+                   "subject": _subject_word(state, catalogue, lang),
+                   "legend_title": t("map.legend", lang), "fmt": fmt,
+                   "insufficient_label": t("map.too_few", lang).replace("{n}", str(min_n)),
+                   "no_data_label": t("map.no_data", lang)},
         "shell-url.search": state.query(),
         "map-shown.data": state.query(),
         "map-spec.data": spec,
@@ -433,6 +447,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         "map-panel.children": _panel(profile, state, current, prev, lang),
         **_controls_out(state, round_years, lang),
     }
+
+
+def _subject_word(state: MapState, catalogue, lang: Lang) -> str:
+    """What a download is named after: the dimension or indicator, else the measure."""
+    if state.uses_subject and state.subject_kind == "dim":
+        d = catalogue.dimension(state.subject_code)
+        if d:
+            return pick(d.name_th, d.name_en, lang)
+    if state.uses_subject and state.subject_kind == "ind":
+        return state.subject_code or ""
+    return t(f"map.measure.{state.measure}", lang)
 
 
 def _safe_view(*args, **kwargs) -> dict:
@@ -490,6 +515,8 @@ def layout(**query) -> html.Div:
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
         html.Div(view.get("map-message.children"), id="map-message"),
         controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
+        toolbar("map", lang, view.get("shell-url.search") or ""),
+        print_stamp(lang),
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),

@@ -43,6 +43,7 @@ from chipao.domain.scope import Scope
 from chipao.settings import settings
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cm
+from components import map_view as mv
 from components import plan_widgets as pw
 from components.cards import kpi_card, message, round_fallback_note, source_line
 from components.i18n import (
@@ -249,51 +250,42 @@ def _n(n: int | None) -> int | str:
 
 
 def _map_values(state: PlanState, data: dict, lang: Lang):
-    """Class index, share text and hover data of every drawn area. The hover's words go
-    once into the template; per area only the name and numbers travel (7,425 tambons)."""
+    """P-codes, class indexes, the share (with its counts) and the overdue items of
+    every drawn area, for the map component's hover."""
     num_key, den_key = MEASURES[state.measure]
     minimum = settings().min_households_for_rate
-    locations, values, few, shares, custom = [], [], [], [], []
+    locations, values, few, texts, more = [], [], [], [], []
+    overdue = t("plans.col.overdue", lang)
     for r in data["map_rows"]:
         num, den = r[num_key], r[den_key]
         share = num / den if num is not None and den else None
         locations.append(r["pcode"])
         values.append(share)
         few.append(den is None or 0 < den < minimum)
-        shares.append(fmt_pct(share))
-        custom.append([pick(r["name_th"], r["name_en"], lang), _n(num), _n(den),
-                       _n(r["items_overdue"])])
+        texts.append(f"{fmt_pct(share)} ({_count(num)} / {_count(den)})")
+        more.append(f"{overdue}: {_count(r['items_overdue'])}")
     classes = cm.classify([v for v, f_ in zip(values, few, strict=True) if not f_ and v is not None])
     z = cm.class_index(values, classes, few)
-    template = (f"<b>%{{customdata[0]}}</b><br>{t('plans.measure.' + state.measure, lang)}: "
-                f"%{{text}} (%{{customdata[1]:,}} / %{{customdata[2]:,}})<br>"
-                f"{t('plans.col.overdue', lang)}: %{{customdata[3]:,}}<extra></extra>")
-    return locations, z, shares, custom, template, classes, minimum
+    return locations, z, texts, more, classes, minimum
 
 
-def _choropleth(level: int, parent: str | None, locations: list[str], z: list, hover: list[str],
-                classes: cm.Classes, bounds, height: int, highlight: list[str] | None = None,
-                customdata: list | None = None, hovertemplate: str | None = None) -> dict:
-    """components.choropleth.choropleth_figure as a plain dict (the same trace, layout
-    and content-versioned geometry URL): graph_objects validation of 7,425 values took
-    longer than every query of the page together."""
-    geojson = geometry_url(level, parent)
-    data = [{"type": "choroplethmap", "geojson": geojson, "featureidkey": "id",
-             "locations": locations, "z": z, "zmin": cm.ZMIN, "zmax": len(classes.colors) - 1,
-             "colorscale": cm.stepped_colorscale(classes), "showscale": False, "text": hover,
-             "hovertemplate": hovertemplate or "%{text}<extra></extra>",
-             "marker": {"line": {"width": 0.5, "color": "#ffffff"}, "opacity": 0.9}}]
-    if customdata is not None:
-        data[0]["customdata"] = customdata
-    if highlight:
-        data.append({"type": "choroplethmap", "geojson": geojson, "featureidkey": "id",
-                     "locations": highlight, "z": [0] * len(highlight),
-                     "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-                     "showscale": False, "hoverinfo": "skip",
-                     "marker": {"line": {"width": 3, "color": "#212529"}}})
-    layout = cm.map_layout(bounds, height)
-    layout["uirevision"] = f"{level}:{parent}"  # keep pan/zoom while values change
-    return {"data": data, "layout": layout}
+def _count(n: int | None) -> str:
+    return fmt_int(_n(n)) if n is not None else str(_n(n))
+
+
+def _map(map_id: str, level: int, parent: str | None, locations: list[str], z: list,
+         texts: list[str], classes: cm.Classes, bounds, height: int, label: str, lang: Lang,
+         selected: str | None = None, more: list[str] | None = None, legend=None,
+         legend_id: str | None = None):
+    """One of the page's maps: the map component with its geometry URL and values."""
+    geometry = geometry_url(level, parent)
+    spec = mv.map_spec(geometry, locations, level=level, bounds=bounds, measure_label=label,
+                       rank_label=t("map.rank", lang), lang=lang)
+    values = mv.map_values(geometry, f"{map_id}:{level}:{parent}:{label}", z, classes.colors,
+                           texts, selected=selected, label=label, more=more)
+    return mv.map_view(map_id, label=t("map.aria", lang).replace("{what}", label),
+                       keys_help=t("map.keys", lang), height=height, spec=spec, values=values,
+                       legend=legend, legend_id=legend_id)
 
 
 def _bounds(area: dict | None):
@@ -301,11 +293,9 @@ def _bounds(area: dict | None):
 
 
 def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
-    locations, z, shares, custom, template, classes, minimum = _map_values(state, data, lang)
-    fig = _choropleth(state.level, state.area, locations, z, shares, classes,
-                      _bounds(data["frame"]), 520, [state.sel] if state.sel else None,
-                      customdata=custom, hovertemplate=template)
-    legend = cm.legend(classes, lambda v: fmt_pct(v, 0), t(f"plans.measure.{state.measure}", lang),
+    locations, z, texts, more, classes, minimum = _map_values(state, data, lang)
+    label = t(f"plans.measure.{state.measure}", lang)
+    legend = cm.legend(classes, lambda v: fmt_pct(v, 0), label,
                        insufficient_label=t("plans.too_few", lang).format(n=minimum),
                        legend_id="plans-map-legend")
     level_name = t(f"plans.level.{state.level}", lang)
@@ -314,12 +304,14 @@ def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
             dbc.RadioItems(id="plans-measure", inline=True, value=state.measure,
                            options=[{"label": t(f"plans.measure.{m}", lang), "value": m}
                                     for m in MEASURES], className="mb-2"),
-            cm.map_graph("plans-map", fig, height=520),
+            _map("plans-map", state.level, state.area, locations, z, texts, classes,
+                 _bounds(data["frame"]), 520, label, lang, state.sel, more, legend,
+                 legend_id="plans-map-legend-box"),
             html.Div(t("plans.map_hint", lang), className="figure-note"),
-            _caption(f"{t('plans.measure.' + state.measure, lang)} — {level_name}", data, lang),
+            _caption(f"{label} — {level_name}", data, lang),
         ], lg=9),
-        dbc.Col([legend, html.Div(t(f"plans.measure_note.{state.measure}", lang),
-                                  className="figure-note mt-2")], lg=3),
+        dbc.Col([html.Div(t(f"plans.measure_note.{state.measure}", lang),
+                          className="figure-note mt-2")], lg=3),
     ], className="g-3 mb-3")
 
 
@@ -364,15 +356,15 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     parent = data["focus"][:4] if level == 2 else None
     z = [a["highest_done"] for a in areas]
     classes = cm.Classes(bins=[float(i) for i in range(1, 10)], colors=pw.STEP_COLORS, lower=0.0)
-    hover = [f"<b>{pick(a['name_th'], a['name_en'], lang)}</b><br>"
-             f"{t('plans.col.highest_step', lang)}: {a['highest_done']}" for a in areas]
+    hover = [str(a["highest_done"]) for a in areas]
     # class −1 (grey) = no step done yet
     zi = [int(v) - 1 if v > 0 else cm.INSUFFICIENT for v in z]
     province = data["trail"][0] if data["trail"] else None
     mark = data["focus"][:4] if level == 1 else data["focus"][:6]
-    fig = _choropleth(level, parent, [a["pcode"] for a in areas], zi, hover, classes,
-                      _bounds(data["province_area"]) if level == 2 else None, 440,
-                      [mark] if province and len(data["focus"]) >= 2 + 2 * level else None)
+    steps_map = _map("plans-steps-map", level, parent, [a["pcode"] for a in areas], zi, hover,
+                     classes, _bounds(data["province_area"]) if level == 2 else None, 440,
+                     t("plans.col.highest_step", lang), lang,
+                     mark if province and len(data["focus"]) >= 2 + 2 * level else None)
     detail = []
     if data["province_steps"]:
         detail += [html.H3(t("plans.steps_of", lang).format(area=pick(
@@ -385,7 +377,7 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
             data["trail"][1]["name_th"], data["trail"][1]["name_en"], lang)), className="h6"),
             table]
     return dbc.Row([
-        dbc.Col([cm.map_graph("plans-steps-map", fig, height=440)], lg=5),
+        dbc.Col([steps_map], lg=5),
         dbc.Col([pw.steps_legend(steps, lang)], lg=2),
         dbc.Col(detail or [html.Div(t("plans.steps_pick", lang), className="text-muted")], lg=5),
         dbc.Col([html.Div(_graph("plans-steps-matrix", pw.steps_matrix_figure(
@@ -512,8 +504,6 @@ def layout(**query) -> html.Div:
     started = perf_counter()
     lang = current_lang()
     scope = current_scope()
-    if "area" not in query and scope.home_area:  # a committee's or officer's own area
-        query = {**query, "area": scope.home_area}
     try:
         state = parse_state(query)
     except PlanParamError as err:
@@ -576,8 +566,8 @@ def _state(data: dict | None) -> PlanState:
 
 @callback(
     Output("plans-nav", "search"),
-    Input("plans-map", "clickData"),
-    Input("plans-steps-map", "clickData"),
+    Input(mv.event_id("plans-map"), "data"),
+    Input(mv.event_id("plans-steps-map"), "data"),
     Input("plans-measure", "value"),
     Input("plans-days", "value"),
     State("plans-state", "data"),
@@ -587,13 +577,12 @@ def navigate(map_click, steps_click, measure, days, data):
     """Every change of view is a new URL (drill-down, measure, idle days)."""
     state = _state(data)
     trigger = ctx.triggered_id
-    if trigger in ("plans-map", "plans-steps-map"):
-        click = map_click if trigger == "plans-map" else steps_click
-        points = (click or {}).get("points") or []
-        pcode = points[0].get("location") if points else None
-        if not pcode:
+    if isinstance(trigger, dict):  # an area picked on one of the maps (map component)
+        steps = trigger.get("map") == "plans-steps-map"
+        pcode = ((steps_click if steps else map_click) or {}).get("pcode")
+        if not isinstance(pcode, str) or not pcode:
             return dash.no_update
-        nxt = state.up_to(pcode) if trigger == "plans-steps-map" else state.drill(pcode)
+        nxt = state.up_to(pcode) if steps else state.drill(pcode)
     elif trigger == "plans-measure" and measure in MEASURES:
         nxt = replace(state, measure=measure)
     elif trigger == "plans-days" and isinstance(days, int | float) and 1 <= days <= MAX_DAYS:

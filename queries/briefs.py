@@ -16,5 +16,7 @@ def data_state(conn: Connection) -> tuple[datetime | None, str]:
     rows = {r.kind: r for r in conn.execute(text(
         "SELECT kind, version, changed_at FROM data_version ORDER BY kind"))}
     aggregates = rows.get("aggregates")
-    version = ":".join(f"{k}={r.version}" for k, r in sorted(rows.items()))
+    # the times too: a database built again restarts the counters
+    version = ":".join(f"{k}={r.version}@{r.changed_at.timestamp():.6f}"
+                       for k, r in sorted(rows.items()))
     return (aggregates.changed_at if aggregates else None), version

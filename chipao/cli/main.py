@@ -326,6 +326,15 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # one clear line for users; the trace only with CHIPAO_DEBUG
         if os.environ.get("CHIPAO_DEBUG"):
             raise
+        from queries.errors import NO_ROOM, UNAVAILABLE, database_out_of_room, database_unavailable
+
+        if database_out_of_room(err):  # disk full, temp_file_limit: nothing was written
+            detail = str(getattr(err, "orig", err)).splitlines()[0]
+            console.print(f"[red]error:[/red] {NO_ROOM[1]} ({detail})")
+            return 1
+        if database_unavailable(err):
+            console.print(f"[red]error:[/red] {UNAVAILABLE[1]}")
+            return 1
         console.print(f"[red]error:[/red] {err}")
         return 1
 

@@ -541,10 +541,8 @@ def content_security_policy(app: dash.Dash) -> str:
         f"img-src 'self' data: blob: {tiles}".strip(),
         "font-src 'self' data:",
         f"connect-src 'self' {tiles}".strip(),
-        # the map component's worker is a served file (MapLibre's CSP build); blob: only
-        # for the Plotly maps still on /plans and /centres
-        "worker-src 'self' blob:",
-        "child-src 'self' blob:",
+        "worker-src 'self'",  # the map component's worker is a served file (CSP build)
+        "child-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",

@@ -17,13 +17,15 @@ from queries.db import owner
 from tests import centres_fixtures as fx
 from tests.auth_helpers import callback_body, client_for, create_user, login, page_body
 
-GRAPH = "#centres-map .js-plotly-plot"
-# the map shows `n` areas plus the centres layer (the figure's public `gd.data`), its
-# canvas is drawn and no callback is pending
-READY = """(n) => { const gd = document.querySelector('#centres-map .js-plotly-plot');
-  if (!gd || !gd.data || !gd.data[0] || !Array.isArray(gd.data[0].locations)) return false;
-  return gd.data[0].locations.length === n && gd.data.length >= 2
-         && !!gd.querySelector('canvas') && !gd.classList.contains('dash-graph--pending'); }"""
+MAP = "window.chipaoMaps['centres-map']"
+# the map component painted `n` areas (components/map_view.py: the frame's data-*)
+READY = """(n) => { const f = document.querySelector('.chipao-map:has(#centres-map)');
+  return !!f && f.dataset.mapReady === '1' && f.dataset.mapAreas === String(n)
+         && !document.querySelector('[data-dash-is-loading="true"]'); }"""
+
+
+def _points(page) -> list[dict]:
+    return page.evaluate(f"() => {MAP}.points()")
 
 
 @pytest.fixture(scope="module")
@@ -53,24 +55,32 @@ def test_page_map_coverage_and_planner(store, live_server, page):
     page.wait_for_function(READY, arg=5, timeout=30_000)  # the 5 tambons of TH50
     within = page.inner_text("#centres-kpi-within .kpi-value")
     assert within == f"{100 * _expected_share('TH50', 10):.1f}%"
-    centres = page.evaluate(f"() => document.querySelector('{GRAPH}').data[1].lon.length")
-    assert centres == 3  # open and planned (the default filter) in TH50
-    assert "ศูนย์ทดสอบ C-500101" in page.evaluate(
-        f"() => document.querySelector('{GRAPH}').data[1].text.join(' ')")
+    centres = _points(page)
+    assert len(centres) == 3  # open and planned (the default filter) in TH50
+    assert "ศูนย์ทดสอบ C-500101" in " ".join(p["label"] for p in centres)
 
-    # each tambon's hover names its own coverage
-    trace = page.evaluate(f"() => {{ const d = document.querySelector('{GRAPH}').data[0];"
-                          " return [d.locations, d.text]; }")
+    # each tambon's hover (keyboard focus shows it) names its own coverage
     with owner() as conn:
         reach = {r["pcode"]: r["share_within"]
                  for r in q.coverage_by_area(conn, SYSTEM, 2, 3, "TH50", 10)}
-    for pcode, hover in zip(*trace, strict=True):
-        assert f"{100 * reach[pcode]:.1f}%" in hover.rsplit(":", 1)[-1]
+    pcodes = page.evaluate(f"() => {MAP}.areas()")
+    assert sorted(pcodes) == sorted(reach)
+    for pcode in pcodes:
+        page.evaluate(f"(p) => {MAP}.focusArea(p)", pcode)
+        hover = page.inner_text(f".chipao-map-tooltip[data-pcode='{pcode}']")
+        assert f"{100 * reach[pcode]:.1f}%" in hover.rsplit(":", 1)[-1], pcode
+        assert page.evaluate(f"(p) => {MAP}.featureState(p).fill", pcode)
 
     # the bivariate view: nine classes and their key
     page.locator("#centres-view").get_by_text("ความยากจน × ระยะทาง", exact=True).click()
     page.wait_for_selector("#centres-legend-bivariate", timeout=15_000)
     assert page.locator("#centres-legend-bivariate .bivar-cell").count() == 9
+    from components.centre_widgets import BIVARIATE
+
+    page.wait_for_function(f"""() => {MAP}.areas().some(p => {{
+        const s = {MAP}.featureState(p); return s.c >= 0 && s.fill === {MAP}.values().colors[s.c]
+        && {MAP}.values().colors.length === 9; }})""", timeout=15_000)
+    assert page.evaluate(f"() => {MAP}.values().colors") == BIVARIATE
 
     # the planner runs in the background and shows its progress, then the result
     page.fill("#centres-plan-n", "2")
@@ -85,8 +95,8 @@ def test_page_map_coverage_and_planner(store, live_server, page):
     first = rows.nth(0).inner_text()
     assert inputs.site_pcode[want.sites[0].index] in first
     assert f"{want.sites[0].gain:,}" in first
-    page.wait_for_function(
-        f"() => document.querySelector('{GRAPH}').data.length === 3", timeout=15_000)
+    page.wait_for_function(f"() => {MAP}.points().length === 3 + {len(want.sites)}",
+                           timeout=15_000)
     assert page.locator("#centres-plan-households-box").is_hidden()  # executives: no lists
     assert page.errors == []
 

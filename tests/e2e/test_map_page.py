@@ -144,6 +144,10 @@ def test_page_loads_without_console_errors(map_page, live_server):
     hover = tip.inner_text()
     assert "จังหวัดทดสอบ TH50" in hover and "อันดับ" in hover and "/3" in hover
     assert hover.split("อันดับ: ")[1].split("/")[0].strip() == rank.split()[0]
+    # the vendored MapLibre loads once as a page script, its worker never does
+    scripts = map_page.evaluate("() => [...document.scripts].map(s => s.src)")
+    assert sum("maplibre-gl-csp.js" in s for s in scripts) == 1
+    assert not any("worker" in s for s in scripts)
     # MapLibre ran from its served worker file, without eval or inline script
     assert map_page.evaluate("() => window.__cspViolations") == []
     assert map_page.errors == []
@@ -346,3 +350,32 @@ def test_round_selector_keeps_the_view(map_page, live_server):
     assert "area=TH50" in map_page.url
     assert _locations(map_page) == ["TH5001", "TH5002"]
     assert map_page.errors == []
+
+
+def test_public_view_shows_suppressed_areas_as_suppressed(browser, map_store, live_server):
+    """A public viewer: TH400102 (3 households) is painted and named as suppressed, its
+    count never shown; the other tambon of TH4001 keeps its figure."""
+    from components.theme import SUPPRESSED
+    from queries.suppression import threshold
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        login(page, live_server, *create_user("public"), next_path="/map")
+        _open(page, live_server, "?level=3&area=TH4001&measure=count&round=2566", 2)
+        states = _states(page)
+        assert states["TH400102"]["c"] == -2 and states["TH400102"]["fill"] == SUPPRESSED
+        assert states["TH400101"]["c"] >= 0
+        hidden = f"น้อยกว่า {threshold()}"
+        assert hidden in page.inner_text("#map-legend")
+        page.evaluate("() => window.chipaoMaps['map-view'].focusArea('TH400102')")
+        tip = page.inner_text(f"{FRAME} .chipao-map-tooltip[data-pcode='TH400102']")
+        assert hidden in tip
+        cells = page.locator("#map-ranking .ag-row[row-id='TH400102'] .ag-cell")
+        assert "3" not in [c.strip() for c in cells.all_inner_texts()]  # the count stays hidden
+        assert errors == []
+    finally:
+        context.close()

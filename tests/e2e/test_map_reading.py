@@ -101,9 +101,9 @@ def test_public_viewer_sees_small_counts_as_withheld_not_missing(browser, live_s
     page = ctx.new_page()
     login(page, live_server, *create_user("public"), next_path="/map")
     page.goto(f"{live_server}/map?level=3&area=TH4001&measure=share")
-    page.wait_for_selector("#map-legend-suppressed", timeout=30_000)
+    page.wait_for_selector("#map-legend .legend-suppressed", timeout=30_000)
     legend = page.inner_text("#map-legend")
-    assert "<5" in page.inner_text("#map-legend-suppressed") and "คุ้มครองข้อมูล" in legend
+    assert "<5 · ปกปิด" in legend
     assert "ไม่มีข้อมูล" not in legend  # every tambon here has households
     row = page.locator(f"#map-ranking .ag-row[row-id='{SPARSE}'] .ag-cell[col-id='note']")
     assert row.inner_text().strip().startswith("<5")

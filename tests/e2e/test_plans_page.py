@@ -91,13 +91,15 @@ def test_bad_parameters_give_a_message(store, app_server):
 def test_navigation_callback(store, app_server):
     client = client_for(app_server, *create_user("executive"))
     body = callback_body("plans-nav", "search", inputs=[
-        {"id": "plans-map", "property": "clickData", "value": {"points": [{"location": "TH10"}]}},
-        {"id": "plans-steps-map", "property": "clickData", "value": None},
+        {"id": {"chipao_map": "event", "map": "plans-map"}, "property": "data",
+         "value": {"kind": "click", "pcode": "TH10", "n": 1}},
+        {"id": {"chipao_map": "event", "map": "plans-steps-map"}, "property": "data",
+         "value": None},
         {"id": "plans-measure", "property": "value", "value": "plan"},
         {"id": "plans-days", "property": "value", "value": 30},
     ], state=[{"id": "plans-state", "property": "data",
                "value": {"level": "1", "measure": "plan", "round": "2565", "days": "30"}}])
-    body["changedPropIds"] = ["plans-map.clickData"]
+    body["changedPropIds"] = ['{"chipao_map":"event","map":"plans-map"}.data']
     response = client.post_callback(body)
     assert response.status_code == 200
     search = response.get_json()["response"]["plans-nav"]["search"]
@@ -191,7 +193,13 @@ def test_browser_smoke(store, live_server, page):
     login(page, live_server, username, password, next_path="/plans?round=2565")
     page.goto(f"{live_server}/plans?round=2565&days=1")
     page.wait_for_selector("#plans-funnel .js-plotly-plot", timeout=20_000)
-    page.wait_for_selector("#plans-map .js-plotly-plot", timeout=20_000)
+    page.wait_for_selector(".chipao-map[data-map-ready='1']:has(#plans-map)", timeout=20_000)
+    page.wait_for_selector(".chipao-map[data-map-ready='1']:has(#plans-steps-map)")
+    # every drawn area carries a colour (feature-state), the legend sits in the map's frame
+    fills = page.evaluate("""() => { const m = window.chipaoMaps['plans-map'];
+        return m.areas().map(p => (m.featureState(p) || {}).fill); }""")
+    assert fills and all(fills)
+    assert page.locator(".chipao-map:has(#plans-map) #plans-map-legend").count() == 1
     assert fmt_date(AS_OF, "th") in page.locator("#plans-as-of").inner_text()
     assert page.locator("#plans-stalled-households table tbody tr").count() >= 1
     page.get_by_label("ร้อยละรายการในแผนที่เสร็จ").check()

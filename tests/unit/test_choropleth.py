@@ -1,18 +1,16 @@
-"""The choropleth component without a browser: classes, class indexes, the stepped
-colour scale (each class index lands in its own colour band), value patches that carry
-no geometry, the fitted view and the legend's class limits."""
+"""The map classes and the map component's payloads without a browser: classes, class
+indexes, values that carry no geometry, and the legend's class limits."""
 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 
 from components import choropleth as cp
 from components.map_controls import fmt_value, legend_formatter
-from components.theme import DIVERGING, NO_DATA, SUPPRESSED
+from components.theme import DIVERGING, NO_DATA
 
 VALUES = [0.05, 0.10, 0.12, 0.20, 0.33, 0.41, 0.50, 0.52, 0.77, 0.90]
 
@@ -40,58 +38,36 @@ def test_class_index_marks_few_households_and_missing_values():
     assert z == [0, 0, 1, 2, None, cp.INSUFFICIENT, None]
     with pytest.raises(ValueError):
         cp.class_index([0.1], classes, [])
-    # suppressed small counts (public viewers) are a class of their own, not "no data"
-    z = cp.class_index([None, None, 0.3], classes, [False, True, False], [True, True, False])
-    assert z == [cp.SUPPRESSED_CLASS, cp.SUPPRESSED_CLASS, 1]
 
 
-def test_every_class_index_gets_its_own_colour():
-    """Plotly maps z in [zmin, zmax] linearly onto the scale: each index must fall
-    inside the band of its colour, −1 inside the grey band, −2 (suppressed) inside
-    the darker grey band."""
-    for n in range(1, 8):
-        classes = cp.Classes(list(range(n)), [f"#00000{i}" for i in range(n)], 0)
-        scale = cp.stepped_colorscale(classes)
-        for z in range(cp.ZMIN, n):
-            pos = (z - cp.ZMIN) / (n - 1 - cp.ZMIN)  # zmin = ZMIN, zmax = n − 1
-            colours = {c for (a, c), (b, _) in zip(scale[::2], scale[1::2], strict=True)
-                       if a - 1e-9 <= pos <= b + 1e-9}
-            want = SUPPRESSED if z == -2 else NO_DATA if z == -1 else classes.colors[z]
-            assert want in colours, (n, z, colours)
+def test_map_values_are_compact_and_carry_no_geometry():
+    """What a switch sends (components/map_view.py): class indexes, short texts and
+    ranks aligned with the spec's P-codes, the class colours; never coordinates."""
+    from components import map_view as mv
+    from components.theme import SUPPRESSED
 
-
-def test_values_patch_carries_no_geometry():
     classes = cp.classify(VALUES)
-    patch = cp.values_patch(None, [0] * 10, ["x"] * 10, classes, hovertext=["1/10"] * 10)
-    text = json.dumps(patch.to_plotly_json())
-    assert "geojson" not in text and "locations" not in text and "1/10" in text
-    figure = cp.choropleth_figure(3, "TH50", ["TH500101"], [0], ["x"], classes,
-                                  highlight=["TH500101"])
-    assert figure.data[0].geojson == "/geo/3/TH50.geojson"
-    assert figure.data[1].locations == ("TH500101",)
-    assert figure.layout.uirevision == "3:TH50"
-
-
-def test_view_fits_the_bounds():
-    thailand = (97.34, 5.61, 105.64, 20.46)
-    view = cp.view_for(thailand, width=720, height=600)
-    # the whole box is visible: its Mercator height fits 600 px at this zoom
-    world = 512 * 2 ** view["zoom"]
-    merc = (math.degrees(math.log(math.tan(math.pi / 4 + math.radians(20.46) / 2)))
-            - math.degrees(math.log(math.tan(math.pi / 4 + math.radians(5.61) / 2))))
-    assert merc / 360 * world <= 600
-    assert (thailand[2] - thailand[0]) / 360 * world <= 720
-    assert 4 < view["zoom"] < 5.5
-    assert cp.view_for((100.0, 14.0, 100.1, 14.1))["zoom"] > view["zoom"]
+    z = cp.class_index(VALUES, classes, [False] * len(VALUES))
+    values = mv.map_values("/geo/3.geojson?v=1", "?level=3", z, classes.colors,
+                           [f"{v:.1%}" for v in VALUES], list(range(1, 11)), 10, "TH10")
+    text = json.dumps(values)
+    assert "coordinates" not in text and "Feature" not in text
+    assert values["c"] == z and values["colors"] == classes.colors and values["sel"] == "TH10"
+    assert values["few_color"] == NO_DATA and values["suppressed_color"] == SUPPRESSED
+    spec = mv.map_spec("/geo/3.geojson?v=1", [f"TH{i}" for i in range(10)], level=3,
+                       bounds=(97.123456789, 5.6, 105.6, 20.4), measure_label="m",
+                       rank_label="r", lang="th")
+    assert spec["bounds"][0] == 97.12346 and len(spec["ids"]) == 10
 
 
 def test_legend_states_class_limits():
     classes = cp.Classes([0.2, 0.5], ["#a", "#b"], 0.1)
     box = cp.legend(classes, legend_formatter("share", False), "Legend",
-                    insufficient_label="too few", no_data_label="no data")
+                    insufficient_label="too few", no_data_label="no data",
+                    suppressed_label="hidden")
     text = str(box)
     assert "10.0% – 20.0%" in text and "20.0% – 50.0%" in text
-    assert "too few" in text and "no data" in text
+    assert "too few" in text and "no data" in text and "hidden" in text
 
 
 def test_number_formats():

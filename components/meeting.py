@@ -1,0 +1,65 @@
+"""The meeting toolbar of a page: the brief (a background job with a progress bar) and
+the downloads of what the page shows (map PNG/SVG, ranking CSV/XLSX). Layout only; the
+callbacks and routes are in pages/map_exports.py. Hidden in print (assets/50-meeting.css)."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components.i18n import Lang
+
+WORDS = {
+    "brief": ("สรุปสำหรับการประชุม (PDF)", "Meeting brief (PDF)"),
+    "downloads": ("ดาวน์โหลด", "Download"),
+    "map_png": ("แผนที่ PNG", "Map PNG"),
+    "map_svg": ("แผนที่ SVG", "Map SVG"),
+    "ranking_csv": ("อันดับ CSV", "Ranking CSV"),
+    "ranking_xlsx": ("อันดับ XLSX", "Ranking XLSX"),
+    "ready": ("ดาวน์โหลดสรุป", "Download the brief"),
+    "working": ("กำลังจัดทำสรุป…", "Making the brief…"),
+    "failed": ("จัดทำสรุปไม่สำเร็จ", "The brief could not be made"),
+    "present": ("โหมดนำเสนอ", "Present"),
+    "present_keys": ("← → พื้นที่ถัดไป · ↑ ↓ มิติ · F เต็มจอ · Esc ออก",
+                     "← → next area · ↑ ↓ dimension · F full screen · Esc leaves"),
+}
+
+
+def word(key: str, lang: Lang) -> str:
+    th, en = WORDS[key]
+    return en if lang == "en" else th
+
+
+def toolbar(prefix: str, lang: Lang, search: str = "") -> html.Div:
+    """Buttons and links with ids `<prefix>-…` (the links carry the page's query)."""
+    def link(key: str, path: str) -> html.A:
+        return html.A(word(key, lang), href=f"{path}{search}", id=f"{prefix}-{key}",
+                      className="btn btn-sm btn-outline-secondary", download="")
+
+    return html.Div([
+        dbc.Button(word("brief", lang), id=f"{prefix}-brief", size="sm", color="primary",
+                   className="me-2"),
+        html.Span(word("downloads", lang) + ":", className="small text-muted me-1"),
+        link("map_png", "/export/map.png"), link("map_svg", "/export/map.svg"),
+        link("ranking_csv", "/export/ranking.csv"), link("ranking_xlsx", "/export/ranking.xlsx"),
+        html.A(word("present", lang), href=f"/map?present=1{('&' + search[1:]) if search else ''}",
+               id=f"{prefix}-present", className="btn btn-sm btn-outline-primary ms-2"),
+        html.Div([dbc.Progress(id=f"{prefix}-brief-progress", value=0, striped=True,
+                               animated=True, style={"height": "1.1rem"}, className="mt-2"),
+                  html.Div(id=f"{prefix}-brief-label", className="small text-muted")],
+                 id=f"{prefix}-brief-box", style={"display": "none"}),
+        html.Div(id=f"{prefix}-brief-result", className="mt-1"),
+        dcc.Store(id=f"{prefix}-brief-job"),
+        dcc.Interval(id=f"{prefix}-brief-poll", interval=700, disabled=True),
+    ], className="meeting-toolbar d-flex flex-wrap align-items-center gap-1 my-2",
+        id=f"{prefix}-toolbar")
+
+
+def print_stamp(lang: Lang) -> html.Div:
+    """The line printed at the foot of every page (filled from the figure's caption by
+    assets/50-meeting.js), and the key help shown in presentation mode."""
+    return html.Div([
+        html.Div(id="meeting-print-stamp", className="meeting-print-stamp"),
+        html.Div(word("present_keys", lang), className="meeting-present-hint",
+                 id="meeting-present-hint"),
+    ])

@@ -1,0 +1,257 @@
+"""Downloads of what the map page shows, and the brief as a background job (the map
+page's meeting toolbar, components/meeting.py).
+
+Routes (the sign-in guard sees every one; identity from the server-side session):
+- ``/export/map.png|svg?<map query>``: the static choropleth with title, legend,
+  round, source and attribution, named after what it shows
+  (``เชียงใหม่-2567-รายได้.png``);
+- ``/export/ranking.csv|xlsx?<map query>``: the ranking table as the page builds it
+  (pages/map.compute_view, same scope and filters), CSV in UTF-8 with BOM or XLSX with
+  a second sheet listing the filters as people read them;
+- ``/briefs/<job id>.pdf``: a brief built by the job ``brief.build`` (chipao/jobs.py)
+  for the user who started it, and nobody else.
+
+app.py imports this module after the Dash app exists (it uses the map page's own view
+function; it is no Dash page itself). Every download is audited; suppression is the page's own (the figures come from the
+same function with the same scope); no personal data is read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from urllib.parse import parse_qs, quote
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from briefs.brief import BriefError, BriefOptions, be_datetime, build, cache_dir
+from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
+from chipao.domain.mapstate import MapParamError, format_k, parse_state, query_params
+from chipao.domain.scope import Role, Scope
+from chipao.web import jobs
+from chipao.web.session import current_scope
+from components.i18n import current_lang, t
+from components.meeting import word
+from geodata import static_map as sm
+from pages.map import compute_view  # imported after the app (Dash registers the pages)
+from queries import audit
+from queries.briefs import data_state
+from queries.db import scoped
+
+log = logging.getLogger("chipao.exports")
+MIMETYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf",
+             "csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+# ── the brief as a job ───────────────────────────────────────────────────────
+@jobs.job("brief.build")
+def brief_job(progress, username: str, role: str, areas: list[str], options: dict) -> dict:
+    """Build (or fetch from the cache) a brief; the PDF stays in the brief cache and
+    the result names it (JSON: it may travel through Redis)."""
+    scope = Scope(username, Role(role), tuple(areas))
+    brief = build(scope, BriefOptions(**options),
+                  progress=lambda pct, label: progress(pct / 100, label))
+    return {"key": brief.key, "filename": brief.filename, "cached": brief.cached,
+            "seconds": round(brief.seconds, 2), "bytes": len(brief.pdf)}
+
+
+def start_brief(scope: Scope, options: BriefOptions) -> str:
+    """Start the brief job for this user; returns the job id (JobsUnavailable when the
+    broker is down, BriefError for options no brief can be made of)."""
+    options.check()
+    return jobs.submit("brief.build", scope.username, str(scope.role), list(scope.areas),
+                       asdict(options), owner=scope.username)
+
+
+def _brief_file(job_id: str):
+    scope = current_scope()
+    try:
+        status = jobs.status(job_id, owner=scope.username)
+    except jobs.JobNotFound:
+        flask.abort(404)
+    if status.state != "done" or not status.result:
+        flask.abort(409, "the brief is not ready yet")
+    path = cache_dir() / f"{status.result['key']}.pdf"
+    if not path.exists():
+        flask.abort(410, "the brief has expired: make it again")
+    return flask.send_file(path, mimetype=MIMETYPES["pdf"], as_attachment=True,
+                           download_name=status.result["filename"], max_age=0)
+
+
+# ── map and ranking downloads ────────────────────────────────────────────────
+def _view(ranking_all: bool = True) -> tuple[dict, Scope, str]:
+    scope, lang = current_scope(), current_lang()
+    view = compute_view(flask.request.args, scope, lang, None, ranking_all=ranking_all)
+    if view.get("state") is None or "export" not in view:
+        flask.abort(400, "these map parameters do not describe a map: "
+                         "open the map and use its download buttons")
+    return view, scope, lang
+
+
+def _filters(view: dict, lang: str) -> list[tuple[str, str]]:
+    """The filters as people read them (the XLSX's second sheet, the image's subtitle)."""
+    state, ex = view["state"], view["export"]
+    with scoped(current_scope()) as conn:
+        refreshed_at, _version = data_state(conn)
+    rows = [(t("map.area", lang), ex["area"]), (t("shell.round", lang), ex["when"]),
+            (t("map.measure", lang), ex["title"])]
+    if state.uses_k:
+        rows.append(("k", format_k(state.k)))
+    rows += [(t("map.classes", lang), t(f"map.classes.{state.classes}", lang)),
+             (t("map.level", lang), t(f"map.level.{state.level}", lang)),
+             ("ข้อมูล ณ" if lang == "th" else "Data as of",
+              be_datetime(refreshed_at, lang) if refreshed_at else "–"),
+             (t("source", lang), ex["source"]),
+             ("ขอบเขต" if lang == "th" else "Boundaries",
+              sm.ATTRIBUTION_TH if lang == "th" else sm.ATTRIBUTION_EN)]
+    return rows
+
+
+def _name(view: dict, ext: str) -> str:
+    ex, state = view["export"], view["state"]
+    return sm.file_name(ex["area"], str(state.round), ex["subject"], ext=ext)
+
+
+def _send(data: bytes, fmt: str, filename: str) -> flask.Response:
+    response = flask.make_response(data)
+    response.headers["Content-Type"] = MIMETYPES[fmt]
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{filename.encode('ascii', 'replace').decode()}\"; "
+        f"filename*=UTF-8''{quote(filename)}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _audit(scope: Scope, what: str, fmt: str, view: dict) -> None:
+    with scoped(scope) as conn:
+        audit.record(conn, scope, "export", target=what,
+                     details={"format": fmt, "query": view["state"].query()},
+                     ip=flask.request.remote_addr)
+
+
+def map_image(fmt: str):
+    if fmt not in ("png", "svg"):
+        flask.abort(404)
+    view, scope, lang = _view()
+    ex, state = view["export"], view["state"]
+    classes = ex["classes"]
+    colors = {p: (classes.colors[z] if z is not None and z >= 0 else None)
+              for p, z in zip(ex["locations"], ex["z"], strict=True)}
+    legend, lower = [], classes.lower
+    for bound, color in zip(classes.bins, classes.colors, strict=True):
+        legend.append(sm.LegendEntry(color, f"{ex['fmt'](lower)} – {ex['fmt'](bound)}"))
+        lower = bound
+    legend.append(sm.LegendEntry(sm.NO_DATA, ex["insufficient_label"]))
+    filters = dict(_filters(view, lang))
+    subtitle = " · ".join(v for v in (ex["area"], ex["when"],
+                                      f"k = {format_k(state.k)}" if state.uses_k else "",
+                                      filters[t("map.classes", lang)]) if v)
+    data_date = filters["ข้อมูล ณ" if lang == "th" else "Data as of"]
+    spec = sm.MapSpec(colors, legend, title=ex["title"], subtitle=subtitle,
+                      legend_title=ex["legend_title"],
+                      source=f"{t('source', lang)}: {ex['source']} · "
+                             f"{'ข้อมูล ณ' if lang == 'th' else 'Data as of'} {data_date}",
+                      attribution=sm.ATTRIBUTION_TH if lang == "th" else sm.ATTRIBUTION_EN,
+                      lang=lang, highlight=[state.sel] if state.sel else ())
+    with scoped(scope) as conn:
+        frame = sm.shapes_frame(conn, state.level, state.area)
+    image = sm.render(frame, spec, fmt, dpi=150)
+    _audit(scope, "map_image", fmt, view)
+    return _send(image, fmt, _name(view, fmt))
+
+
+def ranking_table(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        flask.abort(404)
+    view, scope, lang = _view(ranking_all=True)
+    cols = [(c["field"], c.get("headerName") or c["field"])
+            for c in view["map-ranking.columnDefs"] if not c.get("hide") and c["field"] != "pcode"]
+    cols = [("pcode", "P-code"), *[(k, h or ("หมายเหตุ" if lang == "th" else "Note"))
+                                   for k, h in cols]]
+    rows = view["map-ranking.rowData"]
+    if fmt == "csv":
+        data = to_csv_bytes(cols, rows)
+    else:
+        data = to_xlsx_bytes(cols, rows, sheet_title=t("map.ranking", lang)[:31],
+                             notes=_filters(view, lang))
+    _audit(scope, "map_ranking", fmt, view)
+    name = _name(view, fmt).rsplit(".", 1)[0] + ("-อันดับ" if lang == "th" else "-ranking")
+    return _send(data, fmt, f"{name}.{fmt}")
+
+
+# ── the map page's toolbar (components/meeting.py) ────────────────────────────────────
+clientside_callback(  # the download links follow the view (the URL is the state)
+    ClientsideFunction("meeting", "links"),
+    Output("map-map_png", "href"), Output("map-map_svg", "href"),
+    Output("map-ranking_csv", "href"), Output("map-ranking_xlsx", "href"),
+    Output("map-present", "href"),
+    Input("shell-url", "search"),
+)
+
+
+@callback(
+    Output("map-brief-job", "data"), Output("map-brief-poll", "disabled"),
+    Output("map-brief-result", "children"), Output("map-brief-box", "style"),
+    Input("map-brief", "n_clicks"), State("shell-url", "search"),
+    prevent_initial_call=True,
+)
+def start_map_brief(n_clicks, search):
+    """The brief of the area in view (the country, a province or a district), for the
+    round, k and classes the map shows, in the user's language."""
+    lang, scope = current_lang(), current_scope()
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    try:
+        state = parse_state(query_params({k: v[0] for k, v in
+                                          parse_qs((search or "").lstrip("?")).items()}))
+        options = BriefOptions(state.area or "TH", state.round, state.k, state.classes, lang)
+        job_id = start_brief(scope, options)
+    except (MapParamError, BriefError, jobs.JobsUnavailable) as err:
+        return None, True, dbc_alert(f"{word('failed', lang)}: {err}"), {"display": "none"}
+    return job_id, False, None, {"display": "block"}
+
+
+@callback(
+    Output("map-brief-progress", "value"), Output("map-brief-label", "children"),
+    Output("map-brief-result", "children", allow_duplicate=True),
+    Output("map-brief-poll", "disabled", allow_duplicate=True),
+    Output("map-brief-box", "style", allow_duplicate=True),
+    Input("map-brief-poll", "n_intervals"), State("map-brief-job", "data"),
+    prevent_initial_call=True,
+)
+def poll_map_brief(_n, job_id):
+    lang, scope = current_lang(), current_scope()
+    if not job_id:
+        raise dash.exceptions.PreventUpdate
+    try:
+        status = jobs.status(job_id, owner=scope.username)
+    except (jobs.JobNotFound, jobs.JobsUnavailable) as err:
+        return 0, "", dbc_alert(f"{word('failed', lang)}: {err}"), True, {"display": "none"}
+    if status.state == "failed":
+        log.warning("brief job %s failed: %s", job_id, status.error)
+        return 0, "", dbc_alert(word("failed", lang)), True, {"display": "none"}
+    if status.state == "done":
+        link = html.A(f"{word('ready', lang)}: {status.result['filename']}",
+                      href=f"/briefs/{job_id}.pdf", id="map-brief-download",
+                      className="btn btn-sm btn-success", download="")
+        return 100, "", link, True, {"display": "none"}
+    pct = int(100 * (status.progress or 0))
+    return pct, f"{word('working', lang)} {pct}%", dash.no_update, False, {"display": "block"}
+
+
+def dbc_alert(text_: str):
+    return dbc.Alert(text_, color="danger", className="py-1 px-2 small mb-0",
+                     id="map-brief-error")
+
+
+def register_routes(server: flask.Flask) -> None:
+    server.add_url_rule("/export/map.<fmt>", "export_map", map_image)
+    server.add_url_rule("/export/ranking.<fmt>", "export_ranking", ranking_table)
+    server.add_url_rule("/briefs/<job_id>.pdf", "brief_file", _brief_file)
+
+
+__all__ = ["BriefError", "register_routes", "start_brief"]
