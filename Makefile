@@ -11,7 +11,7 @@ WORKERS ?=
 SERVE_ARGS = $(if $(WORKERS),--workers $(WORKERS))
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run serve test test-unit db demo status stop bench lint clean
+.PHONY: help install system-deps run serve test test-unit db demo status stop bench load lint clean
 
 help: ## Show this help
 	@echo "Chipao (ชี้เป้า) — make targets:"
@@ -68,9 +68,13 @@ bench: install ## Run the benchmarks (full scale: HOUSEHOLDS=4104450); see docs/
 	@$(CHIPAO) db >/dev/null
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS)) || exit 1; done
 
+load: install ## Load test with locust on loopback (HOUSEHOLDS, WORKERS="1 2 4", USERS="20 50"); docs/performance.md
+	@$(CHIPAO) db >/dev/null
+	@$(PY) bench/load_test.py $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(USERS),--users $(USERS))
+
 lint: install ## ruff and lint-imports (the layer contracts in pyproject.toml)
 	@$(PY) -m ruff check .
 	@$(VENV)/bin/lint-imports --no-cache
 
 clean: stop ## Remove the venv and the local PostGIS data
-	rm -rf $(VENV) .pgdata .cache
+	rm -rf $(VENV) .pgdata .cache .redis

@@ -389,8 +389,12 @@ def collect(conn, scope: Scope, opts: BriefOptions, generated_at: datetime,
                                 measure="share", k=opts.k)
         maps.append(_map_figure(frame, values, opts, pick(d.name_th, d.name_en, lang), 3.3))
     progress(70, "plans")
-    plans = _plans(conn, scope, current.round_id, opts.area, lang)
-    centres = _centres(conn, scope, current.round_id, opts.area, child_level, lang)
+    # plan progress and centre coverage are not open to public viewers (their pages
+    # refuse the role), and their tables' margins would give small counts away
+    public = scope.suppress_small_counts
+    plans = None if public else _plans(conn, scope, current.round_id, opts.area, lang)
+    centres = None if public else _centres(conn, scope, current.round_id, opts.area,
+                                           child_level, lang)
     name = pick(info["name_th"], info["name_en"], lang)
     kind = {0: "national_brief", 1: "province_brief", 2: "district_brief"}[level]
     source = pick(current.source_th, current.source_en, lang)

@@ -44,6 +44,8 @@ class Settings:
     allow_demo_accounts: bool
     min_households_for_rate: int
     suppress_below: int
+    paging_rows: int  # household rows a user may page through per window …
+    paging_window_s: int  # … of this many seconds (exports are separate, capped, audited)
     tile_url: str | None
     cache_dir: Path
     max_upload_mb: int
@@ -71,6 +73,8 @@ def settings() -> Settings:
         allow_demo_accounts=_flag("CHIPAO_ALLOW_DEMO_ACCOUNTS"),
         min_households_for_rate=int(os.environ.get("CHIPAO_MIN_HOUSEHOLDS", "20")),
         suppress_below=int(os.environ.get("CHIPAO_SUPPRESS_BELOW", "5")),
+        paging_rows=int(os.environ.get("CHIPAO_PAGING_ROWS", "5000")),
+        paging_window_s=int(os.environ.get("CHIPAO_PAGING_WINDOW_S", "600")),
         tile_url=os.environ.get("CHIPAO_TILE_URL") or None,
         cache_dir=Path(os.environ.get("CHIPAO_CACHE_DIR", ROOT / ".cache")),
         max_upload_mb=int(os.environ.get("CHIPAO_MAX_UPLOAD_MB", "50")),

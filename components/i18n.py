@@ -185,6 +185,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "รายการมี {n} ครัวเรือน เกินขีดจำกัดการส่งออก {cap} แถว — โปรดเพิ่มตัวกรอง",
         "The list has {n} households, above the export limit of {cap} rows — narrow the filters",
     ),
+    "hh.paging_limit": (
+        "ท่านเลื่อนดูรายการเกิน {n} ครัวเรือนใน {minutes} นาที — โปรดรอสักครู่ "
+        "หรือใช้ตัวกรอง/การส่งออก (ซึ่งถูกบันทึกไว้) แทนการเลื่อนดูทั้งหมด",
+        "You have paged through more than {n} households in {minutes} minutes — wait a "
+        "little, or narrow the filters or use the (logged) export instead of paging",
+    ),
     "hh.export_done": ("ส่งออก {n} แถวแล้ว (บันทึกไว้ในประวัติการใช้งาน)", "Exported {n} rows (recorded in the audit log)"),
     "hh.export_note": (
         "ไฟล์ส่งออกไม่มีเลขประจำตัวประชาชน ชื่อแสดงตามสิทธิ์ของท่าน ไม่เกิน {cap} แถว และทุกครั้งถูกบันทึกไว้",

@@ -45,6 +45,9 @@ TEXT = {
     "target": ("เป้าหมาย", "Target"),
     "details": ("รายละเอียด", "Details"),
     "ip": ("IP", "IP"),
+    "user_agent": ("โปรแกรมที่ใช้", "User agent"),
+    "scope": ("ขอบเขต", "Scope"),
+    "rows": ("จำนวนแถว", "Rows"),
     "areas": ("พื้นที่", "Areas"),
     "state": ("สถานะ", "State"),
     "last": ("เข้าระบบล่าสุด", "Last sign-in"),
@@ -77,13 +80,15 @@ def _filter(username: str | None, action: str | None, start: str | None,
 
 
 def _log_table(rows: list[dict], lang: str) -> dbc.Table:
-    cols = ("at", "username", "role", "action", "target", "details", "ip")
+    cols = audit_log.COLUMNS
     head = html.Thead(html.Tr([html.Th(_t(c, lang) if c in TEXT else c) for c in cols]))
     body = html.Tbody([
         html.Tr([html.Td(_fmt_time(r["at"]), className="text-nowrap"), html.Td(r["username"]),
                  html.Td(r["role"]), html.Td(r["action"]), html.Td(r["target"] or ""),
                  html.Td(_details(r["details"]), className="small text-break"),
-                 html.Td(r["ip"] or "")])
+                 html.Td(r["ip"] or ""), html.Td(r["user_agent"] or "", className="small"),
+                 html.Td(r["scope"] or ""),
+                 html.Td("" if r["rows"] is None else str(r["rows"]), className="text-end")])
         for r in rows
     ])
     return dbc.Table([head, body], striped=True, hover=True, size="sm",
@@ -183,10 +188,12 @@ def export_log(_n, username, action, start, end):
     with scoped(scope) as conn:
         for r in audit_log.export(conn, scope, f):
             writer.writerow([_fmt_time(r["at"]), r["username"], r["role"], r["action"],
-                             r["target"] or "", _details(r["details"]), r["ip"] or ""])
+                             r["target"] or "", _details(r["details"]), r["ip"] or "",
+                             r["user_agent"] or "", r["scope"] or "",
+                             "" if r["rows"] is None else r["rows"]])
             n += 1
         audit.record(conn, scope, "export", "audit_log", {"filters": f.as_dict(), "rows": n},
-                     _request_ip())
+                     _request_ip(), rows=n)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     return dcc.send_string(buf.getvalue(), f"chipao-audit-{stamp}.csv", type="text/csv")
 

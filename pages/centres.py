@@ -564,7 +564,7 @@ def export_gaps(_n, province, district, distance, level, sort, year):
         rows = q.coverage_by_area(conn, scope, current.round_id, level, area, distance, sort)
         record(conn, scope, "export", target=f"centres-gaps:{area}",
                details={"round": current.year_be, "level": level, "distance_km": distance,
-                        "rows": len(rows)})
+                        "rows": len(rows)}, rows=len(rows))
     notes = [_fmt(t("centres.gap.note", lang), d=distance),
              f"{round_label(current.year_be, lang)} · "
              f"{pick(current.source_th, current.source_en, lang)}",

@@ -268,9 +268,15 @@ def get_rows(request, stored):
         grid = parse_grid_request(request)
         with scoped(scope) as conn:
             lctx = hh.list_context(conn, scope, params)
+            hh.check_paging(conn, scope, grid)
             rows, total = hh.page(conn, scope, lctx, grid)
-            if grid.start == 0:
-                hh.audit_list(conn, scope, lctx, grid, total)
+            hh.audit_list(conn, scope, lctx, grid, total, len(rows))
+    except hh.PagingLimit as limit:
+        hh.record_paging_refusal(scope, limit, {"request": request, "query": stored})
+        return ({"rowData": [], "rowCount": 0}, "",
+                dbc.Alert(t("hh.paging_limit", lang).format(
+                    n=fmt_int(limit.limit), minutes=max(1, limit.seconds // 60)),
+                    color="warning", id="hh-paging-limit"))
     except Refused as refused:
         hh.record_refusal(scope, refused, "households.get_rows",
                           {"request": request, "query": stored})

@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import MATCH, Input, Output, State, callback, dcc, html
 
+from chipao.web.request_checks import positive_int
 from chipao.web.session import current_scope, note_write
 from components import plan_widgets as pw
 from components.cards import message
@@ -51,7 +52,8 @@ def layout(house: str | None = None, item: str | None = None, **_query) -> html.
         items = plans.household_items(conn, scope, house)
         years = {r.round_id: r.year_be for r in list_rounds(conn)}
         audit.record(conn, scope, "household_view", target=f"household:{house}",
-                     details={"source": "plans.household", "items": len(items)}, ip=_ip())
+                     details={"source": "plans.household", "items": len(items)}, ip=_ip(),
+                     rows=1 if items else 0)
     if not items:
         return message(t("plans.household_none", lang).format(house=house), "warning",
                        msg_id="plans-household-none")
@@ -116,7 +118,9 @@ def save_item_status(n_clicks, button_id, status, day, month, year, note):
         return (dash.no_update,) * 5
     lang = current_lang()
     scope = current_scope()
-    item_id = int(button_id["item"])
+    # the id comes from the request: anything but a positive integer is a 400
+    item_id = positive_int(button_id.get("item") if isinstance(button_id, dict) else None,
+                           "item")
     try:
         on_date = _form_date(day, month, year)
         with scoped(scope) as conn:

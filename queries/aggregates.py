@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from queries import suppression
 from queries.centres import refresh_coverage
 from queries.plans import refresh_plans
 
@@ -116,6 +117,7 @@ def refresh_scores(conn: Connection) -> None:
 def refresh(conn: Connection) -> None:
     """Rebuild every aggregate table (call inside the importing transaction)."""
     refresh_counts(conn)
+    suppression.refresh(conn)  # which public cells to hide, from the counts just made
     refresh_scores(conn)
     refresh_plans(conn)
     refresh_coverage(conn)  # nearest centres and coverage (issue 6)

@@ -12,7 +12,8 @@ from chipao.domain.scope import Role, Scope
 
 TIMEZONE = "Asia/Bangkok"  # dates in the filter are Thai calendar days
 EXPORT_LIMIT = 100_000
-COLUMNS = ("at", "username", "role", "action", "target", "details", "ip")
+COLUMNS = ("at", "username", "role", "action", "target", "details", "ip", "user_agent",
+           "scope", "rows")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def _require_admin(scope: Scope) -> None:
 
 _log = table("audit_log", *(column(c) for c in
                             ("audit_id", "at", "username", "role", "action", "target",
-                             "details", "ip")))
+                             "details", "ip", "user_agent", "scope", "rows")))
 
 
 def _conditions(f: AuditFilter) -> list:
@@ -56,7 +57,7 @@ def _conditions(f: AuditFilter) -> list:
 def _select(f: AuditFilter) -> Select:
     c = _log.c
     return (select(c.audit_id, func.timezone(TIMEZONE, c.at).label("at"), c.username, c.role,
-                   c.action, c.target, c.details, c.ip)
+                   c.action, c.target, c.details, c.ip, c.user_agent, c.scope, c.rows)
             .where(*_conditions(f)).order_by(c.audit_id.desc()))
 
 

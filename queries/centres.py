@@ -649,7 +649,8 @@ def households_newly_covered(conn: Connection, scope: Scope, round_id: int,
         LIMIT :limit
     """), params).mappings().all()
     record(conn, scope, "household_list", target=f"centre-site:{site[0]:.5f},{site[1]:.5f}",
-           details={"round_id": round_id, "distance_km": distance_km, "rows": len(rows)})
+           details={"round_id": round_id, "distance_km": distance_km, "rows": len(rows)},
+           rows=len(rows))
     return [dict(r) for r in rows]
 
 

@@ -107,5 +107,5 @@ def household_record(conn: Connection, scope: Scope, house_id: Any) -> Household
         tambon_outline=conn.execute(_OUTLINE, {"p": head["tambon_pcode"]}).scalar(),
         catalogue=load_catalogue(conn),
     )
-    record(conn, scope, "household_view", house_id, {"tambon": rec.tambon_pcode})
+    record(conn, scope, "household_view", house_id, {"tambon": rec.tambon_pcode}, rows=1)
     return rec

@@ -46,8 +46,9 @@ from chipao.domain.household_filters import (
     Refused,
 )
 from chipao.domain.scope import Scope
+from chipao.settings import settings
 from queries import areas
-from queries.audit import record
+from queries.audit import paging_rows, record
 from queries.catalogue import Catalogue, load_catalogue
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, resolve_round
@@ -393,19 +394,39 @@ def export_rows(conn: Connection, scope: Scope, ctx: ListContext, grid: GridRequ
 
 # ── audit ────────────────────────────────────────────────────────────────────
 def audit_list(conn: Connection, scope: Scope, ctx: ListContext, grid: GridRequest,
-               total: int) -> None:
-    """A list view or search (first block only: scrolling is the same view)."""
+               total: int, served: int) -> None:
+    """Every block of a list served (scrolling included), with its row range and the
+    rows it held: the log accounts for every household row that left the store."""
     action = "household_search" if ctx.params.q else "household_list"
     record(conn, scope, action, ctx.params.area,
            {"params": ctx.params.as_params(), "round": ctx.round.year_be, **grid.describe(),
-            "total": total})
+            "start": grid.start, "end": grid.end, "total": total}, rows=served)
+
+
+class PagingLimit(PermissionError):
+    """This user paged through more household rows than the window allows."""
+
+    def __init__(self, served: int, limit: int, seconds: int):
+        super().__init__(f"{served} rows paged in {seconds} s (limit {limit})")
+        self.served, self.limit, self.seconds = served, limit, seconds
+
+
+def check_paging(conn: Connection, scope: Scope, grid: GridRequest) -> None:
+    """Refuse a block that would take the user past CHIPAO_PAGING_ROWS household rows in
+    CHIPAO_PAGING_WINDOW_S seconds. Counted from the audit log, so the limit is shared by
+    every worker and process; bulk reading goes through the (capped, audited) export."""
+    cfg = settings()
+    served = paging_rows(conn, scope, cfg.paging_window_s)
+    if served + (grid.end - grid.start) > cfg.paging_rows:
+        raise PagingLimit(served, cfg.paging_rows, cfg.paging_window_s)
 
 
 def audit_export(conn: Connection, scope: Scope, ctx: ListContext, grid: GridRequest,
                  fmt: str, rows: int) -> None:
     record(conn, scope, "export", ctx.params.area,
            {"what": "household_list", "format": fmt, "rows": rows,
-            "params": ctx.params.as_params(), "round": ctx.round.year_be, **grid.describe()})
+            "params": ctx.params.as_params(), "round": ctx.round.year_be, **grid.describe()},
+           rows=rows)
 
 
 def record_refusal(scope: Scope, refused: Refused, where: str,
@@ -415,6 +436,14 @@ def record_refusal(scope: Scope, refused: Refused, where: str,
         record(conn, scope, "refused", str(refused.details.get("area") or
                                            refused.details.get("house_id") or "") or None,
                {"where": where, "reason": refused.en, **refused.details,
+                "payload": _clip(payload)})
+
+
+def record_paging_refusal(scope: Scope, limit: PagingLimit, payload: dict[str, Any]) -> None:
+    with scoped(scope) as conn:
+        record(conn, scope, "refused", None,
+               {"where": "households.get_rows", "reason": "paging_limit",
+                "served": limit.served, "limit": limit.limit, "window_s": limit.seconds,
                 "payload": _clip(payload)})
 
 

@@ -24,9 +24,8 @@ from sqlalchemy import Connection, text
 
 from chipao.domain.scope import Scope
 from chipao.settings import settings
+from queries import suppression as sdc
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
-from queries.suppression import share, suppress
-from queries.suppression import threshold as suppression_threshold
 
 # Scores are stored as 4-byte floats (7 significant digits): a household whose score
 # equals k exactly must count as poor, so k is lowered by this tolerance. Scores are
@@ -297,9 +296,9 @@ class RoundArrays:
     subject: np.ndarray  # AF: Σ w_j·censored_j over the subject's indicators
 
 
-def figures(measure: str, r: RoundArrays, public: bool, threshold: int) -> np.ndarray:
-    """Each area's figure (NaN: no households, undefined, or suppressed for public
-    viewers: fewer than `threshold` households surveyed or counted)."""
+def figures(measure: str, r: RoundArrays, hidden: np.ndarray | None = None) -> np.ndarray:
+    """Each area's figure (NaN: no households, undefined, or `hidden` from the viewer —
+    queries.suppression decides which cells a public viewer may not see)."""
     s, n = r.surveyed, r.n
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure in ("count", "target_poor"):
@@ -315,27 +314,52 @@ def figures(measure: str, r: RoundArrays, public: bool, threshold: int) -> np.nd
         else:
             raise ValueError(f"unknown measure {measure!r}")
     v = np.where(s > 0, v, np.nan)
-    if public:
-        v = np.where(small_counts(r, threshold), np.nan, v)
+    if hidden is not None:
+        v = np.where(hidden, np.nan, v)
     return v
 
 
-def small_counts(r: RoundArrays, threshold: int) -> np.ndarray:
-    """Areas whose figure a public viewer may not see: fewer than `threshold`
-    households surveyed or counted (but some). Their figure is withheld, not missing."""
-    s, n = r.surveyed, r.n
-    return ((s > 0) & (s < threshold)) | ((n > 0) & (n < threshold))
-
-
-def figure_value(measure: str, raw: Raw | None, scope: Scope) -> float | None:
+def figure_value(measure: str, raw: Raw | None, hidden: bool = False) -> float | None:
     """One area's figure from its stored numbers, by the same rules as the map."""
-    if raw is None or raw.surveyed is None:
+    if raw is None or raw.surveyed is None or hidden:
         return None
     arrays = RoundArrays(np.array([raw.surveyed], dtype=float),
                          np.array([np.nan if raw.n is None else raw.n], dtype=float),
                          np.array([raw.intensity_sum or 0.0]), np.array([raw.subject_sum or 0.0]))
-    v = figures(measure, arrays, scope.suppress_small_counts, suppression_threshold())[0]
+    v = figures(measure, arrays)[0]
     return None if np.isnan(v) else float(v)
+
+
+def _n_bits(catalogue: Catalogue) -> int:
+    return max((i.bit for i in catalogue.indicators), default=-1) + 1
+
+
+def af_hidden(conn: Connection, scope: Scope, catalogue: Catalogue, round_id: int,
+              k: float) -> frozenset[str]:
+    """Areas whose Alkire–Foster figures at cut-off k a public viewer may not see (the
+    complementary pattern of q(k), from the national tambon scores)."""
+    if not scope.suppress_small_counts:
+        return frozenset()
+    t = score_table(conn, round_id, 3, None, _n_bits(catalogue))
+    poor = t.score >= k - K_TOLERANCE
+    k_key = float(t.score[poor].min()) if poor.any() else float("inf")
+    q = np.bincount(t.area, weights=np.where(poor, t.households, 0), minlength=len(t.pcodes))
+    return sdc.af_hidden(conn, scope, round_id, k_key, dict(zip(t.pcodes, q.tolist(),
+                                                                strict=True)))
+
+
+def hidden_mask(conn: Connection, scope: Scope, catalogue: Catalogue, pcodes: list[str],
+                round_id: int, subject: str, measure: str, k: float) -> np.ndarray | None:
+    """Which of `pcodes` a public viewer may not see for this figure (None: all visible).
+    A rate hides where its numerator or its denominator is hidden."""
+    if not scope.suppress_small_counts:
+        return None
+    if measure in AF_MEASURES:
+        hidden = af_hidden(conn, scope, catalogue, round_id, k)
+        return np.fromiter((p in hidden for p in pcodes), dtype=bool, count=len(pcodes))
+    cells = sdc.hidden_cells(conn, scope, round_id)
+    name = count_measure_name(subject, measure)
+    return sdc.mask(cells, [name, "surveyed"] if measure in RATES else [name], pcodes)
 
 
 def _align(table_pcodes: tuple[str, ...], pcodes: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -441,32 +465,39 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
     tambon map is 7,425 areas."""
     areas = area_list(conn, level, parent)
     pcodes = [a["pcode"] for a in areas]
-    public, limit = scope.suppress_small_counts, suppression_threshold()
+    public = scope.suppress_small_counts
     min_n = settings().min_households_for_rate
     rate = measure in RATES
     now_raw = round_arrays(conn, catalogue, pcodes, round_id, level, parent, subject,
                            measure, k)
-    now = figures(measure, now_raw, public, limit)
+    now_hidden = hidden_mask(conn, scope, catalogue, pcodes, round_id, subject, measure, k)
+    now = figures(measure, now_raw, now_hidden)
+    # withheld from a public viewer (small or complementary cells): shown as such, not
+    # as missing data
+    withheld = np.zeros(len(pcodes), dtype=bool) if now_hidden is None else \
+        np.asarray(now_hidden, dtype=bool)
     few = rate & (now_raw.surveyed < min_n)  # NaN compares False: no households, not few
     value, before = now, None
     if compare_round_id is not None:
         then_raw = round_arrays(conn, catalogue, pcodes, compare_round_id, level, parent,
                                 subject, measure, k)
-        before = figures(measure, then_raw, public, limit)
+        then_hidden = hidden_mask(conn, scope, catalogue, pcodes, compare_round_id, subject,
+                                  measure, k)
+        before = figures(measure, then_raw, then_hidden)
+        if then_hidden is not None:
+            withheld = withheld | np.asarray(then_hidden, dtype=bool)
         few = few | (rate & (then_raw.surveyed < min_n))
         value = now - before
     ranks = competition_ranks(value, ~np.isnan(value) & ~few)
-    hidden = small_counts(now_raw, limit) if public else np.zeros(len(pcodes), dtype=bool)
-    if public and compare_round_id is not None:
-        hidden = hidden | small_counts(then_raw, limit)
     surveyed = now_raw.surveyed
     if public:
-        surveyed = np.where((surveyed > 0) & (surveyed < limit), np.nan, surveyed)
+        surveyed = np.where(sdc.mask(sdc.hidden_cells(conn, scope, round_id), ["surveyed"],
+                                     pcodes), np.nan, surveyed)
     out = [AreaFigure(a["pcode"], a["name_th"], a["name_en"], v,
                       None if s is None else int(s), bool(f), r or None, suppressed=bool(h),
                       parent_th=a["parent_th"], parent_en=a["parent_en"])
            for a, v, s, f, r, h in zip(areas, _none(value), _none(surveyed), few.tolist(),
-                                       ranks.tolist(), hidden.tolist(), strict=True)]
+                                       ranks.tolist(), withheld.tolist(), strict=True)]
     if before is not None:
         for fig, c, b in zip(out, _none(now), _none(before), strict=True):
             fig.current, fig.before = c, b
@@ -529,28 +560,43 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
         row["intensity_sum"] = sum(i.weight * row[f"c{i.bit}"] for i in catalogue.indicators)
         af[r.round_id] = row
 
+    cells = {r: sdc.hidden_cells(conn, scope, r) for r in rounds}
+    af_hide = {r: pcode in af_hidden(conn, scope, catalogue, r, k) for r in rounds}
+
     def af_figures(rid: int | None) -> dict:
         row = af.get(rid) if rid is not None else None
         if row is None:
             return {"H": None, "A": None, "M0": None, "poor": None}
         raw = Raw(row["surveyed"], row["poor"], row["intensity_sum"], 0.0)
-        return {m: figure_value(m, raw, scope) for m in ("H", "A", "M0")} | {
-            "poor": suppress(int(row["poor"]), scope)}
+        hide = af_hide[rid]
+        return {m: figure_value(m, raw, hide) for m in ("H", "A", "M0")} | {
+            "poor": None if hide else int(row["poor"])}
 
     def contribution(rid: int, inds: tuple[Indicator, ...]) -> float | None:
         row = af.get(rid)
-        if row is None or not row["intensity_sum"] or suppress(int(row["poor"]), scope) is None:
+        if row is None or not row["intensity_sum"] or af_hide[rid]:
             return None
         return sum(i.weight * row[f"c{i.bit}"] for i in inds) / row["intensity_sum"]
 
     now, before = counts[round_id], counts.get(previous_round_id, {}) if previous_round_id else {}
+    prev = previous_round_id
+
+    def count(measure: str, rid: int | None = round_id) -> int | None:
+        if rid is None or rid not in counts:
+            return None
+        return sdc.visible(counts[rid].get(measure), cells[rid], measure, pcode)
+
+    def rate(measure: str, rid: int | None = round_id) -> float | None:
+        if rid is None or rid not in counts:
+            return None
+        c = counts[rid]
+        return sdc.rate(c.get(measure), c.get("surveyed"), cells[rid], measure, pcode)
 
     def deprived(measure: str) -> dict:
         return {
-            "deprived": suppress(now.get(measure), scope),
-            "share": share(now.get(measure), now.get("surveyed"), scope),
-            "share_before": share(before.get(measure), before.get("surveyed"), scope)
-            if before else None,
+            "deprived": count(measure),
+            "share": rate(measure),
+            "share_before": rate(measure, prev) if before else None,
         }
 
     dims = [{"code": d.code, "name_th": d.name_th, "name_en": d.name_en,
@@ -559,27 +605,26 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
             for d in catalogue.dimensions]
     inds = [{"code": i.code, "dimension": i.dimension, "text_th": i.text_th,
              "text_en": i.text_en, **deprived(f"ind:{i.code}"),
-             "not_applicable": suppress(now.get(f"na:{i.code}"), scope),
+             "not_applicable": count(f"na:{i.code}"),
              "contribution": contribution(round_id, (i,))}
             for i in catalogue.indicators]
     return {
         **info,
-        "surveyed": suppress(now.get("surveyed"), scope),
-        "surveyed_before": suppress(before.get("surveyed"), scope) if before else None,
-        "poor": suppress(now.get("poor"), scope),
-        "poor_share": share(now.get("poor"), now.get("surveyed"), scope),
-        "poor_before": suppress(before.get("poor"), scope) if before else None,
-        "poor_share_before": share(before.get("poor"), before.get("surveyed"), scope)
-        if before else None,
-        "target_poor": suppress(now.get("target_poor"), scope),
+        "surveyed": count("surveyed"),
+        "surveyed_before": count("surveyed", prev) if before else None,
+        "poor": count("poor"),
+        "poor_share": rate("poor"),
+        "poor_before": count("poor", prev) if before else None,
+        "poor_share_before": rate("poor", prev) if before else None,
+        "target_poor": count("target_poor"),
         # members of the households counted (people, not households)
-        "people": suppress(now.get("people"), scope),
-        "poor_people": suppress(now.get("poor_people"), scope),
-        "poor_people_before": suppress(before.get("poor_people"), scope) if before else None,
-        "target_poor_people": suppress(now.get("target_poor_people"), scope),
-        "welfare_card": suppress(now.get("welfare_card"), scope),
-        "left_poverty": suppress(now.get("left_poverty"), scope) if before else None,
-        "new_poor": suppress(now.get("new_poor"), scope) if before else None,
+        "people": count("people"),
+        "poor_people": count("poor_people"),
+        "poor_people_before": count("poor_people", prev) if before else None,
+        "target_poor_people": count("target_poor_people"),
+        "welfare_card": count("welfare_card"),
+        "left_poverty": count("left_poverty") if before else None,
+        "new_poor": count("new_poor") if before else None,
         "af": af_figures(round_id),
         "af_before": af_figures(previous_round_id),
         "dimensions": dims,

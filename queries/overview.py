@@ -1,11 +1,17 @@
-"""National overview figures, read from the aggregate tables (no personal data)."""
+"""National overview figures, read from the aggregate tables (no personal data).
+
+Public viewers get each count only where queries.suppression leaves it visible (small
+counts and their complementary cells are hidden); rates and changes follow their
+counts."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
 from chipao.domain.scope import Scope
-from queries.suppression import share, suppress
+from queries import suppression as sdc
+
+COUNTRY = "TH"
 
 
 def national_counts(conn: Connection, scope: Scope, round_id: int) -> dict[str, int | None]:
@@ -15,7 +21,8 @@ def national_counts(conn: Connection, scope: Scope, round_id: int) -> dict[str, 
              "WHERE round_id = :r AND level = 0 AND pcode = 'TH'"),
         {"r": round_id},
     )
-    return {m: suppress(n, scope) for m, n in rows}
+    cells = sdc.hidden_cells(conn, scope, round_id)
+    return {m: sdc.visible(n, cells, m, COUNTRY) for m, n in rows}
 
 
 def dimension_counts(conn: Connection, scope: Scope, round_id: int) -> list[dict]:
@@ -32,9 +39,11 @@ def dimension_counts(conn: Connection, scope: Scope, round_id: int) -> list[dict
         """),
         {"r": round_id},
     ).mappings()
+    cells = sdc.hidden_cells(conn, scope, round_id)
     return [
-        {**r, "deprived": suppress(r["deprived"], scope),
-         "share": share(r["deprived"], r["surveyed"], scope)}
+        {**r, "deprived": sdc.visible(r["deprived"], cells, f"dim:{r['code']}", COUNTRY),
+         "surveyed": sdc.visible(r["surveyed"], cells, "surveyed", COUNTRY),
+         "share": sdc.rate(r["deprived"], r["surveyed"], cells, f"dim:{r['code']}", COUNTRY)}
         for r in rows
     ]
 
@@ -42,7 +51,7 @@ def dimension_counts(conn: Connection, scope: Scope, round_id: int) -> list[dict
 def top_provinces(conn: Connection, scope: Scope, round_id: int, previous_round_id: int | None,
                   limit: int = 10) -> list[dict]:
     """Provinces with the most poor households, with their share and change since the
-    previous round."""
+    previous round (a change only where both rounds' counts are visible)."""
     rows = conn.execute(
         text("""
             SELECT a.pcode, a.name_th, a.name_en, p.households AS poor, s.households AS surveyed,
@@ -61,14 +70,18 @@ def top_provinces(conn: Connection, scope: Scope, round_id: int, previous_round_
         """),
         {"r": round_id, "prev": previous_round_id, "limit": limit},
     ).mappings()
+    now = sdc.hidden_cells(conn, scope, round_id)
+    then = sdc.hidden_cells(conn, scope, previous_round_id)
     out = []
     for rank, r in enumerate(rows, start=1):
-        poor, before = suppress(r["poor"], scope), suppress(r["poor_before"], scope)
+        pcode = r["pcode"]
+        poor = sdc.visible(r["poor"], now, "poor", pcode)
+        before = sdc.visible(r["poor_before"], then, "poor", pcode)
         out.append({
-            "rank": rank, "pcode": r["pcode"], "name_th": r["name_th"], "name_en": r["name_en"],
-            "poor": poor, "surveyed": suppress(r["surveyed"], scope),
-            "share": share(r["poor"], r["surveyed"], scope),
+            "rank": rank, "pcode": pcode, "name_th": r["name_th"], "name_en": r["name_en"],
+            "poor": poor, "surveyed": sdc.visible(r["surveyed"], now, "surveyed", pcode),
+            "share": sdc.rate(r["poor"], r["surveyed"], now, "poor", pcode),
             "change": None if poor is None or before is None else poor - before,
-            "share_before": share(r["poor_before"], r["surveyed_before"], scope),
+            "share_before": sdc.rate(r["poor_before"], r["surveyed_before"], then, "poor", pcode),
         })
     return out

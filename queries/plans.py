@@ -666,7 +666,8 @@ def record_export(conn: Connection, scope: Scope, what: str, details: dict,
                   ip: str | None = None) -> None:
     """Audit a list shown or exported from the plans page (in the reading transaction)."""
     audit.record(conn, scope, "export" if what == "export" else "household_search",
-                 target="plans:stalled", details=details, ip=ip)
+                 target="plans:stalled", details=details, ip=ip,
+                 rows=details.get("rows") if isinstance(details.get("rows"), int) else None)
 
 
 # ── plan items and the status update ─────────────────────────────────────────

@@ -9,7 +9,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from chipao.settings import settings
-from chipao.web import auth
+from chipao.web import auth, request_checks
 from chipao.web.cache import install_shared_tables
 from chipao.web.jobs import JobsUnavailable
 from geodata.serve import register_geometry_routes
@@ -24,6 +24,7 @@ def install_server_hooks(app: dash.Dash) -> None:
     server.config["MAX_CONTENT_LENGTH"] = settings().max_upload_mb * 1024 * 1024
 
     auth.install(app)  # first: the guard must see every request, these routes included
+    request_checks.install(app)  # malformed input: 400 before the guard parses anything
 
     register_geometry_routes(server)
 

@@ -47,5 +47,6 @@ def reveal(conn: Connection, scope: Scope, house_id: str, reason: str,
         }[problem])
     members = member_identifiers(conn, scope, house_id)
     audit.record(conn, scope, "reveal_identifier", house_id,
-                 {"reason": reason[:MAX_REASON], "members": len(members)}, ip)
+                 {"reason": reason[:MAX_REASON], "members": len(members)}, ip,
+                 rows=len(members))
     return {"house_id": house_id, "reason": reason[:MAX_REASON], "members": members}

@@ -171,6 +171,8 @@ def test_public_brief_has_no_personal_data_and_suppresses(store, tmp_path):
     assert not names & words
     assert not re.search(r"\b\d{13}\b|\b\d-\d{4}-\d{5}-\d{2}-\d\b", text_)  # national IDs
     assert "Share of households poor" in text_ and "fewer than 5" in text_
+    # plan progress and centre coverage are not open to public viewers (issue 13, item 9)
+    assert "Plan progress" not in text_ and "Social-help centres and access" not in text_
     assert brief.cached is False
 
 

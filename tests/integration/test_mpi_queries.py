@@ -239,7 +239,8 @@ def test_public_viewers_do_not_see_small_counts(ref):
                 seen_small += 1
                 assert a.value is None and s.value is None, (subject, a.pcode)
             elif n is not None and a.surveyed and a.surveyed >= 5:
-                assert a.value == n
+                # shown as it is, unless hidden as a complementary cell (test_disclosure.py)
+                assert a.value in (n, None)
     assert seen_small, "the fixture should have areas with 1-4 deprived households"
 
 
