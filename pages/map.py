@@ -374,8 +374,7 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         hidden = (f"{fmt_suppressed()} · "
                   + t("map.suppressed", lang).replace("{n}", str(suppression_threshold())))
         for i, a in enumerate(values.areas):
-            # withheld (queries.mpi: a small count), not missing
-            if a.suppressed or (a.value is None and a.surveyed is None):
+            if a.value is None and a.surveyed is None:
                 z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
     locations = [a.pcode for a in values.areas]
     geometry_url = geodata_url(state.level, state.area)
