@@ -106,7 +106,8 @@
         window.setTimeout(stamp, 0);
         const p = new URLSearchParams(s); p.set("present", "1");
         return ["/export/map.png" + s, "/export/map.svg" + s, "/export/ranking.csv" + s,
-                "/export/ranking.xlsx" + s, "/map?" + p.toString()];
+                "/export/ranking.xlsx" + s, "/map?" + p.toString(),
+                "/export/profile.csv" + s, "/export/profile.xlsx" + s];
       }
     }
   });

@@ -269,12 +269,15 @@ def _values_bytes(body: bytes) -> int | None:
     return None
 
 
-def geometry_wire_bytes(base: str, path: str) -> tuple[int, int]:
-    """(gzip bytes on the wire, raw bytes) of one geometry URL, as the browser gets it."""
+def geometry_wire_bytes(base: str, path: str, storage: dict) -> tuple[int, int]:
+    """(gzip bytes on the wire, raw bytes) of one geometry URL, as the signed-in browser
+    gets it (its session cookie)."""
     import gzip
     import urllib.request
 
-    req = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip"})
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in storage.get("cookies", []))
+    req = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip",
+                                                       "Cookie": cookie})
     with urllib.request.urlopen(req) as resp:
         wire = resp.read()
     return len(wire), len(gzip.decompress(wire))
@@ -439,8 +442,8 @@ def bench_browser(port: int, naive_port: int, old_port: int, runs: int) -> dict:
         ctx.close()
         from geodata.serve import geometry_url
 
-        out["geometry_national"] = geometry_wire_bytes(base, geometry_url(3))
-        out["geometry_provinces"] = geometry_wire_bytes(base, geometry_url(1))
+        out["geometry_national"] = geometry_wire_bytes(base, geometry_url(3), storage)
+        out["geometry_provinces"] = geometry_wire_bytes(base, geometry_url(1), storage)
         out["component"] = bench_component(browser, base, storage, runs)
         out["old"] = bench_plotly(browser, f"http://127.0.0.1:{old_port}", "old-subject", runs)
         out["naive"] = bench_plotly(browser, f"http://127.0.0.1:{naive_port}", "naive-subject",

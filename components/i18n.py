@@ -136,6 +136,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.households": ("ครัวเรือน", "Households"),
     "map.panel.surveyed": ("ครัวเรือนที่สำรวจ", "Households surveyed"),
     "map.panel.poor": ("ยากจน (เกณฑ์ TPMAP)", "Poor (TPMAP rule)"),
+    "map.panel.poor_people": ("สมาชิกครัวเรือนยากจน (คน)", "Members of poor households (people)"),
     "map.panel.left_poverty": ("พ้นความยากจนจากรอบก่อน", "Left poverty since the previous round"),
     "map.panel.new_poor": ("ยากจนใหม่", "Newly poor"),
     "map.panel.change": ("เทียบกับ", "vs"),

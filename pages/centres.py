@@ -77,14 +77,17 @@ def _request_identity(_ctx: Any) -> dict:
     request is handled, so that a background job (another process, no request) knows."""
     scope = current_scope()
     return {"username": scope.username, "role": str(scope.role), "areas": list(scope.areas),
-            "lang": current_lang()}
+            "session": scope.session, "lang": current_lang()}
 
 
 def _job_identity() -> tuple[Scope, Lang]:
     data = (dash.ctx.custom_data or {}).get("chipao_centres") if dash.ctx else None
     if not data:
         return PUBLIC, "th"
-    return Scope(data["username"], Role(data["role"]), tuple(data["areas"])), data["lang"]
+    # the starter's own database session: the job sees what they may see, and nothing
+    # once they sign out
+    return Scope(data["username"], Role(data["role"]), tuple(data["areas"]),
+                 session=data.get("session")), data["lang"]
 
 
 # ── small helpers ────────────────────────────────────────────────────────────

@@ -8,6 +8,8 @@ Routes (the sign-in guard sees every one; identity from the server-side session)
 - ``/export/ranking.csv|xlsx?<map query>``: the ranking table as the page builds it
   (pages/map.compute_view, same scope and filters), CSV in UTF-8 with BOM or XLSX with
   a second sheet listing the filters as people read them;
+- ``/export/profile.csv|xlsx?<map query>``: the selected area's profile by dimension
+  and indicator (the side panel's tables, from mpi.area_profile);
 - ``/briefs/<job id>.pdf``: a brief built by the job ``brief.build`` (chipao/jobs.py)
   for the user who started it, and nobody else.
 
@@ -33,13 +35,14 @@ from chipao.domain.mapstate import MapParamError, format_k, parse_state, query_p
 from chipao.domain.scope import Role, Scope
 from chipao.web import jobs
 from chipao.web.session import current_scope
-from components.i18n import current_lang, t
+from components.i18n import current_lang, pick, round_label, t
 from components.meeting import word
 from geodata import static_map as sm
 from pages.map import compute_view  # imported after the app (Dash registers the pages)
-from queries import audit
+from queries import audit, mpi
 from queries.briefs import data_state
 from queries.db import scoped
+from queries.rounds import list_rounds, previous_round
 
 log = logging.getLogger("chipao.exports")
 MIMETYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf",
@@ -83,10 +86,23 @@ def _brief_file(job_id: str):
 
 
 # ── map and ranking downloads ────────────────────────────────────────────────
+# A white pixel: the print image of a view with bad parameters (the page already says
+# what is wrong; a 400 here would only add console errors).
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8ffffff7f0009fb03fd2a86e38a0000000049454e44ae426082")
+
+
+class _BadView(Exception):
+    pass
+
+
 def _view(ranking_all: bool = True) -> tuple[dict, Scope, str]:
     scope, lang = current_scope(), current_lang()
     view = compute_view(flask.request.args, scope, lang, None, ranking_all=ranking_all)
     if view.get("state") is None or "export" not in view:
+        if flask.request.args.get("purpose") == "print":
+            raise _BadView
         flask.abort(400, "these map parameters do not describe a map: "
                          "open the map and use its download buttons")
     return view, scope, lang
@@ -136,7 +152,10 @@ def _audit(scope: Scope, what: str, fmt: str, view: dict) -> None:
 def map_image(fmt: str):
     if fmt not in ("png", "svg"):
         flask.abort(404)
-    view, scope, lang = _view()
+    try:
+        view, scope, lang = _view()
+    except _BadView:
+        return _send(BLANK_PNG, "png", "blank.png")
     ex, state = view["export"], view["state"]
     classes = ex["classes"]
     colors = {p: (classes.colors[z] if z is not None and z >= 0 else None)
@@ -188,7 +207,8 @@ clientside_callback(  # the download links follow the view (the URL is the state
     ClientsideFunction("meeting", "links"),
     Output("map-map_png", "href"), Output("map-map_svg", "href"),
     Output("map-ranking_csv", "href"), Output("map-ranking_xlsx", "href"),
-    Output("map-present", "href"),
+    Output("map-present", "href"), Output("map-profile_csv", "href"),
+    Output("map-profile_xlsx", "href"),
     Input("shell-url", "search"),
 )
 
@@ -248,9 +268,55 @@ def dbc_alert(text_: str):
                      id="map-brief-error")
 
 
+def profile_table(fmt: str):
+    """The selected area's profile (the side panel's dimension and indicator tables)."""
+    if fmt not in ("csv", "xlsx"):
+        flask.abort(404)
+    view, scope, lang = _view(ranking_all=False)
+    state = view["state"]
+    with scoped(scope) as conn:
+        rounds = list_rounds(conn)
+        current = next(r for r in rounds if r.year_be == state.round)
+        prev = previous_round(rounds, current)
+        profile = mpi.area_profile(conn, scope, view["catalogue"], state.focus,
+                                   round_id=current.round_id,
+                                   previous_round_id=prev.round_id if prev else None, k=state.k)
+    if profile is None:
+        flask.abort(404)
+
+    def pct(v):
+        return None if v is None else round(100 * v, 1)
+
+    def pp(now, before):
+        return None if now is None or before is None else round(100 * (now - before), 1)
+
+    rows = [{"kind": t("map.dimension", lang), "code": d["code"],
+             "name": pick(d["name_th"], d["name_en"], lang), "deprived": d["deprived"],
+             "share": pct(d["share"]), "change": pp(d["share"], d["share_before"]),
+             "contribution": pct(d["contribution"])} for d in profile["dimensions"]]
+    rows += [{"kind": t("map.indicator", lang), "code": i["code"],
+              "name": pick(i["text_th"], i["text_en"], lang), "deprived": i["deprived"],
+              "share": pct(i["share"]), "change": pp(i["share"], i["share_before"]),
+              "contribution": pct(i["contribution"])} for i in profile["indicators"]]
+    change = t("map.panel.change", lang) + (f" {round_label(prev.year_be, lang)}" if prev else "")
+    cols = [("kind", t("map.dimension", lang) + " / " + t("map.indicator", lang)),
+            ("code", "code"), ("name", "ชื่อ" if lang == "th" else "Name"),
+            ("deprived", t("map.panel.deprived", lang)), ("share", "%"),
+            ("change", f"{change} (pp)"),
+            ("contribution", t("map.panel.contribution", lang) + f" (k = {format_k(state.k)}, %)")]
+    name = pick(profile["name_th"], profile["name_en"], lang)
+    notes = [(t("map.area", lang), name), *_filters(view, lang)[1:]]
+    data = to_csv_bytes(cols, rows) if fmt == "csv" else to_xlsx_bytes(
+        cols, rows, sheet_title=name[:31], notes=notes)
+    _audit(scope, "area_profile", fmt, view)
+    label = "ข้อมูลพื้นที่" if lang == "th" else "profile"
+    return _send(data, fmt, sm.file_name(name, str(state.round), label, ext=fmt))
+
+
 def register_routes(server: flask.Flask) -> None:
     server.add_url_rule("/export/map.<fmt>", "export_map", map_image)
     server.add_url_rule("/export/ranking.<fmt>", "export_ranking", ranking_table)
+    server.add_url_rule("/export/profile.<fmt>", "export_profile", profile_table)
     server.add_url_rule("/briefs/<job_id>.pdf", "brief_file", _brief_file)
 
 

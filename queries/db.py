@@ -21,11 +21,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, create_engine, exc, text
 
-from chipao.domain.scope import Role, Scope
+from chipao.domain.scope import SYSTEM, Role, Scope
 from chipao.settings import settings
+from queries.sessions import open_session
 
 _engines: dict[tuple[int, str], Engine] = {}
 log = logging.getLogger("chipao.db")
@@ -47,11 +49,39 @@ def _engine(url: str, **kwargs) -> Engine:
 
 
 def _set_scope(conn: Connection, scope: Scope) -> None:
+    """Hand the transaction its session token: row-level security shows only what the
+    database's own session table grants that token (migration 0008b)."""
+    token = scope.session
+    if token is None and scope.may_see_records and scope.role != Role.SYSTEM:
+        token = _system_session(scope)
     conn.execute(
-        text("SELECT set_config('chipao.scope', :s, true), "
+        text("SELECT set_config('chipao.session', :s, true), "
              "set_config('chipao.user', :u, true)"),
-        {"s": scope.rls_setting, "u": scope.username},
+        {"s": token or "", "u": scope.username},
     )
+
+
+MINTED_LIFETIME = timedelta(minutes=15)
+_minted: dict[tuple, tuple[str, float]] = {}
+_minted_lock = threading.Lock()
+
+
+def _system_session(scope: Scope) -> str:
+    """A short-lived session for a scope built in code rather than signed in (the
+    command line, tests, benchmarks, jobs without a user): opened by the owner role,
+    reused by this process until shortly before it expires. The dashboard's requests
+    always carry their user's own session (chipao.web.auth)."""
+    key = (os.getpid(), settings().owner_url, scope.username, str(scope.role), scope.areas)
+    now = time.monotonic()
+    with _minted_lock:
+        hit = _minted.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with owner() as conn:
+            token = open_session(conn, SYSTEM, user_id=None, username=scope.username,
+                                 role=scope.role, areas=scope.areas, lifetime=MINTED_LIFETIME)
+        _minted[key] = (token, now + MINTED_LIFETIME.total_seconds() - 60)
+        return token
 
 
 def owner_engine() -> Engine:
@@ -74,6 +104,7 @@ def dispose_all() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _minted.clear()
 
 
 @contextmanager
@@ -141,7 +172,10 @@ def scoped_read(scope: Scope, min_lsn: str | None = None) -> Iterator[Connection
     """A read-only transaction in the user's scope on a read replica when one fits
     (see the module's docstring), else on the primary as :func:`scoped` gives.
     Never write through it: a replica refuses writes."""
-    conn = None if scope.role == Role.SYSTEM else _replica_connection(min_lsn)
+    # a scope without a session of its own gets one on the primary just now, which a
+    # replica may not have replayed yet: such reads (never the dashboard's) stay there
+    minted = scope.session is None and scope.may_see_records
+    conn = None if scope.role == Role.SYSTEM or minted else _replica_connection(min_lsn)
     if conn is None:
         with scoped(scope) as primary:
             yield primary

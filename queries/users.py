@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, text
 
 from chipao.domain.scope import Role, Scope
+from queries.sessions import revoke_user_sessions
 
 # Which level of area each role is scoped to (None: no area, the role is national).
 ROLE_AREA_LEVEL: dict[Role, int | None] = {
@@ -196,6 +197,7 @@ def create_user(conn: Connection, scope: Scope, username: str, role: Role, passw
 def set_password(conn: Connection, scope: Scope, username: str, password_hash: str) -> bool:
     """New password; unlocks the account and ends its sessions. False: no such user."""
     _require_system(scope)
+    revoke_user_sessions(conn, scope, username)
     return conn.execute(text("""
         UPDATE app_user SET password_hash = :h, password_changed_at = now(), failed_logins = 0,
                locked_until = NULL, session_version = session_version + 1
@@ -206,6 +208,8 @@ def set_password(conn: Connection, scope: Scope, username: str, password_hash: s
 def set_disabled(conn: Connection, scope: Scope, username: str, disabled: bool) -> bool:
     """Disable (ending every session at once) or enable an account. False: no such user."""
     _require_system(scope)
+    if disabled:
+        revoke_user_sessions(conn, scope, username)
     return conn.execute(text("""
         UPDATE app_user SET disabled = :d, failed_logins = 0, locked_until = NULL,
                session_version = session_version + CASE WHEN :d THEN 1 ELSE 0 END

@@ -9,6 +9,7 @@ import os
 import sys
 
 from chipao.cli.main import args, command, console
+from chipao.domain.passwords import PASSWORD_RULE
 from chipao.domain.scope import Role, Scope
 from chipao.settings import ROOT
 
@@ -39,30 +40,35 @@ def _open_store() -> None:
         settings.settings.cache_clear()
 
 
-def _password(from_stdin: bool) -> tuple[str, bool]:
+def _password(from_stdin: bool, username: str) -> tuple[str, bool]:
     """(password, generated?) — read from the first line of stdin, or generated."""
     from chipao.domain.passwords import generate_password
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n"), False
-    return generate_password(), True
+    return generate_password(username), True
 
 
 def _user_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="action")
     c = sub.add_parser("create", help="create a user (prints a generated password once)",
                        description="Create a user. Province, district and tambon roles need "
-                                   "--area P-codes of that level; the others take none.")
+                                   "--area P-codes of that level; the others take none. "
+                                   + PASSWORD_RULE)
     c.add_argument("username", help="3–40 characters: a-z 0-9 _ . -")
     c.add_argument("--role", required=True, choices=[str(r) for r in Role if r != Role.SYSTEM])
     c.add_argument("--area", action="extend", nargs="+", default=[], metavar="PCODE",
                    help="area P-code(s) the user's records are limited to (e.g. TH50)")
     c.add_argument("--name", default="", help="display name (e.g. ศจพ.จ.เชียงใหม่)")
     c.add_argument("--password-stdin", action="store_true",
-                   help="read the password from the first line of stdin instead")
-    r = sub.add_parser("reset-password", help="set a new password (ends the user's sessions)")
+                   help="read the password from the first line of stdin instead. "
+                        + PASSWORD_RULE)
+    r = sub.add_parser("reset-password", help="set a new password (ends the user's sessions)",
+                       description="Set a new password (generated unless --password-stdin); "
+                                   "ends the user's sessions and unlocks. " + PASSWORD_RULE)
     r.add_argument("username")
-    r.add_argument("--password-stdin", action="store_true")
+    r.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of stdin. " + PASSWORD_RULE)
     for name, text_ in (("disable", "disable an account (ends its sessions at once)"),
                         ("enable", "enable a disabled account")):
         sub.add_parser(name, help=text_, description=text_).add_argument("username")
@@ -92,8 +98,8 @@ def cmd_user(a: argparse.Namespace) -> int:
 
     username = a.username.strip().lower()
     if a.action in ("create", "reset-password"):
-        password, generated = _password(a.password_stdin)
-        password_hash = hash_password(password)  # ValueError for a too short password
+        password, generated = _password(a.password_stdin, username)
+        password_hash = hash_password(password, username)  # WeakPassword: breaks the rule
         with owner() as conn:
             if a.action == "create":
                 areas = tuple(p.strip().upper() for p in a.area)
@@ -139,8 +145,8 @@ def cmd_demo_accounts(a: argparse.Namespace) -> int:
             audit.record(conn, scope, "user_delete", name, {"demo": True})
         if not a.remove:
             for username, role, areas, display in DEMO_ACCOUNTS:
-                password = generate_password()
-                users.create_user(conn, scope, username, role, hash_password(password), areas,
+                password = generate_password(username)
+                users.create_user(conn, scope, username, role, hash_password(password, username), areas,
                                   display, is_demo=True)
                 audit.record(conn, scope, "user_create", username,
                              {"role": str(role), "areas": list(areas), "demo": True})

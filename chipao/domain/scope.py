@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -25,6 +25,9 @@ class Scope:
     username: str
     role: Role
     areas: tuple[str, ...] = ()  # P-codes whose subtree's household records are visible
+    # The signed-in session's token, which the database verifies before it shows any
+    # personal row (queries/sessions.py). Not part of equality or the cache key.
+    session: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def may_see_records(self) -> bool:
@@ -62,11 +65,6 @@ class Scope:
     def covers(self, pcode: str) -> bool:
         """True when the area (or household's tambon) lies inside this scope."""
         return self.may_see_records and any(pcode.startswith(a) for a in self.areas)
-
-    @property
-    def rls_setting(self) -> str:
-        """Value for the `chipao.scope` setting that row-level security reads."""
-        return ",".join(self.areas) if self.may_see_records else ""
 
     @property
     def cache_key(self) -> str:

@@ -34,10 +34,11 @@ import jinja2
 from flask.sessions import SecureCookieSessionInterface
 
 from chipao.domain.passwords import verify_password
-from chipao.domain.scope import PUBLIC, RECORD_ROLES, Role, Scope
+from chipao.domain.scope import PUBLIC, RECORD_ROLES, SYSTEM, Role, Scope
 from chipao.settings import settings
 from chipao.web.lang import current_lang
-from queries import audit, users
+from chipao.web.session import note_write
+from queries import audit, sessions, users
 from queries.db import owner, scoped
 
 log = logging.getLogger("chipao.web.auth")
@@ -47,6 +48,7 @@ MAX_FAILURES = 5  # consecutive failures that lock an account …
 LOCK_MINUTES = 15  # … for this long
 SESSION_LIFETIME = timedelta(hours=8)  # absolute: the cookie is not refreshed per request
 SESSION_COOKIE = "chipao_session"
+SESSION_TOKEN = "sid"  # cookie key: the token of the database's session (queries/sessions.py)
 # Dash's renderer copies this cookie into this header on every callback request
 # (Dash's csrf_token_name / csrf_header_name defaults): a double-submit CSRF token.
 CSRF_COOKIE, CSRF_HEADER = "_csrf_token", "X-CSRFToken"
@@ -247,6 +249,7 @@ class SignedInUser:
     areas: tuple[str, ...]
     names_th: tuple[str, ...]
     names_en: tuple[str, ...]
+    session: str | None = None  # the token the database verifies (queries/sessions.py)
 
     def role_label(self, lang: str = "th") -> str:
         th, en = ROLE_LABELS.get(self.role, (str(self.role), str(self.role)))
@@ -256,24 +259,28 @@ class SignedInUser:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.username, self.role, self.areas)
+        return Scope(self.username, self.role, self.areas, session=self.session)
 
 
 def _load_user() -> SignedInUser | None:
     """The session's user if still valid: exists, enabled, not locked, same session
     version. Anything else clears the session."""
     uid, ver = flask.session.get("uid"), flask.session.get("ver")
-    if not isinstance(uid, int) or not isinstance(ver, int):
+    token = flask.session.get(SESSION_TOKEN)
+    if not isinstance(uid, int) or not isinstance(ver, int) or not isinstance(token, str):
         return None
-    with scoped(PUBLIC) as conn:
-        rec = users.get_user(conn, PUBLIC, uid)
+    with scoped(Scope(PUBLIC.username, PUBLIC.role, session=token)) as conn:
+        # the database says whose token this is (expired, revoked, disabled or locked:
+        # nobody's); the cookie's user id must agree
+        owner_id = sessions.session_user(conn)
+        rec = users.get_user(conn, PUBLIC, uid) if owner_id == uid else None
     now = time.time()
     if (rec is None or rec.disabled or rec.session_version != ver or rec.role == Role.SYSTEM
             or (rec.locked_until is not None and rec.locked_until.timestamp() > now)):
         flask.session.clear()
         return None
     return SignedInUser(rec.user_id, rec.username, rec.display_name, rec.role, rec.areas,
-                        rec.names_th, rec.names_en)
+                        rec.names_th, rec.names_en, token)
 
 
 def _client_ip() -> str | None:
@@ -333,6 +340,39 @@ def _token_ok(given: str | None) -> bool:
     return bool(given) and isinstance(expected, str) and hmac.compare_digest(given, expected)
 
 
+JOBS_KEY = "jobs"  # session key: background-callback handles this session was given
+MAX_JOBS = 16
+
+
+def _foreign_job_handle() -> str | None:
+    """Which handle of a background-callback poll (`?cacheKey=…&job=…`) this session
+    was not given, if any. Dash signs its handles per page load; this binds them to
+    the session (and so to the user) that started the job, in every worker: the
+    handles travel in the signed session cookie."""
+    args = flask.request.args
+    mine = flask.session.get(JOBS_KEY) or []
+    for name in ("cacheKey", "job"):
+        value = args.get(name)
+        if value is not None and not any(
+                isinstance(h, list) and h[["cacheKey", "job"].index(name)] == value
+                for h in mine):
+            return name
+    return None
+
+
+def _remember_job(response: flask.Response) -> None:
+    """After a callback started a background job, note its handles in the session."""
+    req = flask.request
+    if (req.path != CALLBACK_PATH or "cacheKey" in req.args or response.status_code != 200
+            or not response.is_json or response.direct_passthrough):
+        return
+    data = response.get_json(silent=True)
+    if isinstance(data, dict) and isinstance(data.get("cacheKey"), str):
+        handles = [h for h in flask.session.get(JOBS_KEY) or [] if isinstance(h, list)]
+        flask.session[JOBS_KEY] = [*handles[-(MAX_JOBS - 1):],
+                                   [data["cacheKey"], str(data.get("job", ""))]]
+
+
 def _refuse_pages(pages: set[str | None], user: SignedInUser | None):
     """A refusal if the request touches a page this session may not open, else None."""
     for page in pages:
@@ -373,6 +413,12 @@ def guard():
         body = req.get_json(silent=True)
         if not isinstance(body, dict):
             return flask.jsonify(error="bad_request"), 400
+        handle = _foreign_job_handle()
+        if handle is not None:  # a background job's result: only its starter may poll
+            if user is not None:
+                _audit_refusal(None, f"background job of another session ({handle})")
+            return flask.jsonify(error="forbidden",
+                                 message="ไม่ใช่งานของคุณ / Not a job you started"), 403
         # first the pages the request names (a forged id is refused as such), then the
         # callback Dash will really run, with the path its router really receives
         refused = _refuse_pages(callback_pages(body), user)
@@ -430,10 +476,11 @@ def _safe_next(target: object) -> str:
     return target
 
 
-def failure_delay(failures: int) -> float:
-    """A small delay growing with consecutive failures (seconds)."""
-    step = float(os.environ.get("CHIPAO_LOGIN_DELAY_STEP", "0.2"))
-    return min(step * max(failures, 1), 2.0)
+def failure_seconds() -> float:
+    """How long after it began every failed sign-in answers (seconds), whatever the
+    reason — unknown name, wrong password, locked or disabled account — so the time
+    tells nothing about which accounts exist or are locked; it also slows guessing."""
+    return float(os.environ.get("CHIPAO_LOGIN_FAILURE_SECONDS", "1.0"))
 
 
 def _login_form(error: str | None = None, username: str = "", status: int = 200):
@@ -451,11 +498,14 @@ def login_view():
         return _login_form()
     if not _token_ok(req.form.get("csrf")):
         return _login_form("expired", status=400)
+    started = time.monotonic()
     username = (req.form.get("username") or "").strip().lower()[:64]
     password = (req.form.get("password") or "")[:1024]
-    ok, failures = _attempt(username, password)
+    ok, _failures = _attempt(username, password)
     if not ok:
-        time.sleep(failure_delay(failures))
+        # every failure answers at the same moment after it began (if the work took
+        # longer, e.g. under load, it answers when done: no branch is faster than another)
+        time.sleep(max(0.0, started + failure_seconds() - time.monotonic()))
         return _login_form("failed", username=username, status=401)
     return flask.redirect(_safe_next(req.form.get("next")))
 
@@ -476,10 +526,13 @@ def _attempt(username: str, password: str) -> tuple[bool, int]:
                          {"reason": "disabled" if rec else "unknown_user"}, ip)
             return False, 1
         actor = rec.scope()
+        # the hash is verified whatever happens next, so a locked account costs as much
+        # as an unlocked one (and as an unknown name: the dummy hash above)
+        matches = verify_password(users.password_hash(conn, PUBLIC, rec.user_id), password)
         if users.is_locked(conn, PUBLIC, rec.user_id):
             audit.record(conn, actor, "signin_failed", None, {"reason": "locked"}, ip)
             return False, MAX_FAILURES
-        if not verify_password(users.password_hash(conn, PUBLIC, rec.user_id), password):
+        if not matches:
             failures, locked_until = users.record_failure(conn, PUBLIC, rec.user_id,
                                                           MAX_FAILURES, LOCK_MINUTES)
             audit.record(conn, actor, "signin_failed", None,
@@ -488,10 +541,18 @@ def _attempt(username: str, password: str) -> tuple[bool, int]:
             return False, failures
         users.record_success(conn, PUBLIC, rec.user_id)
         audit.record(conn, actor, "signin", None, {}, ip)
+    # The session the database will verify for every personal read: opened by the owner
+    # role (the dashboard's role cannot open one), after the password was checked.
+    with owner() as conn:
+        sessions.purge_expired(conn, SYSTEM)
+        token = sessions.open_session(conn, SYSTEM, user_id=rec.user_id, username=rec.username,
+                                      role=rec.role, lifetime=SESSION_LIFETIME)
     flask.session.clear()  # a new session (and CSRF token) at each sign-in: no fixation
     flask.session.permanent = True
     flask.session["uid"] = rec.user_id
     flask.session["ver"] = rec.session_version
+    flask.session[SESSION_TOKEN] = token
+    note_write()  # read replicas serve this user once they have the new session
     _csrf_token()
     return True, 0
 
@@ -509,6 +570,7 @@ def logout_view():
     if not _token_ok(req.form.get("csrf")):
         return flask.jsonify(error="csrf", message="โปรดโหลดหน้าใหม่ / Reload the page"), 403
     with scoped(user.scope) as conn:
+        sessions.end_session(conn, everywhere=True)  # the database's sessions of the user
         users.bump_session_version(conn, user.scope, user.user_id)  # ends every session
         audit.record(conn, user.scope, "signout", None, {}, _client_ip())
     flask.session.clear()
@@ -562,6 +624,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def _harden(app: dash.Dash, response: flask.Response) -> flask.Response:
+    _remember_job(response)
     h = response.headers
     h["Content-Security-Policy"] = content_security_policy(app)
     h["X-Frame-Options"] = "DENY"

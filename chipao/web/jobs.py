@@ -17,6 +17,8 @@ the dashboard keeps working without the shared cache.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 import time
@@ -27,12 +29,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import flask
+
 from chipao.settings import settings
+from chipao.web.session import current_scope
 from queries import aggregates
 from queries.db import owner
 
 log = logging.getLogger("chipao.web.jobs")
 RESULT_TTL = 24 * 3600
+BACKGROUND_RESULT_SECONDS = 600  # a background callback's result, kept for its owner
 UNAVAILABLE_TH = "ระบบงานเบื้องหลังไม่พร้อม จึงเริ่มงานนี้ไม่ได้ ส่วนอื่นของแดชบอร์ดยังใช้ได้"
 UNAVAILABLE_EN = ("The background job service is unreachable, so this job cannot start; "
                   "the rest of the dashboard still works.")
@@ -133,6 +139,21 @@ def job(name: str):
     return wrap
 
 
+def current_owner() -> str:
+    """The owner of a job started in this request: the signed-in user *and* their
+    scope (role, areas), as an HMAC under the server's secret key — the same in every
+    worker, different for every user and scope, not guessable from outside. Pass it
+    as ``owner=`` to :func:`submit` and :func:`status`; background callbacks use it as
+    part of their cache key (:func:`background_manager`), and the guard lets only the
+    session that started a background callback fetch its result (chipao.web.auth)."""
+    scope = current_scope()
+    user = flask.g.get("user")
+    ident = "|".join([str(user.user_id) if user is not None else "anonymous", str(scope.role),
+                      ",".join(sorted(scope.areas))])
+    key = (flask.current_app.secret_key or "").encode()
+    return hmac.new(key, ident.encode(), hashlib.sha256).hexdigest()
+
+
 def _owner_key(job_id: str) -> str:
     return f"chipao:job:{job_id}"
 
@@ -229,12 +250,16 @@ def _local_status(job_id: str, owner: str) -> JobStatus:
 def background_manager(name: str):
     """The manager for a page's background callbacks: Celery with Redis (a broker that
     is down gives JobsUnavailable, not a hang), diskcache without."""
+    # The owner is part of every cache key: two users (or one user under two scopes)
+    # asking the same question never share a job or a result. (With cache_by, Dash
+    # keeps a result for BACKGROUND_RESULT_SECONDS instead of deleting it when fetched.)
     app = celery_app()
     if app is None:
         import diskcache
         from dash import DiskcacheManager
 
-        return DiskcacheManager(diskcache.Cache(str(settings().cache_dir / name)))
+        return DiskcacheManager(diskcache.Cache(str(settings().cache_dir / name)),
+                                cache_by=[current_owner], expire=BACKGROUND_RESULT_SECONDS)
     from dash import CeleryManager
 
     class FailFastCeleryManager(CeleryManager):
@@ -245,7 +270,7 @@ def background_manager(name: str):
                 log.warning("background callback not started: %s", err)
                 raise JobsUnavailable(type(err).__name__) from err
 
-    return FailFastCeleryManager(app)
+    return FailFastCeleryManager(app, cache_by=[current_owner], expire=BACKGROUND_RESULT_SECONDS)
 
 
 # ── built-in jobs ────────────────────────────────────────────────────────────

@@ -165,3 +165,31 @@ def test_public_exports_suppress_small_counts(browser, live_server, map_store):
                    if k not in ("P-code", "อันดับ", "พื้นที่", "ใน"))
     finally:
         context.close()
+
+
+def test_profile_export_equals_the_panel_and_counts_people(page, live_server):
+    from queries.db import owner
+
+    page.goto(f"{live_server}/map{QUERY}")
+    page.wait_for_selector("#map-panel-dimensions")
+    shown = page.evaluate("""() => [...document.querySelectorAll(
+            '#map-panel-dimensions tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim()))""")
+    assert page.get_attribute("#map-profile_xlsx", "href").startswith("/export/profile.xlsx?")
+    response = page.request.get(f"{live_server}/export/profile.xlsx{QUERY}")
+    assert response.ok and _filename(response) == "จังหวัดทดสอบ_TH50-2566-ข้อมูลพื้นที่.xlsx"
+    book = load_workbook(io.BytesIO(response.body()))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))[1:]
+    dims = [r for r in rows if r[0] == "มิติ"]
+    assert [r[2] for r in dims] == [s[0] for s in shown]
+    assert [f"{r[3]:,}" for r in dims] == [s[1] for s in shown]
+    assert [f"{r[4]:.1f}%" for r in dims] == [s[2] for s in shown]
+    assert len(rows) - len(dims) == 17  # every indicator
+    assert dict(book.worksheets[1].iter_rows(values_only=True))["พื้นที่"] == "จังหวัดทดสอบ TH50"
+    # members of poor households beside the household headline
+    facts = page.inner_text("#map-panel-facts")
+    with owner() as conn:
+        people = conn.execute(text("""
+            SELECT sum(r.size) FROM household_round r JOIN survey_round s USING (round_id)
+            WHERE s.year_be = 2566 AND r.dims_failed <> 0
+              AND starts_with(r.tambon_pcode, 'TH50')""")).scalar_one()
+    assert "สมาชิกครัวเรือนยากจน (คน)" in facts and f"{people:,}" in facts

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from chipao.domain.scope import Role, Scope
+from chipao.domain.scope import SYSTEM, Role, Scope
 from queries import db
 from queries.db import owner, scoped, scoped_read
+from queries.sessions import open_session
 from tests.auth_helpers import client_for, create_user, page_body
 from tests.plans_data import insert_areas, insert_data, plans_store
 from tests.scale_support import read_replicas, streaming_replica
@@ -137,10 +139,14 @@ def test_a_writer_sees_the_own_save_while_the_replica_lags(replica, store):
         assert (f"{before:,}" in shown_other) if before else shown_other == ""
     finally:
         replica.sql("SELECT pg_wal_replay_resume()")
+    with owner() as conn:  # a session of its own (made on the primary, replayed below)
+        token = open_session(conn, SYSTEM, user_id=None, username="w", role=Role.TAMBON,
+                             areas=("TH100101",), lifetime=timedelta(minutes=5))
     lsn = db.wal_position()
     replica.wait_replayed(lsn)
     assert f"{now:,}" in _pending_shown(other)
-    with scoped_read(Scope("w", Role.TAMBON, ("TH100101",)), min_lsn=lsn) as conn:
+    scope = Scope("w", Role.TAMBON, ("TH100101",), session=token)
+    with scoped_read(scope, min_lsn=lsn) as conn:
         assert _on_replica(conn)  # caught up: the writer is back on the replica
 
 
