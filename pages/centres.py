@@ -29,8 +29,9 @@ from dash.exceptions import PreventUpdate
 
 from chipao.domain.coverage_planner import plan_sites
 from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
+from chipao.domain.pcodes import LEVELS, pcode_level
+from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
-from chipao.settings import settings
 from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
 from chipao.web.session import current_scope
 from components import centre_widgets as cw
@@ -110,7 +111,7 @@ def _round(rounds: list[SurveyRound], year: Any) -> SurveyRound | None:
     try:
         return resolve_round(rounds, year)
     except ValueError:
-        return rounds[-1] if rounds else None
+        return resolve_round(rounds, None)  # an unknown round: the latest
 
 
 def _fmt(template: str, **values: Any) -> str:
@@ -120,7 +121,7 @@ def _fmt(template: str, **values: Any) -> str:
 
 
 def _level_options(area: str, lang: Lang) -> list[dict]:
-    levels = [lv for lv in (1, 2, 3) if lv > q.area_level(area)]
+    levels = [lv for lv in LEVELS if lv > pcode_level(area)]
     return [{"label": t(f"centres.level.{lv}", lang), "value": lv} for lv in levels]
 
 
@@ -351,8 +352,8 @@ def _poverty_layer(conn, scope: Scope, round_id: int, level: int, area: str, mea
     rows = q.area_measure(conn, scope, round_id, level, area, measure)
     reach = {r["pcode"]: r for r in q.coverage_by_area(conn, scope, round_id, level, area,
                                                       distance)}
-    min_n = settings().min_households_for_rate
-    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    min_n = min_households()
+    few = [too_few(r["surveyed"], min_n) for r in rows]
     values = [r["share"] for r in rows]
     classes = cp.classify([v for v, f in zip(values, few, strict=True) if not f])
     z = cp.class_index(values, classes, few)
@@ -380,8 +381,8 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
                      lang: Lang) -> tuple[list, list, list, Any]:
     rows = q.coverage_by_area(conn, scope, round_id, level, area, distance, sort="beyond")
     rows.sort(key=lambda r: r["pcode"])
-    min_n = settings().min_households_for_rate
-    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    min_n = min_households()
+    few = [too_few(r["surveyed"], min_n) for r in rows]
     z, breaks = cw.bivariate_index([r["poverty_share"] for r in rows],
                                    [r["mean_km"] for r in rows], distance, few)
     beyond = _fmt(t("centres.hover.beyond", lang), d=distance)
@@ -396,7 +397,7 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
 
 def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lang) -> list:
     cov = q.coverage_summary(conn, scope, round_id, area, distance)
-    net = q.network_counts(conn, area)
+    net = q.network_counts(conn, scope, area)
     counts = q.area_counts(conn, scope, round_id, area)
     within = _fmt(t("centres.kpi.within", lang), d=distance)
     cards = [
@@ -418,7 +419,7 @@ def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lan
             card_id="centres-kpi-tambons"), md=6, xl=3),
     ]
     if area == "TH":
-        missing = q.provinces_without_centre(conn)
+        missing = q.provinces_without_centre(conn, scope)
         names = ", ".join(pick(p["name_th"], p["name_en"], lang) for p in missing[:8])
         if len(missing) > 8:
             names += " …"
@@ -478,7 +479,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
                 plan, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    if level not in (1, 2, 3) or level <= q.area_level(area):
+    if level not in (1, 2, 3) or level <= pcode_level(area):
         level = _default_level(area)
     with scoped(scope) as conn:
         rounds = list_rounds(conn)
@@ -497,7 +498,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
             title = _fmt(t("centres.map_title.poverty", lang),
                          measure=pick(*_measure_name(conn, measure), lang))
         statuses = [s for s in (statuses or []) if s in q.STATUSES]
-        points = q.list_centres(conn, area, statuses or ["none"], services or None)
+        points = q.list_centres(conn, scope, area, statuses or ["none"], services or None)
         box = get_area(conn, area) if area != "TH" else None
         kpis = _kpis(conn, scope, current.round_id, area, distance, lang)
         info = q.refresh_info(conn)
@@ -531,7 +532,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
 def update_gaps(province, district, distance, level, sort, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    level = level if level in (2, 3) and level > pcode_level(area) else 3
     sort = sort if sort in q.GAP_SORTS else "beyond"
     with scoped(scope) as conn:
         current = _round(list_rounds(conn), year)
@@ -558,7 +559,7 @@ def update_gaps(province, district, distance, level, sort, year):
 def export_gaps(_n, province, district, distance, level, sort, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    level = level if level in (2, 3) and level > pcode_level(area) else 3
     sort = sort if sort in q.GAP_SORTS else "beyond"
     with scoped(scope) as conn:
         current = _round(list_rounds(conn), year)
@@ -589,7 +590,7 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
         current = _round(list_rounds(conn), year)
         if current is None:
             return {"error": t("no_data", lang)}
-        inputs = q.planner_inputs(conn, current.round_id, distance, area, only_without)
+        inputs = q.planner_inputs(conn, scope, current.round_id, distance, area, only_without)
     say(30, t("centres.plan.step.sets", lang))
 
     def step(i: int, n: int) -> None:

@@ -85,7 +85,7 @@ def _picker(conn, scope: Scope, lang: Lang, year: int | None) -> html.Div:
     except ValueError:
         current = None
     listed = hh.scope_list_areas(conn, scope)
-    counts = (hh.area_household_counts(conn, current.round_id, [a["pcode"] for a in listed])
+    counts = (hh.area_household_counts(conn, scope, current.round_id, [a["pcode"] for a in listed])
               if current else {})
     suffix = f"&round={current.year_be}" if current else ""
     items = []

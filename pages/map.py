@@ -39,11 +39,11 @@ from chipao.domain.mapstate import (
     format_k,
     parse_k,
     parse_state,
-    pcode_level,
     query_params,
 )
+from chipao.domain.pcodes import pcode_level
+from chipao.domain.rates import min_households
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from chipao.web.cache import cached
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
@@ -73,7 +73,7 @@ from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
-from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 from queries.suppression import threshold as suppression_threshold
 from queries.versions import data_versions
 
@@ -113,7 +113,8 @@ def _message(problems: list[tuple[str, str]], lang: Lang, color: str = "danger")
 
 
 def _round_for(rounds: list[SurveyRound], year: int | None) -> SurveyRound:
-    return rounds[-1] if year is None else next(r for r in rounds if r.year_be == year)
+    """The page's round (the state was checked against the stored rounds)."""
+    return resolve_round(rounds, year)
 
 
 def _breadcrumb(state: MapState, trail: list[dict], lang: Lang) -> list:
@@ -286,7 +287,7 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
                                  className="btn btn-sm btn-outline-primary mb-2"))
     if profile["insufficient"]:
         children.append(html.Div(t("map.too_few", lang).replace(
-            "{n}", str(settings().min_households_for_rate)), className="figure-note"))
+            "{n}", str(min_households())), className="figure-note"))
     children += [facts_table, dim_table,
                  html.Div(t("map.panel.note", lang), className="figure-note mb-1"), ind_table]
     return children

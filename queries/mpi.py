@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
+from chipao.domain.rates import min_households, too_few, too_few_mask
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from queries import suppression as sdc
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
 
@@ -466,7 +466,7 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
     areas = area_list(conn, level, parent)
     pcodes = [a["pcode"] for a in areas]
     public = scope.suppress_small_counts
-    min_n = settings().min_households_for_rate
+    min_n = min_households()
     rate = measure in RATES
     now_raw = round_arrays(conn, catalogue, pcodes, round_id, level, parent, subject,
                            measure, k)
@@ -476,7 +476,7 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
     # as missing data
     withheld = np.zeros(len(pcodes), dtype=bool) if now_hidden is None else \
         np.asarray(now_hidden, dtype=bool)
-    few = rate & (now_raw.surveyed < min_n)  # NaN compares False: no households, not few
+    few = rate & too_few_mask(now_raw.surveyed, min_n)
     value, before = now, None
     if compare_round_id is not None:
         then_raw = round_arrays(conn, catalogue, pcodes, compare_round_id, level, parent,
@@ -486,7 +486,7 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
         before = figures(measure, then_raw, then_hidden)
         if then_hidden is not None:
             withheld = withheld | np.asarray(then_hidden, dtype=bool)
-        few = few | (rate & (then_raw.surveyed < min_n))
+        few = few | (rate & too_few_mask(then_raw.surveyed, min_n))
         value = now - before
     ranks = competition_ranks(value, ~np.isnan(value) & ~few)
     surveyed = now_raw.surveyed
@@ -629,7 +629,7 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
         "af_before": af_figures(previous_round_id),
         "dimensions": dims,
         "indicators": inds,
-        "insufficient": (now.get("surveyed") or 0) < settings().min_households_for_rate,
+        "insufficient": too_few(now.get("surveyed")),
     }
 
 

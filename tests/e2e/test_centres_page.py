@@ -88,7 +88,7 @@ def test_page_map_coverage_and_planner(store, live_server, page):
     page.wait_for_selector("#centres-plan-table", timeout=60_000)
     rows = page.locator("#centres-plan-table tbody tr")
     with owner() as conn:
-        inputs = q.planner_inputs(conn, 2, 10, "TH50")
+        inputs = q.planner_inputs(conn, SYSTEM, 2, 10, "TH50")
     want = plan_sites(inputs.demand_lon, inputs.demand_lat, inputs.demand_poor,
                       inputs.site_lon, inputs.site_lat, 10_000.0, 2)
     assert rows.count() == len(want.sites) >= 1
