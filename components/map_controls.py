@@ -12,14 +12,18 @@ from dash import dcc, html
 
 from chipao.domain.mapstate import CLASS_METHODS, MEASURES, MapState, format_k
 from chipao.domain.pcodes import pcode_level
-from components.i18n import Lang, fmt_int, pick, round_label, t
+from components.i18n import Lang, fmt_int, fmt_suppressed, pick, round_label, t
 
 LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}
 
 
 # ── numbers ──────────────────────────────────────────────────────────────────
-def fmt_value(measure: str, value: float | None, change: bool = False) -> str:
-    """A figure as shown in hover, legend, table and panel."""
+def fmt_value(measure: str, value: float | None, change: bool = False,
+              suppressed: bool = False) -> str:
+    """A figure as shown in hover, legend, table and panel; "<5" when it is a small
+    count withheld from a public viewer (not "–", which means no data)."""
+    if suppressed:
+        return fmt_suppressed()
     if value is None:
         return "–"
     if measure in ("count", "target_poor"):

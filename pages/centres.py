@@ -14,10 +14,21 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
 from dash.exceptions import PreventUpdate
 
 from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.pcodes import LEVELS, pcode_level
 from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
@@ -135,7 +146,9 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         measures = q.measure_options(conn)
         services = q.service_names(conn)
         info = q.refresh_info(conn)
-        area = (area or "TH").upper()
+        # a committee's or officer's own province or district (the centres views go down
+        # to districts); clearing the province shows the country (area=TH)
+        area = (area or (scope.home_area or "TH")[:6]).upper()
         if not AREA_RE.match(area) or area_level_invalid(conn, area):
             return message(f"{t('error.bad_param', lang)}: area={area}", "danger",
                            "centres-error")
@@ -165,9 +178,10 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         dbc.Col([
             html.Label(t("centres.distance", lang), htmlFor="centres-distance",
                        className="form-label"),
+            # no tooltip: the number box beside the slider shows the value, and a tooltip
+            # below the thumb covered the note
             dcc.Slider(id="centres-distance", min=1, max=MAX_DISTANCE, step=1, value=distance,
-                       marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)},
-                       tooltip={"placement": "bottom", "always_visible": False}),
+                       marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)}),
             html.Div(t("centres.distance_note", lang), className="figure-note"),
         ], md=6),
     ], className="g-2 mb-2")
@@ -230,6 +244,13 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                  id="centres-plan-progress-box", style={"display": "none"}, className="mb-2"),
         html.Div(id="centres-plan-unavailable"),
         html.Div(id="centres-plan-result"),
+        html.Div([
+            dbc.Button(t("centres.plan.export_csv", lang), id="centres-plan-export-csv",
+                       color="secondary", outline=True, size="sm", className="me-2"),
+            dbc.Button(t("centres.plan.export_xlsx", lang), id="centres-plan-export-xlsx",
+                       color="secondary", outline=True, size="sm"),
+            dcc.Download(id="centres-plan-download"),
+        ], id="centres-plan-export", style={"display": "none"}, className="mb-2"),
         html.Div([
             html.H3(t("centres.plan.households", lang), className="h6 mt-3"),
             dcc.Dropdown(id="centres-plan-site", placeholder=t("centres.plan.pick_site", lang)),
@@ -659,19 +680,21 @@ def run_planner(set_progress, _n, year, province, district, distance, n_sites, o
     Output("centres-plan-site", "options"),
     Output("centres-plan-site", "value"),
     Output("centres-plan-households-box", "style"),
+    Output("centres-plan-export", "style"),
     Input("centres-plan-store", "data"),
     prevent_initial_call=True,
 )
 def show_plan(plan: dict | None):
     lang, scope = current_lang(), current_scope()
+    hidden = {"display": "none"}
     if not plan:
         raise PreventUpdate
     if plan.get("error"):
-        return message(plan["error"], "danger", "centres-plan-error"), [], None, {"display": "none"}
+        return message(plan["error"], "danger", "centres-plan-error"), [], None, hidden, hidden
     sites, d = plan["sites"], plan["distance"]
     if not sites:
         return message(t("centres.plan.none", lang), "info", "centres-plan-none"), [], None, \
-            {"display": "none"}
+            hidden, hidden
     summary = _fmt(t("centres.plan.summary", lang), d=d,
                    before=f"{fmt_int(plan['before'])} ({fmt_pct(plan['share_before'])})",
                    after=f"{fmt_int(plan['after'])} ({fmt_pct(plan['share_after'])})",
@@ -696,7 +719,46 @@ def show_plan(plan: dict | None):
     options = [{"label": f"{s['rank']}. {pick(s['name_th'], s['name_en'], lang)} ({s['pcode']})",
                 "value": s["rank"]} for s in sites]
     box = {"display": "block"} if scope.may_see_records else {"display": "none"}
-    return body, options, None, box
+    return body, options, None, box, {"display": "block"}
+
+
+@callback(
+    Output("centres-plan-download", "data"),
+    Input("centres-plan-export-csv", "n_clicks"),
+    Input("centres-plan-export-xlsx", "n_clicks"),
+    State("centres-plan-store", "data"),
+    prevent_initial_call=True,
+)
+def export_plan(_csv, _xlsx, plan: dict | None):
+    """The suggested sites as CSV or XLSX (chipao.exports, the project's one writer),
+    with what they are, for which round, distance and area; audited like every export."""
+    if not isinstance(plan, dict) or not isinstance(plan.get("sites"), list) or not plan["sites"]:
+        raise PreventUpdate
+    lang, scope = current_lang(), current_scope()
+    fmt = "xlsx" if ctx.triggered_id == "centres-plan-export-xlsx" else "csv"
+    try:
+        columns, rows, notes = cw.plan_export(plan, lang)
+    except (KeyError, TypeError, ValueError):  # a forged store: nothing to write
+        raise PreventUpdate from None
+    with scoped(scope) as conn:
+        record(conn, scope, "export", target=f"centres-plan:{plan.get('area')}",
+               details={"what": "planner_sites", "format": fmt, "round": plan.get("year"),
+                        "distance_km": plan.get("distance"), "rows": len(rows)})
+    name = f"chipao-new-centres-{plan['area']}-{plan['year']}-{plan['distance']}km.{fmt}"
+    if fmt == "xlsx":
+        return dcc.send_bytes(to_xlsx_bytes(columns, rows, sheet_title=t(
+            "centres.plan.title", lang), notes=notes), name)
+    return dcc.send_bytes(to_csv_bytes(columns, rows), name)
+
+
+clientside_callback(  # assets/20-chipao.js: the view's area and distance in the address
+    ClientsideFunction("chipao", "centresUrl"),
+    Output("centres-subtitle", "className"),
+    Input("centres-province", "value"),
+    Input("centres-district", "value"),
+    Input("centres-distance", "value"),
+    prevent_initial_call=True,
+)
 
 
 @callback(

@@ -19,6 +19,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import (
+    ClientsideFunction,
     Input,
     Output,
     State,
@@ -53,6 +54,7 @@ from components.i18n import (
     current_lang,
     fmt_int,
     fmt_pct,
+    fmt_suppressed,
     grid_number,
     pick,
     round_label,
@@ -140,9 +142,12 @@ def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | Non
     """Per area: the figure text and the rank (short: they travel with every switch;
     names are in the geometry)."""
     few = t("map.too_few_short", lang)
+    suppressed = t("map.suppressed_short", lang)
     texts, ranks = [], []
     for a in values.areas:
-        if values.compare:
+        if a.suppressed:
+            text = f"{fmt_suppressed()} ({suppressed})"
+        elif values.compare:
             text = (f"{fmt_value(values.measure, a.value, change=True)} "
                     f"({fmt_value(values.measure, a.before)} → "
                     f"{fmt_value(values.measure, a.current)})")
@@ -177,7 +182,8 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
-             "note": t("map.too_few_short", lang) if a.insufficient else ""}
+             "note": (f"{fmt_suppressed()} {t('map.suppressed_short', lang)}" if a.suppressed
+                      else t("map.too_few_short", lang) if a.insufficient else "")}
             for a in ranked + rest]
     unit = "" if scale == 1 else (" (pp)" if values.compare else " (%)")
     value_header = t(f"map.measure.{measure}", lang) + unit
@@ -368,7 +374,8 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
     texts, ranks = _hover(values, lang)
     suppressed_label = None
     if scope.suppress_small_counts:  # public: small counts hidden, and marked as such
-        hidden = t("map.suppressed", lang).replace("{n}", str(suppression_threshold()))
+        hidden = (f"{fmt_suppressed()} · "
+                  + t("map.suppressed", lang).replace("{n}", str(suppression_threshold())))
         for i, a in enumerate(values.areas):
             if a.value is None and a.surveyed is None:
                 z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
@@ -540,10 +547,8 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
-clientside_callback(  # a row picked in the ranking: bring the map (what changes) into view
-    """(cell) => { if (cell) { const m = document.getElementById('map-body');
-        if (m) { m.scrollIntoView({block: 'start'}); } }
-        return window.dash_clientside.no_update; }""",
+clientside_callback(  # assets/20-chipao.js: a ranking row picked brings the map into view
+    ClientsideFunction("chipao", "showMap"),
     Output("map-ranking", "className"),
     Input("map-ranking", "cellClicked"),
     prevent_initial_call=True,

@@ -503,6 +503,8 @@ def layout(**query) -> html.Div:
     started = perf_counter()
     lang = current_lang()
     scope = current_scope()
+    if "area" not in query and scope.home_area:  # a committee's or officer's own area
+        query = {**query, "area": scope.home_area}
     try:
         state = parse_state(query)
     except PlanParamError as err:

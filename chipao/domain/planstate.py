@@ -64,9 +64,9 @@ class PlanState:
         return replace(self, area=area, level=pcode_level(area) + 1, sel=None)
 
     def params(self) -> dict[str, str]:
-        out = {"level": str(self.level)}
-        if self.area:
-            out["area"] = self.area
+        # the country is written out (area=TH): without an area the page opens at the
+        # user's own area (pages/plans.py), so zooming out must say where to
+        out = {"level": str(self.level), "area": self.area or "TH"}
         if self.sel:
             out["sel"] = self.sel
         out["measure"] = self.measure
