@@ -44,7 +44,7 @@ test: install ## ruff, lint-imports (layers), then every test: unit, integration
 	@scripts/install-system-deps.sh --browser
 	@$(PY) -m ruff check .
 	@$(VENV)/bin/lint-imports --no-cache
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q --cov --cov-report=term --cov-fail-under=87  # measured 88 % (in-process code)
 
 test-unit: $(VENV)/.installed ## The unit tests only: no database, no browser (seconds)
 	@$(PY) -m pytest -q tests/unit

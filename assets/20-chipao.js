@@ -17,6 +17,26 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
       if (trig.startsWith("shell-toggler")) { return n ? !open : open; }
       return false;
+    },
+    // /map: a ranking row picked brings the map (what the click changes) into view.
+    showMap: function (cell) {
+      const body = document.getElementById("map-body");
+      if (cell && body) { body.scrollIntoView({block: "start"}); }
+      return window.dash_clientside.no_update;
+    },
+    // /centres: the province, district and distance in the address (replaceState, so
+    // the pages router does not rebuild the page): a shared link reproduces the view.
+    centresUrl: function (province, district, distance) {
+      const params = new URLSearchParams(window.location.search);
+      const area = district || province;
+      params.set("area", area || "TH");  // the country, said (no area: the user's own)
+      if (distance) { params.set("d", String(distance)); }
+      const search = params.toString();
+      const url = window.location.pathname + (search ? "?" + search : "");
+      if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, "", url);
+      }
+      return window.dash_clientside.no_update;
     }
   }
 });
@@ -60,3 +80,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); }
   else { start(); }
 })();
+// A click on a slider's mark gives the mark's own value. (Dash's slider places marks
+// inset by the thumb's width but maps the pointer linearly over the whole track, so a
+// click on "5" of 1–50 gave 6.) Capture phase: the slider never sees the press.
+document.addEventListener("pointerdown", function (event) {
+  const mark = event.target.closest && event.target.closest(".dash-slider-mark");
+  const slider = mark && mark.closest(".dash-slider-container[id]");
+  const value = mark ? Number(mark.textContent.trim()) : NaN;
+  if (!slider || !Number.isFinite(value) || !window.dash_clientside.set_props) { return; }
+  event.preventDefault();
+  event.stopPropagation();
+  window.dash_clientside.set_props(slider.id, {value: value});
+}, true);

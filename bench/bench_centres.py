@@ -101,6 +101,7 @@ def pick_areas(round_id: int) -> list[tuple[str, str]]:
 def measure_coverage(round_id: int, runs: int) -> list[dict]:
     """coverage_summary for each area and the gap rankings, timed in the app role and
     at the database (EXPLAIN ANALYZE of the same statement)."""
+    from chipao.domain.pcodes import pcode_level
     from chipao.domain.scope import Role, Scope
     from queries import centres as q
     from queries.db import scoped
@@ -117,7 +118,7 @@ def measure_coverage(round_id: int, runs: int) -> list[dict]:
                     q.coverage_summary(conn, scope, round_id, area, d)
                     times.append((time.perf_counter() - t0) * 1000)
             with scoped(scope) as conn:
-                db_ms = _explain_ms(conn, summary_sql, {"r": round_id, "level": q.area_level(area),
+                db_ms = _explain_ms(conn, summary_sql, {"r": round_id, "level": pcode_level(area),
                                                         "area": area, "d": d})
             rows.append({"case": f"coverage, {label} {area}, {d} km",
                          "median_ms": round(statistics.median(times[1:] or times), 2),
@@ -147,7 +148,7 @@ def measure_planner(round_id: int, sites: int, distance: int, area: str = "TH",
     scope = Scope("bench-executive", Role.EXECUTIVE)
     t0 = time.perf_counter()
     with scoped(scope) as conn:
-        inputs = q.planner_inputs(conn, round_id, distance, area, only_without)
+        inputs = q.planner_inputs(conn, scope, round_id, distance, area, only_without)
     t1 = time.perf_counter()
     matrix = coverage_matrix(inputs.demand_lon, inputs.demand_lat, inputs.site_lon,
                              inputs.site_lat, distance * 1000.0)

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from chipao.domain.mapstate import format_k, pcode_level
+from chipao.domain.mapstate import format_k
+from chipao.domain.pcodes import pcode_level
 from chipao.domain.scope import Scope
 from chipao.settings import settings
 from components.choropleth import classify
@@ -38,7 +39,7 @@ from queries import centres as centres_q
 from queries import plans as plans_q
 from queries.briefs import data_state
 from queries.db import scoped
-from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -113,6 +114,14 @@ WORDS = {
     "province_brief": ("ระดับจังหวัด", "Province"),
     "national_brief": ("ระดับประเทศ (ผู้บริหาร)", "National (executives)"),
 }
+
+
+def _round(rounds: list[SurveyRound], year: int | None) -> SurveyRound | None:
+    """The brief's round by the pages' rule (queries.rounds); None for an unknown year."""
+    try:
+        return resolve_round(rounds, year or None)
+    except ValueError:
+        return None
 
 
 def w(key: str, lang: Lang) -> str:
@@ -319,7 +328,7 @@ def _plans(conn, scope: Scope, round_id: int, pcode: str, lang: Lang) -> dict:
         {"no": s["step_no"], "name": pick(s["name_th"], s["name_en"], lang),
          "status": t(f"plans.step_status.{s['status']}", lang),
          "done": s["completed_on"].isoformat() if s["completed_on"] else ""}
-        for s in plans_q.area_steps(conn, pcode)]
+        for s in plans_q.area_steps(conn, scope, pcode)]
     return {"funnel": stages, "horizons": horizons, "matrix": matrix, "steps": steps,
             "n_items": fmt_int(funnel.get("items")), "overdue": fmt_int(funnel.get("items_overdue")),
             "active": fmt_int(funnel.get("items_active")), "done": fmt_int(funnel.get("items_done")),
@@ -333,7 +342,7 @@ def _centres(conn, scope: Scope, round_id: int, pcode: str, child_level: int,
     summary = centres_q.coverage_summary(conn, scope, round_id, pcode, COVERAGE_KM)
     gaps = centres_q.coverage_by_area(conn, scope, round_id, child_level, pcode, COVERAGE_KM,
                                       sort="beyond", limit=TOP_GAPS)
-    network = centres_q.network_counts(conn, pcode)
+    network = centres_q.network_counts(conn, scope, pcode)
     return {
         "distance": COVERAGE_KM, "network": network,
         "located": fmt_int(summary["located"]), "poor": fmt_int(summary["poor"]),
@@ -356,8 +365,7 @@ def collect(conn, scope: Scope, opts: BriefOptions, generated_at: datetime,
     rounds = list_rounds(conn)
     if not rounds:
         raise BriefError("the store holds no survey round")
-    current = next((r for r in rounds if r.year_be == opts.year), None) if opts.year \
-        else rounds[-1]
+    current = _round(rounds, opts.year)
     if current is None:
         raise BriefError(f"no survey round B.E. {opts.year}; rounds: "
                          + ", ".join(str(r.year_be) for r in rounds))
@@ -477,8 +485,7 @@ def build(scope: Scope, opts: BriefOptions, progress: Progress | None = None,
     generated_at = now or datetime.now(BANGKOK)
     with scoped(scope) as conn:
         rounds = list_rounds(conn)
-        current = next((r for r in rounds if r.year_be == opts.year), None) if opts.year \
-            else (rounds[-1] if rounds else None)
+        current = _round(rounds, opts.year)
         if current is None:
             raise BriefError(f"no survey round B.E. {opts.year}" if opts.year
                              else "the store holds no survey round")

@@ -12,7 +12,7 @@ import numpy as np
 from dash import html
 
 from chipao.domain.exports import to_csv_bytes
-from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, service_label, t
+from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, round_label, service_label, t
 from components.theme import NO_DATA
 
 # Okabe–Ito colours, readable by colour-blind viewers, on either map.
@@ -230,6 +230,44 @@ def plan_table(sites: list[dict], lang: Lang) -> dbc.Table:
     ]) for s in sites])
     return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
                      className="table-compact", id="centres-plan-table")
+
+
+def plan_export(plan: dict, lang: Lang) -> tuple[list[tuple[str, str]], list[dict], list]:
+    """Columns, rows and source notes of the suggested sites, for chipao.exports (values
+    typed from the planner's result, so a forged one raises instead of writing)."""
+    columns = [("rank", t("centres.plan.col.rank", lang)), ("pcode", "P-code"),
+               ("tambon", t("centres.plan.col.tambon", lang)),
+               ("district", t("centres.plan.col.district", lang)),
+               ("gain", t("centres.plan.col.new", lang)),
+               ("cumulative", t("centres.plan.col.cumulative", lang)),
+               ("coverage_pct", t("centres.plan.col.coverage", lang)),
+               ("has_centre", t("centres.plan.col.has_centre", lang)),
+               ("lon", "lon"), ("lat", "lat")]
+
+    def count(v):
+        return None if v is None else int(v)
+
+    rows = [{"rank": int(s["rank"]), "pcode": str(s["pcode"]),
+             "tambon": str(pick(s["name_th"], s["name_en"], lang)),
+             "district": str(pick(s["district_th"], s["district_en"], lang)),
+             "gain": count(s["gain"]), "cumulative": count(s["cumulative"]),
+             "coverage_pct": None if s["coverage"] is None else round(100 * float(s["coverage"]), 1),
+             "has_centre": bool(s["has_centre"]),
+             "lon": round(float(s["lon"]), 5), "lat": round(float(s["lat"]), 5)}
+            for s in plan["sites"]]
+    d = int(plan["distance"])
+    notes = [(t("centres.plan.title", lang), t("centres.plan.intro", lang).replace("{d}", str(d))),
+             (t("centres.col.area", lang), str(plan["area"])),
+             (t("shell.round", lang), round_label(int(plan["year"]), lang)),
+             (t("centres.distance", lang), str(d)),
+             (t("centres.plan.n", lang), str(int(plan["n"]))),
+             (t("centres.plan.only_without", lang),
+              t("hh.yes", lang) if plan.get("only_without") else t("hh.no", lang)),
+             (t("centres.plan.summary_label", lang), t("centres.plan.summary", lang)
+              .replace("{d}", str(d)).replace("{before}", fmt_int(plan["before"]))
+              .replace("{after}", fmt_int(plan["after"])).replace("{added}", fmt_int(plan["added"]))),
+             (t("source", lang), t("centres.plan.note", lang))]
+    return columns, rows, notes
 
 
 def households_table(rows: list[dict], lang: Lang) -> dbc.Table:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from chipao.settings import settings
 from chipao.web.lang import LANG_COOKIE, Lang, current_lang
 
 __all__ = ["LANG_COOKIE", "STRINGS", "Lang", "current_lang", "t", "pick", "fmt_int", "fmt_pct",
-           "fmt_signed", "round_label"]
+           "fmt_signed", "round_label", "fmt_date", "fmt_datetime", "fmt_month", "fmt_num",
+           "fmt_suppressed", "grid_number", "GRID_HEADERS", "service_label", "display_year",
+           "month_names", "TZ"]
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app.name": ("ชี้เป้า", "Chipao"),
@@ -110,6 +113,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.legend": ("คำอธิบายสี", "Legend"),
     "map.too_few": ("ครัวเรือนที่สำรวจน้อยเกินไป (< {n}) ไม่แสดงอัตรา", "Too few households surveyed (< {n}): no rate shown"),
     "map.too_few_short": ("ครัวเรือนน้อย", "too few households"),
+    "map.suppressed_short": ("ไม่เปิดเผย", "withheld"),
     "map.no_data": ("ไม่มีข้อมูล", "No data"),
     "map.suppressed": ("ปกปิด: ครัวเรือนน้อยกว่า {n}", "Hidden: fewer than {n} households"),
     "map.no_card_data": ("รอบนี้ไม่มีข้อมูลบัตรสวัสดิการแห่งรัฐ", "This round has no welfare-card data"),
@@ -405,6 +409,11 @@ def fmt_signed(n: int | float | None, pct: bool = False) -> str:
     if n is None:
         return DASH
     return f"{100 * n:+.1f} pp" if pct else f"{int(round(n)):+,}"
+
+
+def fmt_suppressed() -> str:
+    """What a small count withheld from public viewers shows: "<5"."""
+    return f"<{settings().suppress_below}"
 
 
 def grid_number(digits: int = 0) -> dict:
@@ -740,6 +749,9 @@ STRINGS.update({
         "Households are counted in ~1 km grid cells (at the mean location of each cell's "
         "households), so counts near the distance limit are approximate; greedy is "
         "guaranteed at least 63 % of the best possible choice"),
+    "centres.plan.export_csv": ("ดาวน์โหลด CSV", "Download CSV"),
+    "centres.plan.export_xlsx": ("ดาวน์โหลด Excel", "Download Excel"),
+    "centres.plan.summary_label": ("ผลการคำนวณ", "Result"),
     "centres.plan.col.rank": ("ลำดับ", "#"),
     "centres.plan.col.tambon": ("ตำบล", "Tambon"),
     "centres.plan.col.district": ("อำเภอ", "District"),

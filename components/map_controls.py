@@ -11,15 +11,20 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from chipao.domain.mapstate import CLASS_METHODS, MEASURES, MapState, format_k
+from chipao.domain.pcodes import pcode_level
 from components.forms import labelled_group
-from components.i18n import Lang, fmt_int, pick, round_label, t
+from components.i18n import Lang, fmt_int, fmt_suppressed, pick, round_label, t
 
 LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}
 
 
 # ── numbers ──────────────────────────────────────────────────────────────────
-def fmt_value(measure: str, value: float | None, change: bool = False) -> str:
-    """A figure as shown in hover, legend, table and panel."""
+def fmt_value(measure: str, value: float | None, change: bool = False,
+              suppressed: bool = False) -> str:
+    """A figure as shown in hover, legend, table and panel; "<5" when it is a small
+    count withheld from a public viewer (not "–", which means no data)."""
+    if suppressed:
+        return fmt_suppressed()
     if value is None:
         return "–"
     if measure in ("count", "target_poor"):
@@ -119,7 +124,7 @@ def _field(label: str, control, label_for: str, hint: str | None = None,
 
 def controls(state: MapState, catalogue, round_years: list[int], lang: Lang) -> html.Div:
     """The control bar; values follow `state` (the page keeps them in step with the URL)."""
-    area_level = 0 if not state.area else (len(state.area) - 2) // 2
+    area_level = pcode_level(state.area)
     return html.Div(
         [
             _field(t("map.subject", lang), dcc.Dropdown(

@@ -17,8 +17,17 @@ from datetime import date
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from chipao.settings import settings
-from components.i18n import Lang, display_year, fmt_date, fmt_int, fmt_pct, month_names, pick, t
+from components.i18n import (
+    Lang,
+    display_year,
+    fmt_date,
+    fmt_int,
+    fmt_pct,
+    fmt_suppressed,
+    month_names,
+    pick,
+    t,
+)
 from components.theme import CATEGORICAL, FONT, NO_DATA, TOOLBAR_PX, chart_title
 
 STATUS_COLORS = {"done": "#009E73", "in_progress": "#0072B2", "not_started": "#E69F00",
@@ -32,7 +41,7 @@ STEP_STATUS_VALUE = {"not_started": 0, "in_progress": 1, "done": 2}
 
 def suppressed_mark() -> str:
     """What a suppressed small count shows (public viewers): "<5"."""
-    return f"<{settings().suppress_below}"
+    return fmt_suppressed()
 
 
 def _count(n: int | None, lang: Lang | None = None) -> str:

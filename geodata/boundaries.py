@@ -30,17 +30,15 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from chipao.domain.boundaries import (
-    LEVEL_NAMES,
-    LEVELS,
     BoundaryReport,
     BoundarySet,
 )
+from chipao.domain.pcodes import AREA_RE, LEVEL_NAMES, LEVELS
 from chipao.settings import default_boundaries_dir
 from geodata.serve import invalidate_geometry_cache
 from queries.areas import AreaInUseError, replace_boundaries
 from queries.db import owner
 
-PCODE_RE = re.compile(r"^TH\d{2}(\d{2}(\d{2})?)?$")
 # Display simplification tolerance per level, in degrees (0.001° ≈ 110 m). Provinces are
 # drawn at national zoom, tambons down to district zoom. The HDX copies in
 # ../shared/geodata are already simplified, so little goes there; full-resolution
@@ -259,7 +257,7 @@ def _validate_level(df: gpd.GeoDataFrame, level: int, where: str, report: Bounda
         reasons = []
         if not pcode:
             reasons.append(f"empty P-code (ADM{level}_PCODE)")
-        elif not PCODE_RE.match(pcode) or len(pcode) != 2 + 2 * level:
+        elif not AREA_RE.match(pcode) or len(pcode) != 2 + 2 * level:
             reasons.append(f"P-code {pcode!r} is not a {name} P-code (TH + {2 * level} digits)")
         elif counts[pcode] > 1:
             reasons.append(f"duplicate P-code ({counts[pcode]} features)")
@@ -267,7 +265,7 @@ def _validate_level(df: gpd.GeoDataFrame, level: int, where: str, report: Bounda
             reasons.append(f"empty Thai name (ADM{level}_TH)")
         if not name_en:
             reasons.append(f"empty English name (ADM{level}_EN)")
-        if level > 1 and pcode and PCODE_RE.match(pcode):
+        if level > 1 and pcode and AREA_RE.match(pcode):
             if parent != pcode[:-2]:
                 reasons.append(f"parent P-code {parent!r} (ADM{level - 1}_PCODE) does not "
                                f"match the P-code's prefix {pcode[:-2]}")

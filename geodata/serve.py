@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import flask
 
+from chipao.domain.pcodes import PARENT_RE, pcode_level
 from chipao.domain.scope import PUBLIC
 from queries import areas
 from queries.db import scoped_read
@@ -65,10 +66,10 @@ def _check(level: int, parent: str | None) -> None:
                               "or 3 (tambons)")
     if parent is None:
         return
-    if not areas.PARENT_RE.match(parent):
+    if not PARENT_RE.match(parent):
         raise UnknownGeometry(f"{parent!r} is not a province or district P-code "
                               "(TH + 2 or 4 digits)")
-    parent_level = (len(parent) - 2) // 2
+    parent_level = pcode_level(parent)
     if parent_level >= level:
         raise UnknownGeometry(f"level {level} ({LEVELS[level]}) does not lie inside "
                               f"{parent}, a level-{parent_level} area")

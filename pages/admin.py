@@ -4,8 +4,6 @@ and its callbacks to every other role, and the queries check the role again."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime
 
@@ -14,6 +12,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, dcc, html
 
+from chipao.domain.exports import csv_text
 from chipao.web.session import current_scope
 from components.i18n import current_lang, fmt_int, pick
 from queries import audit, audit_log, users
@@ -180,22 +179,20 @@ def export_log(_n, username, action, start, end):
         f = _filter(username, action, start, end)
     except ValueError:
         return dash.no_update
-    buf = io.StringIO()
-    buf.write("\ufeff")  # BOM: Excel opens Thai UTF-8 correctly
-    writer = csv.writer(buf)
-    writer.writerow(audit_log.COLUMNS)
-    n = 0
+    rows = []
     with scoped(scope) as conn:
         for r in audit_log.export(conn, scope, f):
-            writer.writerow([_fmt_time(r["at"]), r["username"], r["role"], r["action"],
-                             r["target"] or "", _details(r["details"]), r["ip"] or "",
-                             r["user_agent"] or "", r["scope"] or "",
-                             "" if r["rows"] is None else r["rows"]])
-            n += 1
+            rows.append([_fmt_time(r["at"]), r["username"], r["role"], r["action"],
+                         r["target"] or "", _details(r["details"]), r["ip"] or "",
+                         r["user_agent"] or "", r["scope"] or "",
+                         "" if r["rows"] is None else r["rows"]])
+        n = len(rows)
         audit.record(conn, scope, "export", "audit_log", {"filters": f.as_dict(), "rows": n},
                      _request_ip(), rows=n)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
-    return dcc.send_string(buf.getvalue(), f"chipao-audit-{stamp}.csv", type="text/csv")
+    # BOM (Thai in Excel); usernames and targets are user input: formula cells escaped
+    return dcc.send_string(csv_text(audit_log.COLUMNS, rows), f"chipao-audit-{stamp}.csv",
+                           type="text/csv")
 
 
 def _request_ip() -> str | None:

@@ -14,12 +14,24 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
 from dash.exceptions import PreventUpdate
 
 from chipao.domain.coverage_planner import plan_sites
+from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
+from chipao.domain.pcodes import LEVELS, pcode_level
+from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
-from chipao.settings import settings
 from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
 from chipao.web.session import current_scope
 from components import centre_widgets as cw
@@ -100,7 +112,7 @@ def _round(rounds: list[SurveyRound], year: Any) -> SurveyRound | None:
     try:
         return resolve_round(rounds, year)
     except ValueError:
-        return rounds[-1] if rounds else None
+        return resolve_round(rounds, None)  # an unknown round: the latest
 
 
 def _fmt(template: str, **values: Any) -> str:
@@ -110,7 +122,7 @@ def _fmt(template: str, **values: Any) -> str:
 
 
 def _level_options(area: str, lang: Lang) -> list[dict]:
-    levels = [lv for lv in (1, 2, 3) if lv > q.area_level(area)]
+    levels = [lv for lv in LEVELS if lv > pcode_level(area)]
     return [{"label": t(f"centres.level.{lv}", lang), "value": lv} for lv in levels]
 
 
@@ -135,7 +147,9 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         measures = q.measure_options(conn)
         services = q.service_names(conn)
         info = q.refresh_info(conn)
-        area = (area or "TH").upper()
+        # a committee's or officer's own province or district (the centres views go down
+        # to districts); clearing the province shows the country (area=TH)
+        area = (area or (scope.home_area or "TH")[:6]).upper()
         if not AREA_RE.match(area) or area_level_invalid(conn, area):
             return message(f"{t('error.bad_param', lang)}: area={area}", "danger",
                            "centres-error")
@@ -165,9 +179,10 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         dbc.Col([
             html.Label(t("centres.distance", lang), htmlFor="centres-distance",
                        className="form-label"),
+            # no tooltip: the number box beside the slider shows the value, and a tooltip
+            # below the thumb covered the note
             dcc.Slider(id="centres-distance", min=1, max=MAX_DISTANCE, step=1, value=distance,
-                       marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)},
-                       tooltip={"placement": "bottom", "always_visible": False}),
+                       marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)}),
             html.Div(t("centres.distance_note", lang), className="figure-note"),
         ], md=6),
     ], className="g-2 mb-2")
@@ -231,6 +246,13 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                  id="centres-plan-progress-box", style={"display": "none"}, className="mb-2"),
         html.Div(id="centres-plan-unavailable"),
         html.Div(id="centres-plan-result"),
+        html.Div([
+            dbc.Button(t("centres.plan.export_csv", lang), id="centres-plan-export-csv",
+                       color="secondary", outline=True, size="sm", className="me-2"),
+            dbc.Button(t("centres.plan.export_xlsx", lang), id="centres-plan-export-xlsx",
+                       color="secondary", outline=True, size="sm"),
+            dcc.Download(id="centres-plan-download"),
+        ], id="centres-plan-export", style={"display": "none"}, className="mb-2"),
         html.Div([
             html.H3(t("centres.plan.households", lang), className="h6 mt-3"),
             dcc.Dropdown(id="centres-plan-site", placeholder=t("centres.plan.pick_site", lang)),
@@ -333,8 +355,8 @@ def _poverty_layer(conn, scope: Scope, round_id: int, level: int, area: str, mea
     rows = q.area_measure(conn, scope, round_id, level, area, measure)
     reach = {r["pcode"]: r for r in q.coverage_by_area(conn, scope, round_id, level, area,
                                                       distance)}
-    min_n = settings().min_households_for_rate
-    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    min_n = min_households()
+    few = [too_few(r["surveyed"], min_n) for r in rows]
     values = [r["share"] for r in rows]
     classes = cp.classify([v for v, f in zip(values, few, strict=True) if not f])
     z = cp.class_index(values, classes, few)
@@ -362,8 +384,8 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
                      lang: Lang) -> tuple[list, list, list, Any]:
     rows = q.coverage_by_area(conn, scope, round_id, level, area, distance, sort="beyond")
     rows.sort(key=lambda r: r["pcode"])
-    min_n = settings().min_households_for_rate
-    few = [(r["surveyed"] or 0) < min_n for r in rows]
+    min_n = min_households()
+    few = [too_few(r["surveyed"], min_n) for r in rows]
     z, breaks = cw.bivariate_index([r["poverty_share"] for r in rows],
                                    [r["mean_km"] for r in rows], distance, few)
     beyond = _fmt(t("centres.hover.beyond", lang), d=distance)
@@ -378,7 +400,7 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
 
 def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lang) -> list:
     cov = q.coverage_summary(conn, scope, round_id, area, distance)
-    net = q.network_counts(conn, area)
+    net = q.network_counts(conn, scope, area)
     counts = q.area_counts(conn, scope, round_id, area)
     within = _fmt(t("centres.kpi.within", lang), d=distance)
     cards = [
@@ -400,7 +422,7 @@ def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lan
             card_id="centres-kpi-tambons"), md=6, xl=3),
     ]
     if area == "TH":
-        missing = q.provinces_without_centre(conn)
+        missing = q.provinces_without_centre(conn, scope)
         names = ", ".join(pick(p["name_th"], p["name_en"], lang) for p in missing[:8])
         if len(missing) > 8:
             names += " …"
@@ -460,7 +482,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
                 plan, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    if level not in (1, 2, 3) or level <= q.area_level(area):
+    if level not in (1, 2, 3) or level <= pcode_level(area):
         level = _default_level(area)
     with scoped(scope) as conn:
         rounds = list_rounds(conn)
@@ -479,7 +501,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
             title = _fmt(t("centres.map_title.poverty", lang),
                          measure=pick(*_measure_name(conn, measure), lang))
         statuses = [s for s in (statuses or []) if s in q.STATUSES]
-        points = q.list_centres(conn, area, statuses or ["none"], services or None)
+        points = q.list_centres(conn, scope, area, statuses or ["none"], services or None)
         box = get_area(conn, area) if area != "TH" else None
         kpis = _kpis(conn, scope, current.round_id, area, distance, lang)
         info = q.refresh_info(conn)
@@ -513,7 +535,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
 def update_gaps(province, district, distance, level, sort, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    level = level if level in (2, 3) and level > pcode_level(area) else 3
     sort = sort if sort in q.GAP_SORTS else "beyond"
     with scoped(scope) as conn:
         current = _round(list_rounds(conn), year)
@@ -540,7 +562,7 @@ def update_gaps(province, district, distance, level, sort, year):
 def export_gaps(_n, province, district, distance, level, sort, year):
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
-    level = level if level in (2, 3) and level > q.area_level(area) else 3
+    level = level if level in (2, 3) and level > pcode_level(area) else 3
     sort = sort if sort in q.GAP_SORTS else "beyond"
     with scoped(scope) as conn:
         current = _round(list_rounds(conn), year)
@@ -571,7 +593,7 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
         current = _round(list_rounds(conn), year)
         if current is None:
             return {"error": t("no_data", lang)}
-        inputs = q.planner_inputs(conn, current.round_id, distance, area, only_without)
+        inputs = q.planner_inputs(conn, scope, current.round_id, distance, area, only_without)
     say(30, t("centres.plan.step.sets", lang))
 
     def step(i: int, n: int) -> None:
@@ -661,19 +683,21 @@ def run_planner(set_progress, _n, year, province, district, distance, n_sites, o
     Output("centres-plan-site", "options"),
     Output("centres-plan-site", "value"),
     Output("centres-plan-households-box", "style"),
+    Output("centres-plan-export", "style"),
     Input("centres-plan-store", "data"),
     prevent_initial_call=True,
 )
 def show_plan(plan: dict | None):
     lang, scope = current_lang(), current_scope()
+    hidden = {"display": "none"}
     if not plan:
         raise PreventUpdate
     if plan.get("error"):
-        return message(plan["error"], "danger", "centres-plan-error"), [], None, {"display": "none"}
+        return message(plan["error"], "danger", "centres-plan-error"), [], None, hidden, hidden
     sites, d = plan["sites"], plan["distance"]
     if not sites:
         return message(t("centres.plan.none", lang), "info", "centres-plan-none"), [], None, \
-            {"display": "none"}
+            hidden, hidden
     summary = _fmt(t("centres.plan.summary", lang), d=d,
                    before=f"{fmt_int(plan['before'])} ({fmt_pct(plan['share_before'])})",
                    after=f"{fmt_int(plan['after'])} ({fmt_pct(plan['share_after'])})",
@@ -698,7 +722,46 @@ def show_plan(plan: dict | None):
     options = [{"label": f"{s['rank']}. {pick(s['name_th'], s['name_en'], lang)} ({s['pcode']})",
                 "value": s["rank"]} for s in sites]
     box = {"display": "block"} if scope.may_see_records else {"display": "none"}
-    return body, options, None, box
+    return body, options, None, box, {"display": "block"}
+
+
+@callback(
+    Output("centres-plan-download", "data"),
+    Input("centres-plan-export-csv", "n_clicks"),
+    Input("centres-plan-export-xlsx", "n_clicks"),
+    State("centres-plan-store", "data"),
+    prevent_initial_call=True,
+)
+def export_plan(_csv, _xlsx, plan: dict | None):
+    """The suggested sites as CSV or XLSX (chipao.exports, the project's one writer),
+    with what they are, for which round, distance and area; audited like every export."""
+    if not isinstance(plan, dict) or not isinstance(plan.get("sites"), list) or not plan["sites"]:
+        raise PreventUpdate
+    lang, scope = current_lang(), current_scope()
+    fmt = "xlsx" if ctx.triggered_id == "centres-plan-export-xlsx" else "csv"
+    try:
+        columns, rows, notes = cw.plan_export(plan, lang)
+    except (KeyError, TypeError, ValueError):  # a forged store: nothing to write
+        raise PreventUpdate from None
+    with scoped(scope) as conn:
+        record(conn, scope, "export", target=f"centres-plan:{plan.get('area')}",
+               details={"what": "planner_sites", "format": fmt, "round": plan.get("year"),
+                        "distance_km": plan.get("distance"), "rows": len(rows)})
+    name = f"chipao-new-centres-{plan['area']}-{plan['year']}-{plan['distance']}km.{fmt}"
+    if fmt == "xlsx":
+        return dcc.send_bytes(to_xlsx_bytes(columns, rows, sheet_title=t(
+            "centres.plan.title", lang), notes=notes), name)
+    return dcc.send_bytes(to_csv_bytes(columns, rows), name)
+
+
+clientside_callback(  # assets/20-chipao.js: the view's area and distance in the address
+    ClientsideFunction("chipao", "centresUrl"),
+    Output("centres-subtitle", "className"),
+    Input("centres-province", "value"),
+    Input("centres-district", "value"),
+    Input("centres-distance", "value"),
+    prevent_initial_call=True,
+)
 
 
 @callback(

@@ -10,6 +10,7 @@ queries/households.py; refusals are audited.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import dash
@@ -63,7 +64,11 @@ def layout(**query) -> html.Div:
         with scoped(scope) as conn:
             hh.require_records(scope)
             if params.area is None and params.q is None:
-                return _picker(conn, scope, lang, params.round)
+                listed = hh.scope_list_areas(conn, scope)
+                if len(listed) != 1 or listed[0]["level"] != 3:
+                    return _picker(conn, scope, lang, params.round)
+                # one tambon (a tambon officer's): its list, not a one-item picker
+                params = replace(params, area=listed[0]["pcode"])
             lctx = hh.list_context(conn, scope, params)
             villages = hh.villages(conn, scope, params.area) if lctx.level == 3 else []
             trail = areas.ancestors(conn, params.area, include_self=True) if params.area else []
@@ -80,7 +85,7 @@ def _picker(conn, scope: Scope, lang: Lang, year: int | None) -> html.Div:
     except ValueError:
         current = None
     listed = hh.scope_list_areas(conn, scope)
-    counts = (hh.area_household_counts(conn, current.round_id, [a["pcode"] for a in listed])
+    counts = (hh.area_household_counts(conn, scope, current.round_id, [a["pcode"] for a in listed])
               if current else {})
     suffix = f"&round={current.year_be}" if current else ""
     items = []

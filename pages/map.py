@@ -19,6 +19,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import (
+    ClientsideFunction,
     Input,
     Output,
     State,
@@ -38,11 +39,11 @@ from chipao.domain.mapstate import (
     format_k,
     parse_k,
     parse_state,
-    pcode_level,
     query_params,
 )
+from chipao.domain.pcodes import pcode_level
+from chipao.domain.rates import min_households
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from chipao.web.cache import cached
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
@@ -53,6 +54,7 @@ from components.i18n import (
     current_lang,
     fmt_int,
     fmt_pct,
+    fmt_suppressed,
     grid_number,
     pick,
     round_label,
@@ -72,7 +74,7 @@ from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
 from queries import mpi
 from queries.areas import ancestors
-from queries.rounds import SurveyRound, list_rounds, previous_round
+from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 from queries.suppression import threshold as suppression_threshold
 from queries.versions import data_versions
 
@@ -112,7 +114,8 @@ def _message(problems: list[tuple[str, str]], lang: Lang, color: str = "danger")
 
 
 def _round_for(rounds: list[SurveyRound], year: int | None) -> SurveyRound:
-    return rounds[-1] if year is None else next(r for r in rounds if r.year_be == year)
+    """The page's round (the state was checked against the stored rounds)."""
+    return resolve_round(rounds, year)
 
 
 def _breadcrumb(state: MapState, trail: list[dict], lang: Lang) -> list:
@@ -140,9 +143,12 @@ def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | Non
     """Per area: the figure text and the rank (short: they travel with every switch;
     names are in the geometry)."""
     few = t("map.too_few_short", lang)
+    suppressed = t("map.suppressed_short", lang)
     texts, ranks = [], []
     for a in values.areas:
-        if values.compare:
+        if a.suppressed:
+            text = f"{fmt_suppressed()} ({suppressed})"
+        elif values.compare:
             text = (f"{fmt_value(values.measure, a.value, change=True)} "
                     f"({fmt_value(values.measure, a.before)} → "
                     f"{fmt_value(values.measure, a.current)})")
@@ -177,7 +183,8 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
-             "note": t("map.too_few_short", lang) if a.insufficient else ""}
+             "note": (f"{fmt_suppressed()} {t('map.suppressed_short', lang)}" if a.suppressed
+                      else t("map.too_few_short", lang) if a.insufficient else "")}
             for a in ranked + rest]
     unit = "" if scale == 1 else (" (pp)" if values.compare else " (%)")
     value_header = t(f"map.measure.{measure}", lang) + unit
@@ -284,7 +291,7 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
                                  className="btn btn-sm btn-outline-primary mb-2"))
     if profile["insufficient"]:
         children.append(html.Div(t("map.too_few", lang).replace(
-            "{n}", str(settings().min_households_for_rate)), className="figure-note"))
+            "{n}", str(min_households())), className="figure-note"))
     children += [facts_table, dim_table,
                  html.Div(t("map.panel.note", lang), className="figure-note mb-1"), ind_table]
     return children
@@ -371,7 +378,8 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
     texts, ranks = _hover(values, lang)
     suppressed_label = None
     if scope.suppress_small_counts:  # public: small counts hidden, and marked as such
-        hidden = t("map.suppressed", lang).replace("{n}", str(suppression_threshold()))
+        hidden = (f"{fmt_suppressed()} · "
+                  + t("map.suppressed", lang).replace("{n}", str(suppression_threshold())))
         for i, a in enumerate(values.areas):
             if a.value is None and a.surveyed is None:
                 z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
@@ -544,10 +552,8 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
-clientside_callback(  # a row picked in the ranking: bring the map (what changes) into view
-    """(cell) => { if (cell) { const m = document.getElementById('map-body');
-        if (m) { m.scrollIntoView({block: 'start'}); } }
-        return window.dash_clientside.no_update; }""",
+clientside_callback(  # assets/20-chipao.js: a ranking row picked brings the map into view
+    ClientsideFunction("chipao", "showMap"),
     Output("map-ranking", "className"),
     Input("map-ranking", "cellClicked"),
     prevent_initial_call=True,

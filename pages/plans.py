@@ -11,8 +11,6 @@ new URL, so a shared link reproduces the view.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import replace
 from datetime import date
@@ -23,6 +21,8 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
+from chipao.domain.exports import csv_text
+from chipao.domain.pcodes import pcode_level
 from chipao.domain.plan_progress import (
     DEFAULT_PACE_MONTHS,
     add_months,
@@ -37,10 +37,9 @@ from chipao.domain.planstate import (
     PlanParamError,
     PlanState,
     parse_state,
-    pcode_level,
 )
+from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cm
 from components import map_view as mv
@@ -133,11 +132,11 @@ def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
     # the 9 steps: provinces of the country, or the districts of the focus's province
     province = focus[:4] if focus != "TH" else None
     data["steps_level"] = 2 if province else 1
-    data["steps_areas"] = plans.steps_by_area(conn, data["steps_level"], province)
-    data["province_steps"] = plans.area_steps(conn, province) if province else None
+    data["steps_areas"] = plans.steps_by_area(conn, scope, data["steps_level"], province)
+    data["province_steps"] = plans.area_steps(conn, scope, province) if province else None
     data["province_area"] = (area if focus == province else get_area(conn, province)) \
         if province else None
-    data["district_steps"] = plans.area_steps(conn, focus[:6]) if len(focus) >= 6 else None
+    data["district_steps"] = plans.area_steps(conn, scope, focus[:6]) if len(focus) >= 6 else None
     data["targets"] = plans.targets(conn, scope)
     pace_area = focus if len(focus) <= 6 else focus[:6]
     data["pace_area"] = pace_area
@@ -253,7 +252,7 @@ def _map_values(state: PlanState, data: dict, lang: Lang):
     """P-codes, class indexes, the share (with its counts) and the overdue items of
     every drawn area, for the map component's hover."""
     num_key, den_key = MEASURES[state.measure]
-    minimum = settings().min_households_for_rate
+    minimum = min_households()
     locations, values, few, texts, more = [], [], [], [], []
     overdue = t("plans.col.overdue", lang)
     for r in data["map_rows"]:
@@ -261,7 +260,7 @@ def _map_values(state: PlanState, data: dict, lang: Lang):
         share = num / den if num is not None and den else None
         locations.append(r["pcode"])
         values.append(share)
-        few.append(den is None or 0 < den < minimum)
+        few.append(too_few(den, minimum))
         texts.append(f"{fmt_pct(share)} ({_count(num)} / {_count(den)})")
         more.append(f"{overdue}: {_count(r['items_overdue'])}")
     classes = cm.classify([v for v, f_ in zip(values, few, strict=True) if not f_ and v is not None])
@@ -504,6 +503,8 @@ def layout(**query) -> html.Div:
     started = perf_counter()
     lang = current_lang()
     scope = current_scope()
+    if "area" not in query and scope.home_area:  # a committee's or officer's own area
+        query = {**query, "area": scope.home_area}
     try:
         state = parse_state(query)
     except PlanParamError as err:
@@ -593,11 +594,7 @@ def navigate(map_click, steps_click, measure, days, data):
 
 
 def _csv(header: list[str], rows: list[list]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return "\ufeff" + buf.getvalue()  # UTF-8 BOM: spreadsheet programs read Thai correctly
+    return csv_text(header, rows)  # BOM (Thai in spreadsheets), formula cells escaped
 
 
 @callback(

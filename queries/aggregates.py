@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from chipao.domain.pcodes import PCODE_LENGTH
 from queries import suppression
 from queries.centres import refresh_coverage
 from queries.plans import refresh_plans
-
-# level -> length of its P-code ('TH' + 2 digits a level)
-PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}
+from queries.sql import sql
 
 
 def catalogue_bits(conn: Connection) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -61,23 +60,8 @@ def refresh_counts(conn: Connection) -> None:
     values = ", ".join(f"c{i}" for i in range(len(measures)))
     conn.execute(text("DELETE FROM agg_area_count"))
     # Measure names and filters come from the catalogue's codes, checked by the schema.
-    conn.execute(text(f"""
-        WITH prev AS (
-            SELECT round_id, lag(round_id) OVER (ORDER BY year_be) AS prev_round_id
-            FROM survey_round
-        ), t AS (
-            SELECT r.round_id, r.tambon_pcode, {filters}
-            FROM household_round r
-            JOIN household h USING (house_id)
-            JOIN prev USING (round_id)
-            LEFT JOIN household_round p
-              ON p.house_id = r.house_id AND p.round_id = prev.prev_round_id
-            GROUP BY r.round_id, r.tambon_pcode
-        )
-        INSERT INTO agg_area_count (round_id, level, measure, pcode, households)
-        SELECT t.round_id, 3, m.measure, t.tambon_pcode, m.n
-        FROM t CROSS JOIN LATERAL unnest(ARRAY[{names}], ARRAY[{values}]) AS m(measure, n)
-    """))  # noqa: S608
+    conn.execute(text(sql("aggregates/tambon_counts").format(
+        filters=filters, names=names, values=values)))
     for level in (2, 1, 0):
         conn.execute(
             text("""

@@ -6,13 +6,11 @@ The area table holds no personal data, so these functions take a plain Connectio
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import Connection, text
 
 from chipao.domain.boundaries import COPY_COLUMNS, BoundarySet
+from chipao.domain.pcodes import ancestors_of
 
-PARENT_RE = re.compile(r"^TH\d{2}(\d{2})?$")
 # Tables that point at an area (households through their tambon), with a readable name
 # for the refusal message. Any other foreign key still stops the load (IntegrityError).
 _REFERENCES = (
@@ -175,7 +173,7 @@ def children(conn: Connection, pcode: str) -> list[dict]:
 def ancestors(conn: Connection, pcode: str, include_self: bool = False) -> list[dict]:
     """The areas above `pcode`, province first (for the breadcrumb); with
     include_self=True the area itself ends the list. Empty for an unknown P-code."""
-    prefixes = [pcode[:n] for n in range(4, len(pcode) + (1 if include_self else 0), 2)]
+    prefixes = ancestors_of(pcode, include_self)
     if not prefixes:
         return []
     rows = conn.execute(text(

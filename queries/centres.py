@@ -33,11 +33,12 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from chipao.domain.centres import CentreReject
+from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
 from chipao.domain.scope import Scope
 from queries.audit import record
+from queries.sql import sql
 from queries.suppression import share, suppress
 
-PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}  # level -> length of its P-code
 DEMAND_CELL_DEG = 0.01  # ~1.1 km: the planner's demand cells (see agg_centre_demand)
 MAX_BAND_KM = 50  # bands 0..49 are 1 km wide; 50 = 50 km and more; 99 = no open centre
 NO_CENTRE_BAND = 99
@@ -52,18 +53,11 @@ MIN_CENTROID_HOUSEHOLDS = 10
 # a full page), so sparse pages make each of the 4 M probes ~3x cheaper. (Only the
 # buffering build honours fillfactor. A separate table also keeps the planner from
 # probing centre's own index, which holds closed and planned centres too.)
-_OPEN_CENTRES = """
-    DROP TABLE IF EXISTS pg_temp.open_centre;
-    CREATE TEMP TABLE open_centre ON COMMIT DROP AS
-        SELECT centre_id, location FROM centre WHERE status = 'open';
-    CREATE INDEX ON open_centre USING gist (location) WITH (fillfactor = 10, buffering = on);
-    ANALYZE open_centre;
-"""
 
 
 def _open_centres(conn: Connection) -> int:
     """(Re)create pg_temp.open_centre for this transaction; returns how many are open."""
-    conn.connection.driver_connection.execute(_OPEN_CENTRES)
+    conn.connection.driver_connection.execute(sql("centres/open_centres"))
     return int(conn.execute(text("SELECT count(*) FROM open_centre")).scalar_one())
 
 
@@ -72,43 +66,7 @@ def _nearest_sql(source: str, keys: tuple[str, ...]) -> str:
     `source` (a relation with the key columns and `location`; centre_id and distance_m
     are NULL when no centre is open). `source` and `keys` are this module's constants."""
     k = ", ".join(f"s.{c}" for c in keys)
-    return f"""
-        SELECT {k}, ST_X(s.location) AS lon, ST_Y(s.location) AS lat,
-               CASE WHEN n.exact THEN (
-                   SELECT c.centre_id FROM open_centre c
-                   WHERE c.location && ST_Expand(s.location, n.d1 / n.m_min)
-                   ORDER BY ST_Distance(c.location::geography, s.location::geography),
-                            c.centre_id
-                   LIMIT 1)
-               ELSE n.centre_id END AS centre_id,
-               CASE WHEN n.exact THEN (
-                   SELECT min(ST_Distance(c.location::geography, s.location::geography))
-                   FROM open_centre c
-                   WHERE c.location && ST_Expand(s.location, n.d1 / n.m_min))
-               ELSE n.d1 END AS distance_m,
-               coalesce(n.exact, false) AS exact_search
-        FROM ({source}) s
-        LEFT JOIN LATERAL (
-            SELECT k.centre_id, k.d1, b.m_min,
-                   k.deg2 IS NOT NULL AND k.d1 > k.deg2 * b.m_min AS exact
-            FROM (
-                -- the two nearest open centres by <-> (degrees), the first one measured
-                SELECT c.centre_id, lead(c.deg) OVER () AS deg2,
-                       ST_Distance(c.location::geography, s.location::geography) AS d1
-                FROM (SELECT c.centre_id, c.location, c.location <-> s.location AS deg
-                      FROM open_centre c
-                      ORDER BY c.location <-> s.location
-                      LIMIT 2) c
-                LIMIT 1
-            ) k
-            -- the fewest metres a degree can span near here (see the module docstring)
-            CROSS JOIN LATERAL (
-                SELECT least(110574.27, 111319.49 * cosd(least(89.0,
-                    abs(ST_Y(s.location)) + k.d1 / 110574.27 + 0.1 + (k.d1 / 1e6) ^ 2)))
-                    AS m_min
-            ) b
-        ) n ON true
-    """  # noqa: S608
+    return sql("centres/nearest").format(keys=k, source=source)
 
 
 NEAREST_HOUSEHOLD_SQL = _nearest_sql(
@@ -202,23 +160,7 @@ def _store_nearest(conn: Connection) -> None:
 def _refresh_tambons(conn: Connection) -> int:
     """tambon_coverage: populated centroid, centres and nearest open centre per tambon."""
     conn.execute(text("DELETE FROM tambon_coverage"))
-    conn.execute(text("""
-        INSERT INTO tambon_coverage (tambon_pcode, centroid, populated, located,
-                                     open_centres, planned_centres)
-        SELECT a.pcode,
-               CASE WHEN coalesce(p.n, 0) >= :min_n
-                    THEN ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)
-                    ELSE a.label_point END,
-               coalesce(p.n, 0) >= :min_n, coalesce(p.n, 0),
-               coalesce(c.open, 0), coalesce(c.planned, 0)
-        FROM area a
-        LEFT JOIN (SELECT tambon_pcode, count(*) AS n, avg(lon) AS lon, avg(lat) AS lat
-                   FROM nearest_stage GROUP BY tambon_pcode) p ON p.tambon_pcode = a.pcode
-        LEFT JOIN (SELECT tambon_pcode, count(*) FILTER (WHERE status = 'open') AS open,
-                          count(*) FILTER (WHERE status = 'planned') AS planned
-                   FROM centre GROUP BY tambon_pcode) c ON c.tambon_pcode = a.pcode
-        WHERE a.level = 3
-    """), {"min_n": MIN_CENTROID_HOUSEHOLDS})
+    conn.execute(text(sql("centres/tambon_coverage")), {"min_n": MIN_CENTROID_HOUSEHOLDS})
     conn.execute(text(f"""
         UPDATE tambon_coverage t SET centre_id = n.centre_id, distance_m = n.distance_m
         FROM ({NEAREST_TAMBON_SQL}) n
@@ -232,25 +174,8 @@ def _refresh_aggregates(conn: Connection) -> None:
     """agg_centre_distance (bands per area, rolled up) and agg_centre_demand (cells)."""
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.coverage_cell"))
     with _local_setting(conn, "work_mem", "512MB"):
-        conn.execute(text(f"""
-            CREATE TEMP TABLE coverage_cell ON COMMIT DROP AS
-            SELECT r.round_id, s.tambon_pcode,
-                   floor(s.lon / {DEMAND_CELL_DEG})::int AS cx,
-                   floor(s.lat / {DEMAND_CELL_DEG})::int AS cy,
-                   CASE WHEN s.distance_m IS NULL THEN {NO_CENTRE_BAND}
-                        ELSE least(floor(s.distance_m / 1000), {MAX_BAND_KM}) END::smallint
-                        AS band,
-                   count(*) AS located,
-                   count(*) FILTER (WHERE r.dims_failed <> 0) AS poor,
-                   count(*) FILTER (WHERE r.dims_failed <> 0 AND r.welfare_card) AS target_poor,
-                   coalesce(sum(s.distance_m) FILTER (WHERE r.dims_failed <> 0), 0) / 1000
-                       AS poor_km,
-                   sum(s.lon) FILTER (WHERE r.dims_failed <> 0) AS sum_lon,
-                   sum(s.lat) FILTER (WHERE r.dims_failed <> 0) AS sum_lat
-            FROM household_round r
-            JOIN nearest_stage s USING (house_id)
-            GROUP BY 1, 2, 3, 4, 5
-        """))  # noqa: S608 - constants of this module
+        conn.execute(text(sql("centres/coverage_cells").format(
+            cell_deg=DEMAND_CELL_DEG, no_centre_band=NO_CENTRE_BAND, max_band_km=MAX_BAND_KM)))
     conn.execute(text("DELETE FROM agg_centre_distance"))
     conn.execute(text("""
         INSERT INTO agg_centre_distance (round_id, level, pcode, band, located, poor,
@@ -322,21 +247,18 @@ STATUSES = ("open", "planned", "closed")
 PROVINCE_TARGET = 76  # a centre network in 76 provinces by B.E. 2566 (mission brief)
 
 
-def area_level(pcode: str) -> int:
-    """0 for the country ('TH'), 1 province, 2 district, 3 tambon."""
-    return (len(pcode) - 2) // 2
-
-
 def refresh_info(conn: Connection) -> dict | None:
     row = conn.execute(text("SELECT refreshed_at, seconds, households, open_centres, "
                             "exact_searches FROM coverage_refresh")).mappings().first()
     return dict(row) if row else None
 
 
-def list_centres(conn: Connection, area: str = "TH", statuses: Sequence[str] | None = None,
+def list_centres(conn: Connection, scope: Scope, area: str = "TH",
+                 statuses: Sequence[str] | None = None,
                  services: Sequence[str] | None = None) -> list[dict]:
     """Centres inside `area` (a P-code prefix), optionally of some statuses and offering
-    any of `services`, with their tambon's names (centres are not personal data)."""
+    any of `services`, with their tambon's names. Centres are public facilities, not
+    personal data: every scope reads them whole."""
     rows = conn.execute(text("""
         SELECT c.centre_id, c.code, c.name_th, c.name_en, c.tambon_pcode,
                t.name_th AS tambon_th, t.name_en AS tambon_en,
@@ -361,8 +283,9 @@ def service_names(conn: Connection) -> list[str]:
         "SELECT DISTINCT s FROM centre, unnest(services) AS s ORDER BY s")).scalars())
 
 
-def network_counts(conn: Connection, area: str = "TH") -> dict:
-    """Tambons (and, nationally, provinces) with and without a centre, inside `area`."""
+def network_counts(conn: Connection, scope: Scope, area: str = "TH") -> dict:
+    """Tambons (and, nationally, provinces) with and without a centre, inside `area`:
+    counts of areas and centres, never of households, so no scope suppresses them."""
     row = conn.execute(text("""
         SELECT count(*) AS tambons,
                count(*) FILTER (WHERE open_centres > 0) AS tambons_open,
@@ -383,8 +306,9 @@ def network_counts(conn: Connection, area: str = "TH") -> dict:
     return out
 
 
-def provinces_without_centre(conn: Connection) -> list[dict]:
-    """Provinces with no open centre in any of their tambons (the 76-province target)."""
+def provinces_without_centre(conn: Connection, scope: Scope) -> list[dict]:
+    """Provinces with no open centre in any of their tambons (the 76-province target);
+    facilities, not households: the same for every scope."""
     rows = conn.execute(text("""
         SELECT a.pcode, a.name_th, a.name_en
         FROM area a
@@ -402,7 +326,7 @@ def area_counts(conn: Connection, scope: Scope, round_id: int, area: str) -> dic
         SELECT measure, households FROM agg_area_count
         WHERE round_id = :r AND level = :level AND pcode = :area
           AND measure IN ('surveyed', 'poor', 'target_poor', 'located')
-    """), {"r": round_id, "level": area_level(area), "area": area}).all()
+    """), {"r": round_id, "level": pcode_level(area), "area": area}).all()
     return {m: suppress(int(n), scope) for m, n in rows}
 
 
@@ -456,7 +380,7 @@ def coverage_summary(conn: Connection, scope: Scope, round_id: int, area: str,
     `distance_km` whole km: poor located households within / beyond it, shares, the
     mean distance and the gap score (household-km beyond the threshold)."""
     row = conn.execute(text(COVERAGE_SUMMARY_SQL), {
-        "r": round_id, "level": area_level(area), "area": area, "d": int(distance_km),
+        "r": round_id, "level": pcode_level(area), "area": area, "d": int(distance_km),
     }).mappings().one()
     return _finish(dict(row), scope)
 
@@ -569,11 +493,13 @@ class PlannerInputs:
     poor_within: int  # … already within the distance of an open centre
 
 
-def planner_inputs(conn: Connection, round_id: int, distance_km: int, area: str = "TH",
-                   only_without_centre: bool = False) -> PlannerInputs:
+def planner_inputs(conn: Connection, scope: Scope, round_id: int, distance_km: int,
+                   area: str = "TH", only_without_centre: bool = False) -> PlannerInputs:
     """Demand cells (poor households beyond `distance_km` of every open centre, inside
     `area`) and candidate sites (tambon populated centroids inside `area`; with
-    `only_without_centre`, tambons with no open or planned centre)."""
+    `only_without_centre`, tambons with no open or planned centre). The cells' counts
+    feed the optimiser whole; what a page shows of its result it suppresses for the
+    scope (pages/centres.py)."""
     d = int(distance_km)
     demand = conn.execute(text("""
         SELECT sum(poor * lon) / sum(poor), sum(poor * lat) / sum(poor), sum(poor)
@@ -595,7 +521,7 @@ def planner_inputs(conn: Connection, round_id: int, distance_km: int, area: str 
     base = conn.execute(text("""
         SELECT coalesce(sum(poor), 0), coalesce(sum(poor) FILTER (WHERE band < :d), 0)
         FROM agg_centre_distance WHERE round_id = :r AND level = :level AND pcode = :area
-    """), {"r": round_id, "d": d, "level": area_level(area), "area": area}).one()
+    """), {"r": round_id, "d": d, "level": pcode_level(area), "area": area}).one()
     dem = np.array(demand, dtype=float).reshape(-1, 3)
     return PlannerInputs(
         demand_lon=dem[:, 0], demand_lat=dem[:, 1], demand_poor=dem[:, 2].astype(np.int64),

@@ -52,6 +52,7 @@ from queries.audit import paging_rows, record
 from queries.catalogue import Catalogue, load_catalogue
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, resolve_round
+from queries.suppression import suppress
 
 EXPORT_CAP = 100_000  # rows per export file
 
@@ -476,13 +477,15 @@ def scope_list_areas(conn: Connection, scope: Scope) -> list[dict]:
     return out
 
 
-def area_household_counts(conn: Connection, round_id: int, pcodes: list[str]) -> dict[str, int]:
-    """Households surveyed per area in a round, from the aggregate table."""
+def area_household_counts(conn: Connection, scope: Scope, round_id: int,
+                          pcodes: list[str]) -> dict[str, int | None]:
+    """Households surveyed per area in a round, from the aggregate table (small counts
+    suppressed for a public scope)."""
     if not pcodes:
         return {}
     c = table("agg_area_count", column("round_id", SmallInteger), column("measure", Text),
               column("pcode", Text), column("households", Integer))
     rows = conn.execute(select(c.c.pcode, c.c.households).where(
         c.c.round_id == round_id, c.c.measure == "surveyed", c.c.pcode.in_(pcodes)))
-    return {p: n for p, n in rows}
+    return {p: suppress(n, scope) for p, n in rows}
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
+from chipao.domain.rates import min_households, too_few, too_few_mask
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from queries import suppression as sdc
 from queries.catalogue import Catalogue, Indicator, load_catalogue  # noqa: F401 (pages call mpi.load_catalogue)
 
@@ -425,6 +425,7 @@ class AreaFigure:
     surveyed: int | None
     insufficient: bool  # too few households surveyed for a stable rate
     rank: int | None = None  # 1 = highest value among the ranked peers
+    suppressed: bool = False  # withheld from a public viewer (a small count), not missing
     current: float | None = None  # when comparing: the figure in each round
     before: float | None = None
     parent_th: str = ""  # the district of a tambon, the province of a district
@@ -465,21 +466,27 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
     areas = area_list(conn, level, parent)
     pcodes = [a["pcode"] for a in areas]
     public = scope.suppress_small_counts
-    min_n = settings().min_households_for_rate
+    min_n = min_households()
     rate = measure in RATES
     now_raw = round_arrays(conn, catalogue, pcodes, round_id, level, parent, subject,
                            measure, k)
-    now = figures(measure, now_raw, hidden_mask(conn, scope, catalogue, pcodes, round_id,
-                                                subject, measure, k))
-    few = rate & (now_raw.surveyed < min_n)  # NaN compares False: no households, not few
+    now_hidden = hidden_mask(conn, scope, catalogue, pcodes, round_id, subject, measure, k)
+    now = figures(measure, now_raw, now_hidden)
+    # withheld from a public viewer (small or complementary cells): shown as such, not
+    # as missing data
+    withheld = np.zeros(len(pcodes), dtype=bool) if now_hidden is None else \
+        np.asarray(now_hidden, dtype=bool)
+    few = rate & too_few_mask(now_raw.surveyed, min_n)
     value, before = now, None
     if compare_round_id is not None:
         then_raw = round_arrays(conn, catalogue, pcodes, compare_round_id, level, parent,
                                 subject, measure, k)
-        before = figures(measure, then_raw,
-                         hidden_mask(conn, scope, catalogue, pcodes, compare_round_id, subject,
-                                     measure, k))
-        few = few | (rate & (then_raw.surveyed < min_n))
+        then_hidden = hidden_mask(conn, scope, catalogue, pcodes, compare_round_id, subject,
+                                  measure, k)
+        before = figures(measure, then_raw, then_hidden)
+        if then_hidden is not None:
+            withheld = withheld | np.asarray(then_hidden, dtype=bool)
+        few = few | (rate & too_few_mask(then_raw.surveyed, min_n))
         value = now - before
     ranks = competition_ranks(value, ~np.isnan(value) & ~few)
     surveyed = now_raw.surveyed
@@ -487,10 +494,10 @@ def map_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, round_id
         surveyed = np.where(sdc.mask(sdc.hidden_cells(conn, scope, round_id), ["surveyed"],
                                      pcodes), np.nan, surveyed)
     out = [AreaFigure(a["pcode"], a["name_th"], a["name_en"], v,
-                      None if s is None else int(s), bool(f), r or None,
+                      None if s is None else int(s), bool(f), r or None, suppressed=bool(h),
                       parent_th=a["parent_th"], parent_en=a["parent_en"])
-           for a, v, s, f, r in zip(areas, _none(value), _none(surveyed), few.tolist(),
-                                    ranks.tolist(), strict=True)]
+           for a, v, s, f, r, h in zip(areas, _none(value), _none(surveyed), few.tolist(),
+                                       ranks.tolist(), withheld.tolist(), strict=True)]
     if before is not None:
         for fig, c, b in zip(out, _none(now), _none(before), strict=True):
             fig.current, fig.before = c, b
@@ -622,7 +629,7 @@ def area_profile(conn: Connection, scope: Scope, catalogue: Catalogue, pcode: st
         "af_before": af_figures(previous_round_id),
         "dimensions": dims,
         "indicators": inds,
-        "insufficient": (now.get("surveyed") or 0) < settings().min_households_for_rate,
+        "insufficient": too_few(now.get("surveyed")),
     }
 
 

@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
 from chipao.domain.scope import Scope
 from queries import audit
 from queries.suppression import suppress
 
 TZ = ZoneInfo("Asia/Bangkok")
-PCODE_LENGTH = {0: 2, 1: 4, 2: 6, 3: 8}
 HORIZONS = ("urgent", "medium", "long")
 STATUSES = ("not_started", "in_progress", "done", "cancelled")
 OPEN_STATUSES = ("not_started", "in_progress")
@@ -301,10 +301,6 @@ def refresh_plans(conn: Connection, as_of: date | None = None) -> dict[str, floa
 
 
 # ── small helpers ────────────────────────────────────────────────────────────
-def _level(pcode: str) -> int:
-    return (len(pcode) - 2) // 2
-
-
 def _s(n: int | None, scope: Scope) -> int | None:
     return suppress(None if n is None else int(n), scope)
 
@@ -333,7 +329,7 @@ def funnel(conn: Connection, scope: Scope, round_id: int, pcode: str) -> dict:
                 FROM (SELECT 1) one
                 LEFT JOIN agg_plan_area a ON a.round_id = :r AND a.level = :level
                      AND a.pcode = :p"""),
-        {"r": round_id, "level": _level(pcode), "p": pcode},
+        {"r": round_id, "level": pcode_level(pcode), "p": pcode},
     ).mappings().one()
     has_next = bool(row["has_next_round"])
     out: dict[str, Any] = {"has_next_round": has_next}
@@ -349,7 +345,7 @@ def item_counts(conn: Connection, scope: Scope, round_id: int, pcode: str) -> li
     rows = conn.execute(
         text("""SELECT horizon, category_code, agency_code, status, items, overdue
                 FROM agg_plan_item WHERE round_id = :r AND level = :level AND pcode = :p"""),
-        {"r": round_id, "level": _level(pcode), "p": pcode},
+        {"r": round_id, "level": pcode_level(pcode), "p": pcode},
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -362,7 +358,7 @@ def horizons(conn: Connection, scope: Scope, round_id: int, pcode: str) -> list[
         text("""SELECT horizon, status, sum(items) AS items, sum(overdue) AS overdue
                 FROM agg_plan_item WHERE round_id = :r AND level = :level AND pcode = :p
                 GROUP BY horizon, status"""),
-        {"r": round_id, "level": _level(pcode), "p": pcode},
+        {"r": round_id, "level": pcode_level(pcode), "p": pcode},
     )
     for horizon, status, items, overdue in rows:
         h = by.setdefault(horizon, {"horizon": horizon, **{s: 0 for s in STATUSES},
@@ -374,7 +370,7 @@ def horizons(conn: Connection, scope: Scope, round_id: int, pcode: str) -> list[
     medians = conn.execute(
         text("""SELECT horizon, done_items, median_days FROM agg_plan_horizon
                 WHERE round_id = :r AND level = :level AND pcode = :p"""),
-        {"r": round_id, "level": _level(pcode), "p": pcode},
+        {"r": round_id, "level": pcode_level(pcode), "p": pcode},
     )
     for horizon, done_items, median in medians:
         if horizon in by:
@@ -405,7 +401,7 @@ def agency_matrix(conn: Connection, scope: Scope, round_id: int, pcode: str) -> 
                 WHERE i.round_id = :r AND i.level = :level AND i.pcode = :p
                 GROUP BY i.agency_code, i.category_code, a.sort, c.sort
                 ORDER BY a.sort, c.sort"""),
-        {"r": round_id, "level": _level(pcode), "p": pcode},
+        {"r": round_id, "level": pcode_level(pcode), "p": pcode},
     ).mappings()
     return [{"agency_code": r["agency_code"], "category_code": r["category_code"],
              **{k: _s(r[k] or 0, scope) for k in ("done", "open", "overdue", "cancelled")}}
@@ -472,7 +468,7 @@ def area_values(conn: Connection, scope: Scope, round_id: int, level: int,
 
 
 # ── the 9-step process ───────────────────────────────────────────────────────
-def area_steps(conn: Connection, pcode: str) -> list[dict]:
+def area_steps(conn: Connection, scope: Scope, pcode: str) -> list[dict]:
     """The nine steps of one area: [{step_no, name_th, name_en, status, started_on,
     completed_on}] (status 'not_started' where nothing is recorded)."""
     rows = conn.execute(
@@ -487,7 +483,7 @@ def area_steps(conn: Connection, pcode: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def steps_by_area(conn: Connection, level: int, parent: str | None) -> list[dict]:
+def steps_by_area(conn: Connection, scope: Scope, level: int, parent: str | None) -> list[dict]:
     """Areas of a level (province or district, inside `parent`) with the status of each
     step and the highest step done: [{pcode, name_th, name_en, highest_done,
     steps: {step_no: {status, started_on, completed_on}}}]."""
@@ -533,7 +529,7 @@ def targets(conn: Connection, scope: Scope) -> list[dict]:
 def monthly(conn: Connection, scope: Scope, pcode: str) -> list[dict]:
     """Programme-target households first visited / first given a plan per month, for the
     country, a province or a district: [{month, first_visits, first_plans}]."""
-    level = _level(pcode)
+    level = pcode_level(pcode)
     if level > 2:
         return []
     rows = conn.execute(
@@ -577,7 +573,7 @@ def stalled_areas(conn: Connection, scope: Scope, round_id: int, level: int,
 def stalled_totals(conn: Connection, scope: Scope, round_id: int, pcode: str,
                    days: int) -> dict:
     """{items, households, open_items, open_households} of one area (zeros if none)."""
-    rows = stalled_areas(conn, scope, round_id, _level(pcode),
+    rows = stalled_areas(conn, scope, round_id, pcode_level(pcode),
                          pcode if pcode != "TH" else None, days)
     for r in rows:
         if r["pcode"] == pcode:

@@ -53,6 +53,7 @@ def cmd_refresh_coverage(_a: argparse.Namespace) -> int:
                          "poor households farther than the distance from any open centre.")
 def cmd_plan_centres(a: argparse.Namespace) -> int:
     from chipao.domain.coverage_planner import plan_sites
+    from chipao.domain.scope import SYSTEM
     from queries.centres import planner_inputs
     from queries.db import owner
     from queries.rounds import list_rounds, resolve_round
@@ -63,7 +64,7 @@ def cmd_plan_centres(a: argparse.Namespace) -> int:
         if current is None:
             console.print("[red]no survey round in the store[/red]")
             return 1
-        inputs = planner_inputs(conn, current.round_id, a.distance, a.area.upper(),
+        inputs = planner_inputs(conn, SYSTEM, current.round_id, a.distance, a.area.upper(),
                                 a.only_without_centre)
     loaded = time.perf_counter()
     plan = plan_sites(inputs.demand_lon, inputs.demand_lat, inputs.demand_poor,

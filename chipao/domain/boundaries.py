@@ -13,11 +13,11 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
+from chipao.domain.pcodes import LEVEL_NAMES, LEVELS
+
 if TYPE_CHECKING:
     import geopandas as gpd
 
-LEVELS = (1, 2, 3)
-LEVEL_NAMES = {1: "province", 2: "district", 3: "tambon"}
 COPY_COLUMNS = ("pcode", "level", "parent_pcode", "name_th", "name_en",
                 "geom", "geom_display", "label_point")
 BLOCKING = frozenset({"error", "rejected"})

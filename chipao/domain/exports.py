@@ -1,6 +1,7 @@
-"""Writing tables to files people open in Excel: CSV in UTF-8 with a byte-order mark
-(so Excel on Windows reads Thai correctly) and XLSX via openpyxl, both with the
-column names given (Thai for the household exports). No SQL here."""
+"""Writing tables to files people open in Excel — the one home of CSV/XLSX writing:
+CSV in UTF-8 with a byte-order mark (so Excel on Windows reads Thai correctly) and XLSX
+via openpyxl, both with the column names given (Thai for the household exports). Every
+writer escapes cells that start like a formula (CSV injection). No SQL here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -33,6 +35,39 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class _Rows:
+    """A csv.writer whose every cell goes through the formula escape."""
+
+    def __init__(self, out) -> None:
+        self._writer = csv.writer(out, lineterminator="\r\n")
+
+    def writerow(self, values: Iterable[Any]) -> None:
+        self._writer.writerow([_cell(v) for v in values])
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text (BOM first, CRLF line ends) of a header and rows of plain values;
+    values are written as csv does (None empty), formula-like cells escaped."""
+    buf = io.StringIO()
+    buf.write(BOM)
+    writer = _Rows(buf)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def write_csv_file(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """csv_text written to a file (UTF-8 with BOM)."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = _Rows(f)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+    return path
 
 
 def to_csv_bytes(columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> bytes:

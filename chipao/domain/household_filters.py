@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from chipao.domain.pcodes import DISTRICT_OR_TAMBON_RE
+
 HOUSE_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,20}$")  # the schema's house ID alphabet
 FULL_HOUSE_ID_RE = re.compile(r"^[0-9A-Za-z-]{4,20}$")
 # Names: Thai and Latin letters, spaces, dot, apostrophe, hyphen; at least 3 characters
 # (a trigram index needs three to narrow anything down).
 NAME_RE = re.compile(r"^[\u0E00-\u0E7FA-Za-z][\u0E00-\u0E7FA-Za-z .'-]{2,59}$")
-LIST_AREA_RE = re.compile(r"^TH[0-9]{4}([0-9]{2})?$")  # a district or a tambon
 CODE_RE = re.compile(r"^[A-Za-z0-9_]{1,20}$")
 PLAN_STATES = ("none", "not_started", "in_progress", "done")
 YES_NO = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
@@ -142,7 +143,7 @@ def parse_list_params(params: Mapping[str, Any]) -> ListParams:
     area = v["area"]
     if area is not None:
         area = area.upper()
-        if not LIST_AREA_RE.match(area):
+        if not DISTRICT_OR_TAMBON_RE.match(area):
             raise Refused("รายการครัวเรือนเปิดได้ระดับอำเภอหรือตำบล: รหัสพื้นที่ไม่ถูกต้อง",
                           "Household lists are for a district or a tambon: invalid area code",
                           parameter="area", value=area[:40])

@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from urllib.parse import parse_qs, urlencode
 
+from chipao.domain.pcodes import AREA_RE, pcode_level
+
 MEASURES = ("count", "share", "target_poor", "H", "A", "M0", "contribution")
 # Measures over all indicators whatever the subject (the subject is kept in the URL
 # but does not change the figure; the page says so).
@@ -39,7 +41,6 @@ CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")
 DEFAULT_K = 1 / 3
 DEFAULT_MEASURE = "share"
 DEFAULT_CLASSES = "quantiles"
-PCODE_RE = re.compile(r"^TH(\d{2}){1,3}$")
 SUBJECT_RE = re.compile(r"^(overall|dim:[a-z_]{2,20}|ind:[A-Z][A-Z0-9_]{0,15})$")
 YEAR_RE = re.compile(r"^\d{4}$")
 
@@ -51,11 +52,6 @@ class MapParamError(ValueError):
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
         super().__init__("; ".join(en for _th, en in problems))
-
-
-def pcode_level(pcode: str | None) -> int:
-    """0 for Thailand (None or 'TH'), else 1..3 from the P-code's length."""
-    return 0 if not pcode or pcode == "TH" else (len(pcode) - 2) // 2
 
 
 @dataclass(frozen=True)
@@ -185,7 +181,7 @@ def parse_state(search: str | Mapping[str, object] | None) -> MapState:
     sel = p.get("sel") or None
     if area == "TH":
         area = None
-    if area is not None and not PCODE_RE.match(area):
+    if area is not None and not AREA_RE.match(area):
         bad(f"area={area!r}: รหัสพื้นที่ (P-code) ไม่ถูกต้อง", f"area={area!r} is not a P-code")
         area = None
     if area is not None and pcode_level(area) == 3 and sel in (None, area):
@@ -208,7 +204,7 @@ def parse_state(search: str | Mapping[str, object] | None) -> MapState:
             bad(f"level={p['level']!r}: ใช้ 1 (จังหวัด) 2 (อำเภอ) หรือ 3 (ตำบล)",
                 f"level={p['level']!r}: use 1 (provinces), 2 (districts) or 3 (tambons)")
     if sel is not None:
-        if not PCODE_RE.match(sel):
+        if not AREA_RE.match(sel):
             bad(f"sel={sel!r}: รหัสพื้นที่ไม่ถูกต้อง", f"sel={sel!r} is not a P-code")
             sel = None
         elif pcode_level(sel) != level or (area and not sel.startswith(area)):

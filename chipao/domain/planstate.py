@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 # The URL conventions (P-codes, years, query parsing) are the poverty map's.
-from chipao.domain.mapstate import PCODE_RE, YEAR_RE, MapParamError, pcode_level, query_params
+from chipao.domain.mapstate import YEAR_RE, MapParamError, query_params
+from chipao.domain.pcodes import AREA_RE, pcode_level
 
 # measure -> (numerator, denominator) in queries.plans.area_values rows
 MEASURES: dict[str, tuple[str, str]] = {
@@ -63,9 +64,9 @@ class PlanState:
         return replace(self, area=area, level=pcode_level(area) + 1, sel=None)
 
     def params(self) -> dict[str, str]:
-        out = {"level": str(self.level)}
-        if self.area:
-            out["area"] = self.area
+        # the country is written out (area=TH): without an area the page opens at the
+        # user's own area (pages/plans.py), so zooming out must say where to
+        out = {"level": str(self.level), "area": self.area or "TH"}
         if self.sel:
             out["sel"] = self.sel
         out["measure"] = self.measure
@@ -86,7 +87,7 @@ def parse_state(search: str | Mapping[str, object] | None) -> PlanState:
     sel = p.get("sel") or None
     if area == "TH":
         area = None
-    if area is not None and not PCODE_RE.match(area):
+    if area is not None and not AREA_RE.match(area):
         problems.append((f"area={area!r}: รหัสพื้นที่ไม่ถูกต้อง", f"area={area!r} is not a P-code"))
         area = None
     if area is not None and pcode_level(area) == 3:
@@ -100,7 +101,7 @@ def parse_state(search: str | Mapping[str, object] | None) -> PlanState:
         else:
             problems.append((f"level={p['level']!r}: ใช้ {min_level} ถึง 3",
                              f"level={p['level']!r}: use {min_level} to 3"))
-    if sel is not None and (not PCODE_RE.match(sel) or pcode_level(sel) != level
+    if sel is not None and (not AREA_RE.match(sel) or pcode_level(sel) != level
                             or (area and not sel.startswith(area))):
         problems.append((f"sel={sel!r}: ไม่ใช่พื้นที่บนแผนที่นี้",
                          f"sel={sel!r} is not one of the areas drawn on this map"))

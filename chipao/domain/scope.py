@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -47,6 +48,19 @@ class Scope:
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def home_area(self) -> str | None:
+        """The area a provincial, district or tambon user's pages open at by default:
+        their own (the smallest province/district/tambon holding all their areas);
+        None (the country) for everyone else. They may still zoom out."""
+        if not self.may_see_records:
+            return None
+        common = os.path.commonprefix(list(self.areas))
+        for length in (8, 6, 4):  # tambon, district, province P-codes
+            if len(common) >= length:
+                return common[:length]
+        return None
 
     def covers(self, pcode: str) -> bool:
         """True when the area (or household's tambon) lies inside this scope."""

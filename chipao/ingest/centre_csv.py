@@ -24,6 +24,7 @@ from pathlib import Path
 from rich.console import Console
 
 from chipao.domain.centres import CentreFileError, CentreReject, CentreRow, ParsedCentres
+from chipao.domain.pcodes import TAMBON_RE
 from chipao.ingest import reject_report
 from chipao.ingest.household_csv import (
     ENCODING_LABEL,
@@ -39,7 +40,6 @@ OPTIONAL = ("name_en", "opened_on", "status", "services")
 ALIASES = {"latitude": "lat", "longitude": "lon", "lng": "lon", "tambon": "tambon_pcode",
            "pcode": "tambon_pcode", "opened": "opened_on", "name": "name_th"}
 CODE_RE = re.compile(r"^[0-9A-Za-z._-]{1,40}$")
-TAMBON_RE = re.compile(r"^TH[0-9]{6}$")
 STATUS_WORDS = {
     "open": "open", "opened": "open", "เปิด": "open", "เปิดแล้ว": "open", "เปิดให้บริการ": "open",
     "planned": "planned", "plan": "planned", "แผน": "planned", "วางแผน": "planned",

@@ -28,6 +28,7 @@ from chipao.domain.households import (
     ParsedFile,
     Reject,
 )
+from chipao.domain.pcodes import TAMBON_PATTERN
 from chipao.ingest import reject_report
 from queries import households_load
 from queries.db import owner
@@ -39,7 +40,6 @@ NA_TOKENS = ("", "NA", "N/A", "-")
 # lat_min, lat_max, lon_min, lon_max: Thailand's bounding box
 THAI_BBOX = (5.5, 20.6, 97.3, 105.7)
 HOUSE_ID_PATTERN = r"[0-9A-Za-z-]{4,20}"
-TAMBON_PATTERN = r"TH[0-9]{6}"
 MAX_REPORTED_VALUE = 40  # characters of a bad value quoted in a reason
 SCAN_CHUNK = 1 << 24  # bytes per step when scanning a file
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
+
+from chipao.domain.exports import write_csv_file
 
 
 def write_reject_report(rejects: Iterable, path: str | Path, id_field: str) -> Path:
     """CSV (UTF-8 with BOM, so Excel shows the Thai): line, <id_field>, column, reason."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["line", id_field, "column", "reason"])
-        for r in rejects:
-            writer.writerow([r.line, getattr(r, id_field), r.column, r.reason])
-    return path
+    return write_csv_file(path, ["line", id_field, "column", "reason"],
+                          ([r.line, getattr(r, id_field), r.column, r.reason] for r in rejects))
 
 
 def default_report_path(source: Path) -> Path:

@@ -88,7 +88,7 @@ def test_page_map_coverage_and_planner(store, live_server, page):
     page.wait_for_selector("#centres-plan-table", timeout=60_000)
     rows = page.locator("#centres-plan-table tbody tr")
     with owner() as conn:
-        inputs = q.planner_inputs(conn, 2, 10, "TH50")
+        inputs = q.planner_inputs(conn, SYSTEM, 2, 10, "TH50")
     want = plan_sites(inputs.demand_lon, inputs.demand_lat, inputs.demand_poor,
                       inputs.site_lon, inputs.site_lat, 10_000.0, 2)
     assert rows.count() == len(want.sites) >= 1
@@ -142,6 +142,16 @@ def test_layout_renders_for_an_executive(store, app_server):
     assert box["style"] == {"display": "none"}  # no household lists for executives
 
 
+def test_a_committee_opens_at_its_own_area(store, app_server):
+    """A district committee lands on its district; area=TH still shows the country."""
+    client = client_for(app_server, *create_user("district", areas=("TH5001",)))
+    body = _outputs(client.post_callback(page_body("/centres")))
+    assert _find(body, "centres-province")["value"] == "TH50"
+    assert _find(body, "centres-district")["value"] == "TH5001"
+    body = _outputs(client.post_callback(page_body("/centres?area=TH")))
+    assert _find(body, "centres-province")["value"] is None
+
+
 def test_export_is_utf8_bom_csv_and_audited(store, app_server):
     client = client_for(app_server, *create_user("province", areas=("TH50",)))
     request = callback_body("centres-gap-download", "data", inputs=[
@@ -186,3 +196,65 @@ def test_household_lists_only_for_record_roles(store, app_server):
     executive = client_for(app_server, *create_user("executive"))
     refused = executive.post_callback(_households_request(plan))
     assert refused.status_code == 204  # PreventUpdate: nothing sent
+
+
+@pytest.mark.browser
+def test_view_in_the_url_slider_marks_and_planner_export(store, live_server, page, tmp_path):
+    """Province, district and distance travel in the address (a shared link reproduces
+    the view); a click on the 5 km mark gives 5 km; no tooltip covers the note; the
+    "where to open next" result downloads as CSV and XLSX (chipao.exports)."""
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect
+
+    login(page, live_server, *create_user("executive"), next_path="/centres")
+    page.goto(f"{live_server}/centres?round=2566&area=TH50&d=10")
+    page.wait_for_function(READY, arg=5, timeout=30_000)
+    box = page.locator("#centres-distance input[type=number]")
+    expect(box).to_have_value("10")
+    page.locator("#centres-distance .dash-slider-mark").filter(
+        has_text=re.compile(r"^5$")).click()
+    page.wait_for_function("() => location.search.includes('d=5')", timeout=10_000)
+    expect(box).to_have_value("5")
+    expect(page.locator("#centres-kpi-within")).to_contain_text("5 กม.", timeout=15_000)
+    # hovering the thumb shows nothing over the note below the slider
+    page.hover("#centres-distance [role=slider]")
+    note = page.locator("#centres-distance ~ .figure-note").first.bounding_box()
+    for tip in page.locator(".dash-slider-tooltip").all():
+        if tip.is_visible():
+            b = tip.bounding_box()
+            assert b["y"] + b["height"] <= note["y"] or b["y"] >= note["y"] + note["height"]
+    # a district: in the address too; the link reproduces the view
+    page.click("#centres-district")
+    page.click("label.dash-dropdown-option:has(input[value='TH5001'])")
+    page.wait_for_function("() => location.search.includes('area=TH5001')", timeout=10_000)
+    shared = page.url
+    assert "round=2566" in shared and "d=5" in shared
+    other = page.context.new_page()
+    other.goto(shared)
+    expect(other.locator("#centres-distance input[type=number]")).to_have_value("5")
+    expect(other.locator("#centres-kpi-within")).to_contain_text("5 กม.", timeout=30_000)
+    with owner() as conn:
+        district = conn.execute(text("SELECT name_th FROM area WHERE pcode = 'TH5001'")).scalar()
+    expect(other.locator("#centres-district")).to_contain_text(district)
+    other.close()
+    # the planner's result, downloaded
+    page.fill("#centres-plan-n", "2")
+    page.click("#centres-plan-run")
+    page.wait_for_selector("#centres-plan-table", timeout=60_000)
+    shown = page.locator("#centres-plan-table tbody tr").count()
+    with page.expect_download() as got:
+        page.click("#centres-plan-export-xlsx")
+    wb = load_workbook(io.BytesIO(got.value.path().read_bytes()))
+    table = list(wb.worksheets[0].iter_rows(values_only=True))
+    assert table[0][0] == "ลำดับ" and len(table) - 1 == shown
+    notes = {r[0]: r[1] for r in wb.worksheets[1].iter_rows(values_only=True)}
+    assert notes["รอบการสำรวจ"] == "พ.ศ. 2566" and notes["ระยะทาง (กม.)"] == "5"
+    with page.expect_download() as got:
+        page.click("#centres-plan-export-csv")
+    raw = open(got.value.path(), encoding="utf-8-sig").read()
+    assert len(list(csv.reader(io.StringIO(raw)))) - 1 == shown
+    assert page.errors == []

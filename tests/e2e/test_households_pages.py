@@ -150,6 +150,15 @@ def test_area_picker_lists_the_scope(app, users):
     assert "hh-pick-TH5002" not in page and "hh-pick-TH1001" not in page
 
 
+def test_a_tambon_officer_with_one_tambon_lands_on_its_list(app, users):
+    client = client_for(app.server, *users["tambon"])
+    page = render(client, "/households")
+    assert "hh-picker" not in page and "hh-grid" in page
+    assert TAMBON in page
+    rows = get_rows(client, {"startRow": 0, "endRow": 5}, {"area": TAMBON})
+    assert rows["hh-count"]["children"].startswith(f"{households_data.PER_TAMBON}")
+
+
 def test_search_by_name_and_house_id(app, users):
     client = client_for(app.server, *users["district"])
     q = {"q": "สมชาย", "round": "2566"}

@@ -1,6 +1,8 @@
-"""What a person reads on the poverty map's ranking grid, in headless Chromium through
-the DOM they see: English headers are not cut off, numbers carry thousands separators
-and one number of decimals a column. A store of its own with enough households that a
+"""What a person reads on the poverty map, in headless Chromium through the DOM they
+see: English grid headers are not cut off, numbers carry thousands separators and one
+number of decimals a column; ranks say which end is the most deprived; a ranking click
+brings the map into view; public viewers see a small count as withheld ("<5"), not as
+missing data. A store of its own with enough households that a
 province passes 1,000."""
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from tests.auth_helpers import create_user, login
 
 pytestmark = pytest.mark.browser
 HOUSEHOLDS = 9000
+SPARSE = "TH400102"
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,8 @@ def store(database):
         with owner() as conn:
             tambons = insert_test_areas(conn, map_fixtures.LAYOUT, size=0.1)
             surveyed = [t for t in tambons if not t.startswith("TH77")]
-            map_fixtures.load(conn, surveyed, HOUSEHOLDS, seed=3)
+            surveyed.remove(SPARSE)  # last: only a handful of households (a small count)
+            map_fixtures.load(conn, [*surveyed, SPARSE], HOUSEHOLDS, seed=3, sparse_tambons=1)
         try:
             yield url
         finally:
@@ -90,3 +94,25 @@ def test_ranking_click_brings_the_map_into_view_and_ranks_say_which_end(context,
     assert "Below 0 = better" in page.inner_text("#map-legend-direction")
     assert "largest rise" in page.inner_text("#map-ranking-title")
     page.close()
+
+
+def test_public_viewer_sees_small_counts_as_withheld_not_missing(browser, live_server, store):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
+    page = ctx.new_page()
+    login(page, live_server, *create_user("public"), next_path="/map")
+    page.goto(f"{live_server}/map?level=3&area=TH4001&measure=share")
+    page.wait_for_selector("#map-legend .legend-suppressed", timeout=30_000)
+    legend = page.inner_text("#map-legend")
+    assert "<5 · ปกปิด" in legend
+    assert "ไม่มีข้อมูล" not in legend  # every tambon here has households
+    row = page.locator(f"#map-ranking .ag-row[row-id='{SPARSE}'] .ag-cell[col-id='note']")
+    assert row.inner_text().strip().startswith("<5")
+    # the tambon is drawn in the withheld colour (a class of its own), not left out
+    from components.theme import SUPPRESSED
+
+    page.wait_for_function("(p) => window.chipaoMaps && window.chipaoMaps['map-view'] && "
+                           "window.chipaoMaps['map-view'].featureState(p)", arg=SPARSE,
+                           timeout=30_000)
+    state = page.evaluate("(p) => window.chipaoMaps['map-view'].featureState(p)", SPARSE)
+    assert state["c"] == -2 and state["fill"] == SUPPRESSED, state
+    ctx.close()

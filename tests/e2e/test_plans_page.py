@@ -295,3 +295,16 @@ def test_plan_items_flow_from_the_notebook(store, live_server, page):
     page.locator("#plans-household-back").click()
     page.wait_for_url(f"**/households/{house}", timeout=10_000)
     expect(page.locator(f"#rec-item-{item}")).to_contain_text("เสร็จสิ้น", timeout=20_000)
+
+
+def test_a_committee_opens_at_its_own_area_and_may_zoom_out(store, app_server):
+    client = client_for(app_server, *create_user("province", areas=("TH10",)))
+    payload = _render(client, "?round=2565")
+    assert _find(payload, "plans-state")["props"]["data"]["area"] == "TH10"
+    crumbs = json.dumps(_find(payload, "plans-breadcrumb"), ensure_ascii=False)
+    assert "area=TH&" in crumbs  # the country link says so (else it would open TH10 again)
+    payload = _render(client, "?round=2565&area=TH")
+    assert _find(payload, "plans-state")["props"]["data"]["area"] == "TH"
+    # executives keep the national view
+    payload = _render(client_for(app_server, *create_user("executive")), "?round=2565")
+    assert _find(payload, "plans-state")["props"]["data"]["area"] == "TH"

@@ -210,9 +210,9 @@ def test_gap_ranking_equals_sql(store):
 
 def test_network_counts(store):
     with owner() as conn:
-        national = q.network_counts(conn, "TH")
-        province = q.network_counts(conn, "TH50")
-        missing = q.provinces_without_centre(conn)
+        national = q.network_counts(conn, SYSTEM, "TH")
+        province = q.network_counts(conn, SYSTEM, "TH50")
+        missing = q.provinces_without_centre(conn, SYSTEM)
     assert national["tambons"] == 8 and national["tambons_open"] == 2
     assert national["tambons_without"] == 6 and national["tambons_planned_only"] == 1
     assert national["provinces"] == 3 and national["provinces_open"] == 1
@@ -223,10 +223,10 @@ def test_network_counts(store):
 
 def test_list_centres_filters(store):
     with owner() as conn:
-        every = q.list_centres(conn, "TH")
-        open_ = q.list_centres(conn, "TH", ["open"])
-        elderly = q.list_centres(conn, "TH", None, ["elderly_care"])
-        district = q.list_centres(conn, "TH5002")
+        every = q.list_centres(conn, SYSTEM, "TH")
+        open_ = q.list_centres(conn, SYSTEM, "TH", ["open"])
+        elderly = q.list_centres(conn, SYSTEM, "TH", None, ["elderly_care"])
+        district = q.list_centres(conn, SYSTEM, "TH5002")
         services = q.service_names(conn)
     assert len(every) == 4 and {c["code"] for c in open_} == {"C-500101", "C-500103"}
     assert [c["code"] for c in elderly] == ["C-500103"]
@@ -239,7 +239,7 @@ def test_coverage_is_readable_by_the_app_role(store):
     with scoped(EXECUTIVE) as conn:
         assert conn.execute(text("SELECT count(*) FROM household")).scalar_one() == 0
         summary = q.coverage_summary(conn, EXECUTIVE, 2, "TH", 10)
-        inputs = q.planner_inputs(conn, 2, 10)
+        inputs = q.planner_inputs(conn, SYSTEM, 2, 10)
     assert summary["poor"] > 0 and len(inputs.site_pcode) == 8
 
 
@@ -247,12 +247,12 @@ def test_coverage_is_readable_by_the_app_role(store):
 def test_planner_inputs_hold_the_uncovered_poor(store):
     with owner() as conn:
         for area, d in (("TH", 5), ("TH", 12), ("TH50", 8)):
-            inputs = q.planner_inputs(conn, 2, d, area)
+            inputs = q.planner_inputs(conn, SYSTEM, 2, d, area)
             want = conn.execute(text(DIRECT), {"r": 2, "d": d, "area": area}).mappings().one()
             assert int(inputs.demand_poor.sum()) == want["beyond"]
             assert inputs.poor_located == want["poor"] and inputs.poor_within == want["within"]
             assert (inputs.demand_poor > 0).all()
-        without = q.planner_inputs(conn, 2, 10, only_without_centre=True)
+        without = q.planner_inputs(conn, SYSTEM, 2, 10, only_without_centre=True)
     assert set(without.site_pcode) == set(fx_tambons()) - {"TH500101", "TH500103", "TH500201"}
     assert not without.site_has_centre.any()
 

@@ -199,13 +199,13 @@ def test_targets_and_pace(store):
 
 def test_process_steps(store):
     with owner() as conn:
-        provinces = {a["pcode"]: a for a in plans.steps_by_area(conn, 1, None)}
+        provinces = {a["pcode"]: a for a in plans.steps_by_area(conn, SYSTEM, 1, None)}
         assert provinces["TH10"]["highest_done"] == 5
         assert provinces["TH20"]["highest_done"] == 3
         assert provinces["TH10"]["steps"][6]["status"] == "in_progress"
-        steps = plans.area_steps(conn, "TH1002")
+        steps = plans.area_steps(conn, SYSTEM, "TH1002")
         assert len(steps) == 9 and all(s["status"] == "not_started" for s in steps)
-        districts = plans.steps_by_area(conn, 2, "TH10")
+        districts = plans.steps_by_area(conn, SYSTEM, 2, "TH10")
         assert [d["pcode"] for d in districts] == ["TH1001", "TH1002"]
         assert districts[0]["highest_done"] == 7
 

@@ -68,3 +68,14 @@ def test_default_round_rule():
     assert choose_round([], None) is None
     with pytest.raises(ValueError):
         choose_round(ROUNDS, "2400")
+
+
+def test_home_area_is_the_users_own():
+    from chipao.domain.scope import Role, Scope
+
+    assert Scope("p", Role.PROVINCE, ("TH50",)).home_area == "TH50"
+    assert Scope("d", Role.DISTRICT, ("TH5001",)).home_area == "TH5001"
+    assert Scope("t", Role.TAMBON, ("TH500101", "TH500102")).home_area == "TH5001"
+    assert Scope("t", Role.TAMBON, ("TH500101",)).home_area == "TH500101"
+    assert Scope("x", Role.PROVINCE, ("TH50", "TH10")).home_area is None
+    assert Scope("e", Role.EXECUTIVE).home_area is None
