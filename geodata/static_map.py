@@ -39,6 +39,7 @@ from queries.areas import area_shapes  # noqa: E402
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT_FAMILY = "Chipao Sarabun"
+SYMBOL_FALLBACK = "DejaVu Sans"  # ships inside matplotlib itself
 WEIGHTS = (400, 600, 700)
 PROJECTED_CRS = "EPSG:32647"  # UTM 47N: metres, so the scale bar is true across Thailand
 ATTRIBUTION_TH = "ขอบเขตการปกครอง: OCHA / กรมแผนที่ทหาร (Royal Thai Survey Department)"
@@ -159,14 +160,16 @@ def _own_sara_aa_for_sara_am(font) -> None:
 _registered = False
 
 
-def register_fonts() -> str:
-    """Make Sarabun known to matplotlib (once per process); returns the family name."""
+def register_fonts() -> list[str]:
+    """Make Sarabun known to matplotlib (once per process); returns the family list to
+    set text in: Sarabun first, then matplotlib's own DejaVu Sans for the symbols Sarabun
+    lacks (→, ≥, …), so no glyph is ever drawn as a box."""
     global _registered
     if not _registered:
         for w in WEIGHTS:
             font_manager.fontManager.addfont(str(sarabun_ttf(w)))
         _registered = True
-    return FONT_FAMILY
+    return [FONT_FAMILY, SYMBOL_FALLBACK]
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,7 @@ def _nice_length(metres: float) -> float:
     return max(m * power for m in (1, 2, 5) if m * power <= metres)
 
 
-def _scale_bar(ax, bounds: tuple[float, float, float, float], font: str) -> None:
+def _scale_bar(ax, bounds: tuple[float, float, float, float], font: list[str]) -> None:
     minx, miny, maxx, maxy = bounds
     length = _nice_length((maxx - minx) / 4)
     if not length:
@@ -244,7 +247,7 @@ def _scale_bar(ax, bounds: tuple[float, float, float, float], font: str) -> None
             va="bottom", zorder=5, path_effects=[pe.withStroke(linewidth=2, foreground="white")])
 
 
-def _north_arrow(ax, bounds: tuple[float, float, float, float], font: str) -> None:
+def _north_arrow(ax, bounds: tuple[float, float, float, float], font: list[str]) -> None:
     minx, miny, maxx, maxy = bounds
     size = (maxy - miny) * 0.06
     x, y = maxx - (maxx - minx) * 0.05, maxy - (maxy - miny) * 0.05 - size
@@ -332,7 +335,7 @@ def _short_name(name: str, lang: str) -> str:
     return name
 
 
-def _frame_text(fig: Figure, spec: MapSpec, font: str, height_in: float) -> None:
+def _frame_text(fig: Figure, spec: MapSpec, font: list[str], height_in: float) -> None:
     """Title and subtitle above, legend at the right, source and attribution below."""
     line = 1 / height_in  # one inch in figure units (vertical)
     fig.text(0.02, 1 - 0.12 * line, spec.title, fontsize=13, family=font, weight="bold",

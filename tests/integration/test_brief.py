@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -226,4 +227,11 @@ def test_static_map_svg_and_png(store):
     assert b"#bd0026" in svg and b"#d9d9d9" in svg  # the class colour and no-data grey
     png = sm.render(frame, spec, "png", dpi=60)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # a change map's words carry symbols Sarabun lacks: drawn from the fallback, never a box
+    change = sm.MapSpec(spec.colors, spec.legend, title="การเปลี่ยนแปลง 2565 → 2566",
+                        subtitle="k ≥ 0.33 · −2.0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns of every glyph missing from a font
+        for fmt in ("png", "svg"):
+            assert sm.render(frame, change, fmt, dpi=60)
     assert sm.file_name("เชียงใหม่", "2567", "รายได้", ext="png") == "เชียงใหม่-2567-รายได้.png"
