@@ -67,13 +67,12 @@ def start_brief(scope: Scope, options: BriefOptions) -> str:
     broker is down, BriefError for options no brief can be made of)."""
     options.check()
     return jobs.submit("brief.build", scope.username, str(scope.role), list(scope.areas),
-                       asdict(options), owner=scope.username)
+                       asdict(options), owner=jobs.current_owner())
 
 
 def _brief_file(job_id: str):
-    scope = current_scope()
     try:
-        status = jobs.status(job_id, owner=scope.username)
+        status = jobs.status(job_id, owner=jobs.current_owner())
     except jobs.JobNotFound:
         flask.abort(404)
     if status.state != "done" or not status.result:
@@ -244,11 +243,11 @@ def start_map_brief(n_clicks, search):
     prevent_initial_call=True,
 )
 def poll_map_brief(_n, job_id):
-    lang, scope = current_lang(), current_scope()
+    lang = current_lang()
     if not job_id:
         raise dash.exceptions.PreventUpdate
     try:
-        status = jobs.status(job_id, owner=scope.username)
+        status = jobs.status(job_id, owner=jobs.current_owner())
     except (jobs.JobNotFound, jobs.JobsUnavailable) as err:
         return 0, "", dbc_alert(f"{word('failed', lang)}: {err}"), True, {"display": "none"}
     if status.state == "failed":
