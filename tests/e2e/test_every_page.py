@@ -91,6 +91,28 @@ def _visits(browser, live_server, role_pages, roles=None):
             context.close()
 
 
+def test_every_text_is_drawn_in_the_served_font(browser, live_server, role_pages,
+                                                fontconfig_file):
+    import subprocess
+
+    thai_fonts = subprocess.run(["fc-list", ":lang=th"], capture_output=True, text=True,
+                                env={"FONTCONFIG_FILE": fontconfig_file}, check=True).stdout
+    assert thai_fonts.strip() == "", "the test browser must have no Thai system font"
+    problems = []
+    for role, path, page in _visits(browser, live_server, role_pages,
+                                    roles=("executive", "tambon", "admin")):
+        problems += [f"{role} {path}: {p}" for p in thai_font_fallbacks(page)]
+        # what appears on demand: an open drop-down
+        page.click("#shell-round")
+        page.wait_for_selector(".dash-dropdown-option")
+        problems += [f"{role} {path} (round menu): {p}" for p in thai_font_fallbacks(page)]
+        page.keyboard.press("Escape")
+        page.emulate_media(media="print")
+        problems += [f"{role} {path} (print): {p}" for p in thai_font_fallbacks(page)]
+        page.emulate_media(media="screen")
+    assert problems == [], "\n".join(problems)
+
+
 def test_the_sign_in_page_is_drawn_in_the_served_font(page, live_server):
     page.goto(f"{live_server}/login")
     page.wait_for_selector("#login-submit")
