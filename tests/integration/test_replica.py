@@ -127,7 +127,9 @@ def test_a_writer_sees_the_own_save_while_the_replica_lags(replica, store):
     primary_url = os.environ["CHIPAO_APP_DATABASE_URL"]
     replica_url = replica.app_url(store["db"])
     before = _pending_sql(primary_url)
-
+    # both users' sessions (opened on the primary at sign-in) must be on the replica
+    # before replay stops, or the other user's reads there would see no session at all
+    replica.wait_replayed(db.wal_position())
     replica.sql("SELECT pg_wal_replay_pause()")
     try:
         assert "plans-item-saved" in _save(writer, store["open_item"], "in_progress")
