@@ -58,6 +58,8 @@ app = create_app()
 server = app.server
 
 # the downloads and the brief job use the map page's own view: after the pages exist
+from pages import overview_exports  # noqa: E402
 from pages.map_exports import register_routes  # noqa: E402
 
 register_routes(server)
+overview_exports.register_routes(server)

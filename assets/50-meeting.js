@@ -53,7 +53,8 @@
     go(params);
   }
 
-  function subject(delta) {
+  function subject(delta) {  // the map's subjects: only where a map is shown
+    if (!(window.chipaoMaps || {})["map-view"]) { return; }
     const params = new URLSearchParams(window.location.search);
     const i = Math.max(0, SUBJECTS.indexOf(params.get("subject") || "overall"));
     params.set("subject", SUBJECTS[(i + delta + SUBJECTS.length) % SUBJECTS.length]);

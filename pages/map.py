@@ -48,6 +48,7 @@ from chipao.web.cache import cached
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
 from components import map_view as mv
+from components import trend as tr
 from components.i18n import (
     GRID_HEADERS,
     Lang,
@@ -72,7 +73,7 @@ from components.map_controls import (
 )
 from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
-from queries import mpi
+from queries import mpi, trend
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 from queries.suppression import threshold as suppression_threshold
@@ -208,7 +209,7 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
 
 
 def _panel(profile: dict | None, state: MapState, current: SurveyRound,
-           prev: SurveyRound | None, lang: Lang) -> list:
+           prev: SurveyRound | None, lang: Lang, trend_rows: list[dict] = ()) -> list:
     if profile is None:
         return [html.Div(t("map.no_area", lang))]
     name = pick(profile["name_th"], profile["name_en"], lang)
@@ -294,6 +295,10 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
             "{n}", str(min_households())), className="figure-note"))
     children += [facts_table, dim_table,
                  html.Div(t("map.panel.note", lang), className="figure-note mb-1"), ind_table]
+    if trend_rows:  # every round the store holds, with its table (the chart's text)
+        children.append(tr.block(list(trend_rows), lang, format_k(state.k), "map-panel",
+                                 f"{tr.word('title', lang)} — {name}", height=240,
+                                 download_query=state.query()))
     return children
 
 
@@ -358,6 +363,9 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         profile = mpi.area_profile(conn, scope, catalogue, state.focus,
                                    round_id=current.round_id,
                                    previous_round_id=prev.round_id if prev else None, k=state.k)
+        # every round the store holds, for the panel's trend (queries/trend.py)
+        trend_rows = trend.area_trend(conn, scope, catalogue, state.focus, k=state.k,
+                                      rounds=rounds)
         trail = ancestors(conn, state.area, include_self=True) if state.area else []
         if state.sel:
             trail += ancestors(conn, state.sel, include_self=True)[len(trail):]
@@ -450,7 +458,7 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         "map-ranking.rowData": rows,
         "map-ranking.columnDefs": cols,
         "map-ranking-title.children": ranking_title,
-        "map-panel.children": _panel(profile, state, current, prev, lang),
+        "map-panel.children": _panel(profile, state, current, prev, lang, trend_rows),
         **_controls_out(state, round_years, lang),
     }
 

@@ -1,14 +1,23 @@
 """/ — national overview: households surveyed, poor households by dimension, change
-since the previous round, top provinces. Figures: queries/overview.py."""
+since the previous round, top provinces, and the trend over every survey round.
+Figures: queries/overview.py and queries/trend.py (`overview_view` reads them once for
+the page and for its downloads, pages/overview_exports.py, so both hold the same
+figures). Print (Ctrl+P) and presentation mode (?present=1): assets/51-overview.css."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from briefs.brief import be_datetime
+from chipao.domain.scope import Scope
 from chipao.web.session import current_scope, read_scoped
+from components import trend as tr
 from components.cards import kpi_card, message, source_line
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_signed, pick, round_label, t
 from components.theme import (
@@ -19,13 +28,46 @@ from components.theme import (
     base_layout,
     chart_title,
 )
-from queries import overview
+from geodata.static_map import ATTRIBUTION_EN, ATTRIBUTION_TH
+from queries import overview, trend
+from queries.briefs import data_state
+from queries.mpi import load_catalogue
 from queries.rounds import list_rounds, previous_round, resolve_round
 from queries.suppression import threshold
 
 dash.register_page(__name__, path="/", name="overview", nav_key="nav.overview", order=0)
 
 OVERVIEW_CHART_HEIGHT = 400
+TREND_CHART_HEIGHT = 320
+TREND_K = 1 / 3  # the overview's H/A/M0 are at the map's default cut-off
+K_LABEL = "1/3"
+WORDS = {
+    "present": ("โหมดนำเสนอ", "Present"),
+    "downloads": ("ดาวน์โหลด", "Download"),
+    "figures": ("ตัวเลขหลัก", "Headline figures"),
+    "provinces": ("10 จังหวัด", "Top provinces"),
+    "trend": ("แนวโน้ม", "Trend"),
+    "dimensions_chart": ("กราฟรายมิติ", "Dimension chart"),
+    "trend_chart": ("กราฟแนวโน้ม", "Trend chart"),
+    "figure": ("ตัวเลข", "Figure"),
+    "people_of": ("สมาชิก {n} คน", "{n} members"),
+    "people": ("สมาชิกครัวเรือนที่สำรวจ (คน)", "Members of surveyed households (people)"),
+    "poor_people": ("สมาชิกครัวเรือนยากจน (คน)", "Members of poor households (people)"),
+    "new_poor": ("ครัวเรือนยากจนใหม่", "Newly poor households"),
+    "poor_share": ("สัดส่วนครัวเรือนยากจน (%)", "Share of households poor (%)"),
+    "change": ("เปลี่ยนแปลง", "Change"),
+    "data_date": ("ข้อมูล ณ", "Data as of"),
+    "boundaries": ("ขอบเขต", "Boundaries"),
+    "area": ("พื้นที่", "Area"),
+    "suppressed": ("ตัวเลขน้อยกว่า {n} ปกปิด (และช่องที่จะเปิดเผยตัวเลขนั้น)",
+                   "counts below {n} withheld (and the cells that would reveal them)"),
+    "note": ("หมายเหตุ", "Note"),
+}
+
+
+def word(key: str, lang: str) -> str:
+    th, en = WORDS[key]
+    return en if lang == "en" else th
 
 
 def _count(n: int | None) -> str:
@@ -82,17 +124,20 @@ def _province_table(rows: list[dict], lang: str) -> dbc.Table:
                      className="table-compact", id="overview-top-provinces")
 
 
-def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL parameter name)
-    lang = current_lang()
-    scope = current_scope()
+class OverviewError(ValueError):
+    """A round the store does not hold, or no data at all (the message says which)."""
+
+
+def overview_view(scope: Scope, lang: str, round_param: str | None) -> dict:
+    """Everything the overview shows, for the page and its downloads alike."""
     with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
         rounds = list_rounds(conn)
         try:
-            current = resolve_round(rounds, round)
+            current = resolve_round(rounds, round_param)
         except ValueError as err:
-            return message(f"{t('error.bad_param', lang)}: {err}", "danger")
+            raise OverviewError(f"{t('error.bad_param', lang)}: {err}") from err
         if current is None:
-            return message(t("no_data", lang))
+            raise OverviewError(t("no_data", lang))
         prev = previous_round(rounds, current)
         now = overview.national_counts(conn, scope, current.round_id)
         before = overview.national_counts(conn, scope, prev.round_id) if prev else {}
@@ -100,21 +145,148 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
         dims_before = overview.dimension_counts(conn, scope, prev.round_id) if prev else None
         top = overview.top_provinces(conn, scope, current.round_id,
                                      prev.round_id if prev else None)
+        rows = trend.area_trend(conn, scope, load_catalogue(conn), overview.COUNTRY,
+                                k=TREND_K, rounds=rounds)
+        refreshed_at, _version = data_state(conn)
     if not now.get("surveyed"):
-        return message(t("no_data", lang))
+        raise OverviewError(t("no_data", lang))
+    return {"current": current, "prev": prev, "now": now, "before": before,
+            "dims_now": dims_now, "dims_before": dims_before, "top": top, "trend": rows,
+            "source": pick(current.source_th, current.source_en, lang),
+            "refreshed_at": refreshed_at, "suppressed": scope.suppress_small_counts}
 
+
+CHANGES = ("left_poverty", "new_poor")  # already a change between the two rounds
+FIGURE_ROWS = (("surveyed", "overview.surveyed"), ("people", None), ("poor", "overview.poor"),
+               ("poor_people", None), ("target_poor", "overview.target_poor"),
+               ("left_poverty", "overview.left_poverty"), ("new_poor", None))
+
+
+def figure_rows(view: dict, lang: str) -> list[dict]:
+    """The headline figures as a table: this round, the previous round and the change
+    (left poverty and newly poor are themselves changes: one value)."""
+    now, before, prev = view["now"], view["before"], view["prev"]
+    out = []
+    for key, label in FIGURE_ROWS:
+        changes = key in CHANGES
+        if changes and prev is None:
+            continue
+        value, earlier = now.get(key), None if changes else before.get(key)
+        out.append({"key": key, "figure": t(label, lang) if label else word(key, lang),
+                    "now": value, "before": earlier,
+                    "change": None if value is None or earlier is None else value - earlier})
+    surveyed, poor = now.get("surveyed"), now.get("poor")
+    share_before = (before.get("poor") / before["surveyed"]
+                    if before.get("poor") is not None and before.get("surveyed") else None)
+    share = poor / surveyed if poor is not None and surveyed else None
+    out.insert(3, {"key": "poor_share", "figure": word("poor_share", lang),
+                   "now": None if share is None else round(100 * share, 1),
+                   "before": None if share_before is None else round(100 * share_before, 1),
+                   "change": None if share is None or share_before is None
+                   else round(100 * (share - share_before), 1)})
+    return out
+
+
+def filter_notes(view: dict, lang: str) -> list[tuple[str, str]]:
+    """The filters and provenance as people read them (XLSX second sheet, print line)."""
+    current, prev = view["current"], view["prev"]
+    notes = [(word("area", lang), t("shell.country", lang)),
+             (t("shell.round", lang), round_label(current.year_be, lang))]
+    if prev is not None:
+        notes.append((t("overview.change", lang), round_label(prev.year_be, lang)))
+    notes += [("k (H, A, M0)", K_LABEL),
+              (word("data_date", lang), be_datetime(view["refreshed_at"], lang)
+               if isinstance(view["refreshed_at"], datetime) else "–"),
+              (t("source", lang), view["source"]),
+              (word("boundaries", lang), ATTRIBUTION_TH if lang == "th" else ATTRIBUTION_EN)]
+    if view["suppressed"]:
+        notes.append((word("note", lang), word("suppressed", lang).replace("{n}", str(threshold()))))
+    return notes
+
+
+def _figures_table(rows: list[dict], view: dict, lang: str) -> html.Div:
+    """The headline figures as text (what the figures download holds)."""
+    prev = view["prev"]
+    head = [word("figure", lang), round_label(view["current"].year_be, lang)]
+    if prev is not None:
+        head += [round_label(prev.year_be, lang), word("change", lang)]
+
+    def cell(key: str, v) -> str:
+        if key == "poor_share":
+            return "–" if v is None else f"{v:.1f}%"
+        return _count(v)
+
+    body = []
+    for r in rows:
+        cells = [html.Th(r["figure"], scope="row"), html.Td(cell(r["key"], r["now"]),
+                                                            className="text-end")]
+        if prev is not None:
+            change = r["change"]
+            cells += [html.Td("–" if r["key"] in CHANGES else cell(r["key"], r["before"]),
+                              className="text-end"),
+                      html.Td("–" if change is None else
+                              (f"{change:+.1f} pp" if r["key"] == "poor_share"
+                               else fmt_signed(change)), className="text-end")]
+        body.append(html.Tr(cells))
+    return html.Details([
+        html.Summary(word("figures", lang)),
+        html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+                    html.Tbody(body)], className="table table-sm table-compact",
+                   id="overview-figures-table"),
+    ], className="overview-figures mb-2", open=True)
+
+
+def _toolbar(query: str, lang: str) -> html.Div:
+    def link(label: str, path: str, link_id: str) -> html.A:
+        return html.A(label, href=f"{path}{query}", id=link_id, download="",
+                      className="btn btn-sm btn-outline-secondary")
+
+    present = "?" + "&".join(p for p in ("present=1", query.lstrip("?")) if p)
+    return html.Div([
+        html.Span(word("downloads", lang) + ":", className="small text-muted me-1"),
+        link(f"{word('figures', lang)} CSV", "/export/overview.csv", "overview-figures_csv"),
+        link(f"{word('figures', lang)} XLSX", "/export/overview.xlsx", "overview-figures_xlsx"),
+        link(f"{word('provinces', lang)} CSV", "/export/provinces.csv", "overview-provinces_csv"),
+        link(f"{word('provinces', lang)} XLSX", "/export/provinces.xlsx",
+             "overview-provinces_xlsx"),
+        link(f"{word('trend', lang)} CSV", "/export/trend.csv", "overview-trend_csv"),
+        link(f"{word('trend', lang)} XLSX", "/export/trend.xlsx", "overview-trend_xlsx"),
+        link(f"{word('dimensions_chart', lang)} PNG", "/export/dimensions.png",
+             "overview-dimensions_png"),
+        link(f"{word('dimensions_chart', lang)} SVG", "/export/dimensions.svg",
+             "overview-dimensions_svg"),
+        link(f"{word('trend_chart', lang)} PNG", "/export/trend.png", "overview-trend_png"),
+        link(f"{word('trend_chart', lang)} SVG", "/export/trend.svg", "overview-trend_svg"),
+        html.A(word("present", lang), href=f"/{present}", id="overview-present",
+               className="btn btn-sm btn-outline-primary ms-2"),
+    ], className="meeting-toolbar d-flex flex-wrap align-items-center gap-1 my-2",
+        id="overview-toolbar")
+
+
+def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL parameter name)
+    lang = current_lang()
+    try:
+        view = overview_view(current_scope(), lang, round)
+    except OverviewError as err:
+        return message(str(err), "danger" if round else "warning")
+    current, prev, now, before = view["current"], view["prev"], view["now"], view["before"]
     prev_year = prev.year_be if prev else None
     surveyed, poor = now.get("surveyed"), now.get("poor")
-    source = pick(current.source_th, current.source_en, lang)
+    source = view["source"]
+
+    def people(key: str) -> str:
+        return word("people_of", lang).replace("{n}", _count(now.get(key)))
+
     cards = dbc.Row(
         [
             dbc.Col(kpi_card(t("overview.surveyed", lang), _count(surveyed),
                              _change_detail(surveyed, before.get("surveyed"), prev_year, lang),
-                             card_id="kpi-surveyed"), md=6, xl=3),
+                             people("people"), card_id="kpi-surveyed"), md=6, xl=3),
             dbc.Col(kpi_card(t("overview.poor", lang), _count(poor),
                              f"{fmt_pct(poor / surveyed if poor and surveyed else None)} · "
                              + _change_detail(poor, before.get("poor"), prev_year, lang),
-                             t("overview.poor_note", lang), card_id="kpi-poor"), md=6, xl=3),
+                             f"{people('poor_people')} · {t('overview.poor_note', lang)}",
+                             card_id="kpi-poor"), md=6, xl=3),
             dbc.Col(kpi_card(t("overview.target_poor", lang), _count(now.get("target_poor")),
                              _change_detail(now.get("target_poor"), before.get("target_poor"),
                                             prev_year, lang),
@@ -126,23 +298,29 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
                              t("overview.left_poverty_note", lang), card_id="kpi-left-poverty"),
                     md=6, xl=3),
         ],
-        className="g-3 mb-3",
+        className="g-3 mb-3 overview-kpis",
     )
+    query = f"?{urlencode({'round': current.year_be})}"
+    notes = filter_notes(view, lang)
     return html.Div(
         [
             html.H1(t("overview.title", lang), className="page-title"),
-            html.Div(f"{round_label(current.year_be, lang)} · {source}", className="page-subtitle"),
+            html.Div(f"{round_label(current.year_be, lang)} · {source}", className="page-subtitle",
+                     id="overview-subtitle"),
+            _toolbar(query, lang),
             cards,
+            _figures_table(figure_rows(view, lang), view, lang),
             dbc.Row(
                 [
                     dbc.Col([
                         dcc.Graph(id="overview-dimensions",
-                                  figure=_dimension_figure(dims_now, dims_before, current.year_be,
-                                                           prev_year, lang),
+                                  figure=_dimension_figure(view["dims_now"], view["dims_before"],
+                                                           current.year_be, prev_year, lang),
                                   config=GRAPH_CONFIG,
                                   # as tall as the figure: a responsive graph otherwise
                                   # takes a default box and the notes below overlap it
-                                  style={"height": f"{OVERVIEW_CHART_HEIGHT}px"}),
+                                  style={"height": f"{OVERVIEW_CHART_HEIGHT}px"},
+                                  className="overview-chart"),
                         html.Div(t("overview.poor_note", lang), className="figure-note",
                                  id="overview-chart-note"),
                         html.Div(source_line(t("source", lang), source),
@@ -151,11 +329,18 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
                     dbc.Col([
                         html.H2(f"{t('overview.top_provinces', lang)} — {round_label(current.year_be, lang)}",
                                 className="h6 mt-2", id="overview-top-title"),
-                        _province_table(top, lang),
+                        _province_table(view["top"], lang),
                         source_line(t("source", lang), source),
                     ], lg=5),
                 ],
-                className="g-3",
+                className="g-3 overview-charts",
             ),
-        ]
+            tr.block(view["trend"], lang, K_LABEL, "overview", tr.word("title", lang),
+                     height=TREND_CHART_HEIGHT),
+            source_line(t("source", lang), source),
+            # printed at the foot of every page (assets/51-overview.css)
+            html.Div(" · ".join(f"{k}: {v}" for k, v in notes), id="overview-print-stamp",
+                     className="overview-print-stamp"),
+        ],
+        className="overview-page",
     )
