@@ -6,11 +6,23 @@ page and callback renders in it without putting it into each URL.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-from chipao.settings import settings
 from chipao.web.lang import LANG_COOKIE, Lang, current_lang
+from components.formatting import (
+    GRID_HEADERS,
+    TZ,
+    display_year,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_month,
+    fmt_num,
+    fmt_pct,
+    fmt_signed,
+    fmt_suppressed,
+    grid_number,
+    month_names,
+    round_label,
+)
 
 __all__ = ["LANG_COOKIE", "STRINGS", "Lang", "current_lang", "t", "pick", "fmt_int", "fmt_pct",
            "fmt_signed", "round_label", "fmt_date", "fmt_datetime", "fmt_month", "fmt_num",
@@ -335,101 +347,6 @@ def t(key: str, lang: Lang | None = None) -> str:
 def pick(th: str, en: str, lang: Lang | None = None) -> str:
     """Choose between a Thai and an English text from the store."""
     return en if (lang or current_lang()) == "en" else (th or en)
-
-
-# ── numbers, dates and times: the one home of their formatting ──────────────
-# Thai mode writes dates in the Buddhist era (2 ธ.ค. 2569), English mode in the
-# Gregorian calendar (2 Dec 2026); every time is Bangkok time. Numbers carry thousands
-# separators in both languages, and a column uses one number of decimals throughout.
-TZ = ZoneInfo("Asia/Bangkok")
-BE_OFFSET = 543
-MONTHS_TH = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
-             "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DASH = "–"
-
-
-def display_year(year_ad: int, lang: Lang | None = None) -> int:
-    """The year a person reads: B.E. in Thai, A.D. in English."""
-    return year_ad + BE_OFFSET if (lang or current_lang()) == "th" else year_ad
-
-
-def month_names(lang: Lang | None = None) -> tuple[str, ...]:
-    return MONTHS_TH if (lang or current_lang()) == "th" else MONTHS_EN
-
-
-def bangkok(moment: datetime) -> datetime:
-    """`moment` as Bangkok wall time. Aware datetimes are converted; naive ones are
-    taken to be Bangkok time already (queries hand out naive times only that way)."""
-    return moment.astimezone(TZ) if moment.tzinfo else moment.replace(tzinfo=TZ)
-
-
-def fmt_date(d: date | datetime | None, lang: Lang | None = None) -> str:
-    """2 ธ.ค. 2569 (Thai) or 2 Dec 2026 (English); a datetime is taken in Bangkok."""
-    if d is None:
-        return DASH
-    if isinstance(d, datetime):
-        d = bangkok(d).date()
-    lang = lang or current_lang()
-    return f"{d.day} {month_names(lang)[d.month - 1]} {display_year(d.year, lang)}"
-
-
-def fmt_datetime(moment: datetime | None, lang: Lang | None = None) -> str:
-    """2 ธ.ค. 2569 19:03 น. (Thai) or 2 Dec 2026, 19:03 (English), Bangkok time."""
-    if moment is None:
-        return DASH
-    local = bangkok(moment)
-    lang = lang or current_lang()
-    day = fmt_date(local.date(), lang)
-    return f"{day} {local:%H:%M} น." if lang == "th" else f"{day}, {local:%H:%M}"
-
-
-def fmt_month(d: date | None, lang: Lang | None = None) -> str:
-    """ธ.ค. 2569 (Thai) or Dec 2026 (English)."""
-    if d is None:
-        return DASH
-    lang = lang or current_lang()
-    return f"{month_names(lang)[d.month - 1]} {display_year(d.year, lang)}"
-
-
-def fmt_int(n: int | float | None) -> str:
-    return DASH if n is None else f"{int(round(n)):,}"
-
-
-def fmt_num(x: int | float | None, digits: int = 0) -> str:
-    """A number with thousands separators and exactly `digits` decimals."""
-    return DASH if x is None else f"{x:,.{digits}f}"
-
-
-def fmt_pct(x: float | None, digits: int = 1) -> str:
-    return DASH if x is None else f"{100 * x:.{digits}f}%"
-
-
-def fmt_signed(n: int | float | None, pct: bool = False) -> str:
-    if n is None:
-        return DASH
-    return f"{100 * n:+.1f} pp" if pct else f"{int(round(n)):+,}"
-
-
-def fmt_suppressed() -> str:
-    """What a small count withheld from public viewers shows: "<5"."""
-    return f"<{settings().suppress_below}"
-
-
-def grid_number(digits: int = 0) -> dict:
-    """AG Grid column settings that show a number column with thousands separators and
-    one number of decimals (``5,800``, ``25.0`` beside ``33.3``); empty cells stay empty.
-    Sorting and filtering still see the number."""
-    return {"type": "numericColumn", "valueFormatter": {
-        "function": f"params.value == null ? '' : d3.format(',.{digits}f')(params.value)"}}
-
-
-GRID_HEADERS = {"wrapHeaderText": True, "autoHeaderHeight": True}  # no header is cut off
-
-
-def round_label(year_be: int, lang: Lang | None = None) -> str:
-    """Survey rounds are named by their Buddhist-era year (พ.ศ.)."""
-    return f"พ.ศ. {year_be}" if (lang or current_lang()) == "th" else f"B.E. {year_be} ({year_be - 543})"
 
 
 # ── /plans: plan progress (pages/plans.py, pages/plans_household.py, plan_widgets) ──
