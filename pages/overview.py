@@ -14,11 +14,11 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from briefs.brief import be_datetime
 from chipao.domain.scope import Scope
 from chipao.web.session import current_scope, read_scoped
 from components import trend as tr
 from components.cards import kpi_card, message, source_line
+from components.formatting import be_datetime
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_signed, pick, round_label, t
 from components.theme import (
     CURRENT,

@@ -25,13 +25,14 @@ from urllib.parse import quote
 
 import flask
 
-from briefs.brief import be_datetime
 from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.mapstate import MapParamError, format_k, parse_state, query_params
 from chipao.domain.scope import Scope
+from chipao.web import auth
 from chipao.web.session import current_scope, read_scoped
 from components import static_chart as sc
 from components import trend as tr
+from components.formatting import be_datetime
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_suppressed, pick, round_label, t
 from components.theme import CATEGORICAL, CURRENT, PREVIOUS
 from geodata import static_map as sm
@@ -227,8 +228,12 @@ def trend_export(fmt: str):
 
 
 def register_routes(server: flask.Flask) -> None:
-    server.add_url_rule("/export/overview.<fmt>", "export_overview_figures", figures_table)
-    server.add_url_rule("/export/provinces.<fmt>", "export_overview_provinces", provinces_table)
-    server.add_url_rule("/export/dimensions.<fmt>", "export_overview_dimensions",
-                        dimensions_chart)
-    server.add_url_rule("/export/trend.<fmt>", "export_trend", trend_export)
+    """The overview's downloads (and the trend of the map's area profile, which the same
+    roles may open): the guard lets exactly the overview's roles fetch them."""
+    auth.add_download(server, "/export/overview.<fmt>", "export_overview_figures",
+                      figures_table, "/")
+    auth.add_download(server, "/export/provinces.<fmt>", "export_overview_provinces",
+                      provinces_table, "/")
+    auth.add_download(server, "/export/dimensions.<fmt>", "export_overview_dimensions",
+                      dimensions_chart, "/")
+    auth.add_download(server, "/export/trend.<fmt>", "export_trend", trend_export, "/")
