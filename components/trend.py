@@ -8,7 +8,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from components.i18n import DASH, Lang, fmt_int, fmt_pct, round_label
+from components.formatting import DASH, fmt_int, fmt_pct, round_label
+from components.i18n import Lang
 from components.theme import CATEGORICAL, GRAPH_CONFIG, TOOLBAR_PX, base_layout, chart_title
 
 WORDS = {
