@@ -47,6 +47,7 @@ from chipao.web.cache import cached
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
 from components import map_view as mv
+from components import shell_ids
 from components import trend as tr
 from components.formatting import fmt_value, format_k, legend_formatter
 from components.i18n import (
@@ -71,6 +72,8 @@ from components.map_controls import (
 )
 from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
+from pages import map_exports_ids as ex_ids
+from pages import map_ids as ids
 from queries import mpi, trend
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
@@ -83,24 +86,24 @@ dash.register_page(__name__, path="/map", name="map", nav_key="nav.map", order=1
                    title="ชี้เป้า Chipao — แผนที่ความยากจน")
 
 MAP_HEIGHT = 600
-MAP_ID = "map-view"
+MAP_ID = ids.VIEW
 # pattern-matching ids of the map component's stores, by the short names used below
-_COMPONENT_IDS = {"map-spec": mv.spec_id(MAP_ID), "map-values": mv.values_id(MAP_ID)}
+_COMPONENT_IDS = {ids.SPEC: mv.spec_id(MAP_ID), ids.VALUES: mv.values_id(MAP_ID)}
 RANKING_ALL_LIMIT = 100  # above this many peers the table shows the top and bottom only
 RANKING_EDGE = 25
 ROUTER_SEARCH = "_pages_location.search"
 
 # The callback's outputs, in order; compute_view returns a dict with these keys.
 OUTPUTS = [
-    ("shell-url", "search"), ("map-shown", "data"), ("map-spec", "data"),
-    ("map-values", "data"), ("map-geometry", "data"),
-    ("map-message", "children"), ("map-body", "style"), ("map-caption", "children"),
-    ("map-note", "children"), ("map-legend-box", "children"), ("map-breadcrumb", "children"),
-    ("map-ranking", "rowData"), ("map-ranking", "columnDefs"), ("map-ranking-title", "children"),
-    ("map-panel", "children"), ("map-subject", "value"), ("map-subject", "disabled"),
-    ("map-measure", "value"), ("map-k", "value"), ("map-k", "disabled"), ("map-level", "value"),
-    ("map-level", "options"), ("map-classes", "value"), ("map-compare", "value"),
-    ("map-compare", "options"),
+    (shell_ids.URL, "search"), (ids.SHOWN, "data"), (ids.SPEC, "data"),
+    (ids.VALUES, "data"), (ids.GEOMETRY, "data"),
+    (ids.MESSAGE, "children"), (ids.BODY, "style"), (ids.CAPTION, "children"),
+    (ids.NOTE, "children"), (ids.LEGEND_BOX, "children"), (ids.BREADCRUMB, "children"),
+    (ids.RANKING, "rowData"), (ids.RANKING, "columnDefs"), (ids.RANKING_TITLE, "children"),
+    (ids.PANEL, "children"), (ids.SUBJECT, "value"), (ids.SUBJECT, "disabled"),
+    (ids.MEASURE, "value"), (ids.K, "value"), (ids.K, "disabled"), (ids.LEVEL, "value"),
+    (ids.LEVEL, "options"), (ids.CLASSES, "value"), (ids.COMPARE, "value"),
+    (ids.COMPARE, "options"),
 ]
 
 
@@ -109,7 +112,7 @@ def _message(problems: list[tuple[str, str]], lang: Lang, color: str = "danger")
     heading = t("map.bad_params", lang)
     items = [html.Li(pick(th, en, lang)) for th, en in problems]
     return dbc.Alert([html.Div(heading, className="fw-bold"), html.Ul(items, className="mb-0")],
-                     color=color, id="map-error", className="my-2")
+                     color=color, id=ids.ERROR, className="my-2")
 
 
 def _round_for(rounds: list[SurveyRound], year: int | None) -> SurveyRound:
@@ -246,7 +249,7 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
                                                   className="text-end"),
                              html.Th(change_head, className="text-end")])),
          html.Tbody(fact_rows)],
-        size="sm", className="table-compact mb-2", id="map-panel-facts")
+        size="sm", className="table-compact mb-2", id=ids.PANEL_FACTS)
     dim_rows = [html.Tr([
         html.Td(pick(d["name_th"], d["name_en"], lang)),
         html.Td(fmt_int(d["deprived"]), className="text-end"),
@@ -262,7 +265,7 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
                                      className="text-end"),
                              html.Th(t("map.panel.contribution", lang), className="text-end")])),
          html.Tbody(dim_rows)],
-        size="sm", className="table-compact mb-1", id="map-panel-dimensions")
+        size="sm", className="table-compact mb-1", id=ids.PANEL_DIMENSIONS)
     ind_rows = [html.Tr([
         # the indicator's wording in the cell, not in a title tooltip (drawn by the
         # browser in a system font, which may lack Thai)
@@ -282,11 +285,11 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
             html.Th(t("map.panel.not_applicable", lang), className="text-end"),
             html.Th(t("map.panel.contribution", lang), className="text-end")])),
             html.Tbody(ind_rows)], size="sm", className="table-compact")])
-    children: list = [html.H2(name, className="h5 mb-1", id="map-panel-name")]
+    children: list = [html.H2(name, className="h5 mb-1", id=ids.PANEL_NAME)]
     if profile["level"] == 3:
         children.append(dcc.Link(t("map.households", lang),
                                  href=f"/households?area={profile['pcode']}",
-                                 id="map-households-link",
+                                 id=ids.HOUSEHOLDS_LINK,
                                  className="btn btn-sm btn-outline-primary mb-2"))
     if profile["insufficient"]:
         children.append(html.Div(t("map.too_few", lang).replace(
@@ -294,7 +297,7 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
     children += [facts_table, dim_table,
                  html.Div(t("map.panel.note", lang), className="figure-note mb-1"), ind_table]
     if trend_rows:  # every round the store holds, with its table (the chart's text)
-        children.append(tr.block(list(trend_rows), lang, format_k(state.k), "map-panel",
+        children.append(tr.block(list(trend_rows), lang, format_k(state.k), ids.PANEL_TREND_PREFIX,
                                  f"{tr.word('title', lang)} — {name}", height=240,
                                  download_query=state.query()))
     return children
@@ -303,20 +306,20 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
 def _controls_out(state: MapState, round_years: list[int], lang: Lang) -> dict:
     area_level = pcode_level(state.area)
     return {
-        "map-subject.value": state.subject, "map-subject.disabled": not state.uses_subject,
-        "map-measure.value": state.measure, "map-k.value": round(state.k, 4),
-        "map-k.disabled": not state.uses_k, "map-level.value": state.level,
-        "map-level.options": level_options(area_level, lang),
-        "map-classes.value": state.classes,
-        "map-compare.value": str(state.compare) if state.compare else "none",
-        "map-compare.options": compare_options(round_years, state.round, lang),
+        f"{ids.SUBJECT}.value": state.subject, f"{ids.SUBJECT}.disabled": not state.uses_subject,
+        f"{ids.MEASURE}.value": state.measure, f"{ids.K}.value": round(state.k, 4),
+        f"{ids.K}.disabled": not state.uses_k, f"{ids.LEVEL}.value": state.level,
+        f"{ids.LEVEL}.options": level_options(area_level, lang),
+        f"{ids.CLASSES}.value": state.classes,
+        f"{ids.COMPARE}.value": str(state.compare) if state.compare else "none",
+        f"{ids.COMPARE}.options": compare_options(round_years, state.round, lang),
     }
 
 
 def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "danger") -> dict:
-    return {"map-message.children": _message(problems, lang, color),
-            "map-body.style": {"display": "none"}, "map-geometry.data": None,
-            "map-spec.data": None}
+    return {f"{ids.MESSAGE}.children": _message(problems, lang, color),
+            f"{ids.BODY}.style": {"display": "none"}, f"{ids.GEOMETRY}.data": None,
+            f"{ids.SPEC}.data": None}
 
 
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
@@ -408,20 +411,20 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                             if state.measure in RATES else None),
         no_data_label=t("map.no_data", lang) if any(
             v is None and c is None for v, c in zip(numbers, z, strict=True)) else None,
-        legend_id="map-legend", suppressed_label=suppressed_label)
+        legend_id=ids.LEGEND, suppressed_label=suppressed_label)
     if compare:  # which way is better
         better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
         legend_box.children.append(html.Div(t(better, lang), className="legend-note",
-                                            id="map-legend-direction"))
+                                            id=ids.LEGEND_DIRECTION))
     source = pick(current.source_th, current.source_en, lang)
     when = round_label(current.year_be, lang)
     if compare:
         when = f"{round_label(compare.year_be, lang)} → {when}"
     caption = [html.Div(figure_title(state, catalogue, lang,
                                      compare.year_be if compare else None),
-                        className="map-figure-title", id="map-figure-title"),
+                        className="map-figure-title", id=ids.FIGURE_TITLE),
                html.Div(f"{when} · {t('source', lang)}: {source}", className="figure-source")]
-    note = [html.Div(definition(state, lang), className="figure-note", id="map-definition")]
+    note = [html.Div(definition(state, lang), className="figure-note", id=ids.DEFINITION)]
     if state.measure == "target_poor" and not card_data:
         note.append(html.Div(t("map.no_card_data", lang), className="figure-note text-danger"))
     rows, cols, ranking_title = _ranking(values, ranking_all, lang,
@@ -442,21 +445,21 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                    "legend_title": t("map.legend", lang), "fmt": fmt,
                    "insufficient_label": t("map.too_few", lang).replace("{n}", str(min_n)),
                    "no_data_label": t("map.no_data", lang)},
-        "shell-url.search": state.query(),
-        "map-shown.data": state.query(),
-        "map-spec.data": spec,
-        "map-values.data": map_values,
-        "map-geometry.data": state.geometry_key,
-        "map-message.children": None,
-        "map-body.style": {},
-        "map-caption.children": caption,
-        "map-note.children": note,
-        "map-legend-box.children": legend_box,
-        "map-breadcrumb.children": _breadcrumb(state, trail, lang),
-        "map-ranking.rowData": rows,
-        "map-ranking.columnDefs": cols,
-        "map-ranking-title.children": ranking_title,
-        "map-panel.children": _panel(profile, state, current, prev, lang, trend_rows),
+        f"{shell_ids.URL}.search": state.query(),
+        f"{ids.SHOWN}.data": state.query(),
+        f"{ids.SPEC}.data": spec,
+        f"{ids.VALUES}.data": map_values,
+        f"{ids.GEOMETRY}.data": state.geometry_key,
+        f"{ids.MESSAGE}.children": None,
+        f"{ids.BODY}.style": {},
+        f"{ids.CAPTION}.children": caption,
+        f"{ids.NOTE}.children": note,
+        f"{ids.LEGEND_BOX}.children": legend_box,
+        f"{ids.BREADCRUMB}.children": _breadcrumb(state, trail, lang),
+        f"{ids.RANKING}.rowData": rows,
+        f"{ids.RANKING}.columnDefs": cols,
+        f"{ids.RANKING_TITLE}.children": ranking_title,
+        f"{ids.PANEL}.children": _panel(profile, state, current, prev, lang, trend_rows),
         **_controls_out(state, round_years, lang),
     }
 
@@ -510,41 +513,41 @@ def layout(**query) -> html.Div:
                 catalogue = mpi.load_catalogue(conn)
         except Exception:  # the message already says what went wrong
             log.exception("map controls")
-    spec = view.get("map-spec.data")
+    spec = view.get(f"{ids.SPEC}.data")
     graph = mv.map_view(
         MAP_ID, label=t("map.aria", lang).replace("{what}", t("map.title", lang)),
         keys_help=t("map.keys", lang), height=MAP_HEIGHT,
-        spec=spec if isinstance(spec, dict) else None, values=view.get("map-values.data"),
-        legend=view.get("map-legend-box.children"), legend_id="map-legend-box")
+        spec=spec if isinstance(spec, dict) else None, values=view.get(f"{ids.VALUES}.data"),
+        legend=view.get(f"{ids.LEGEND_BOX}.children"), legend_id=ids.LEGEND_BOX)
     return html.Div([
         # map-url follows the address bar (back button, links, the round selector);
         # the callback writes new addresses through the shell's shell-url.
-        dcc.Location(id="map-url", refresh=False),
-        dcc.Store(id="map-shown", data=view.get("map-shown.data")),
-        dcc.Store(id="map-geometry", data=view.get("map-geometry.data")),
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.SHOWN, data=view.get(f"{ids.SHOWN}.data")),
+        dcc.Store(id=ids.GEOMETRY, data=view.get(f"{ids.GEOMETRY}.data")),
         html.H1(t("map.title", lang), className="page-title"),
-        html.Nav(view.get("map-breadcrumb.children"), id="map-breadcrumb",
+        html.Nav(view.get(f"{ids.BREADCRUMB}.children"), id=ids.BREADCRUMB,
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
-        html.Div(view.get("map-message.children"), id="map-message"),
+        html.Div(view.get(f"{ids.MESSAGE}.children"), id=ids.MESSAGE),
         controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
-        toolbar("map", lang, view.get("shell-url.search") or ""),
+        toolbar(ex_ids.TOOLBAR_PREFIX, lang, view.get(f"{shell_ids.URL}.search") or ""),
         print_stamp(lang),
         html.Div(dbc.Row([
             dbc.Col([
-                html.Div(view.get("map-caption.children"), id="map-caption"),
+                html.Div(view.get(f"{ids.CAPTION}.children"), id=ids.CAPTION),
                 # the all-tambon map takes seconds to switch: the map dims and says so
-                busy(html.Div(graph, className="map-frame"), {"map-caption": "children"}, lang),
+                busy(html.Div(graph, className="map-frame"), {ids.CAPTION: "children"}, lang),
                 cp.attribution(t("attribution", lang)),
-                html.Div(view.get("map-note.children"), id="map-note"),
+                html.Div(view.get(f"{ids.NOTE}.children"), id=ids.NOTE),
             ], lg=7),
             dbc.Col([
-                html.Div(view.get("map-panel.children"), id="map-panel", className="map-panel"),
-                html.H2(view.get("map-ranking-title.children"), id="map-ranking-title",
+                html.Div(view.get(f"{ids.PANEL}.children"), id=ids.PANEL, className="map-panel"),
+                html.H2(view.get(f"{ids.RANKING_TITLE}.children"), id=ids.RANKING_TITLE,
                         className="h6 mt-3"),
-                dbc.Switch(id="map-ranking-all", label=t("map.ranking_all", lang), value=False,
+                dbc.Switch(id=ids.RANKING_ALL, label=t("map.ranking_all", lang), value=False,
                            className="small"),
-                dag.AgGrid(id="map-ranking", rowData=view.get("map-ranking.rowData") or [],
-                           columnDefs=view.get("map-ranking.columnDefs") or [],
+                dag.AgGrid(id=ids.RANKING, rowData=view.get(f"{ids.RANKING}.rowData") or [],
+                           columnDefs=view.get(f"{ids.RANKING}.columnDefs") or [],
                            defaultColDef={"sortable": True, "resizable": True, **GRID_HEADERS},
                            getRowId="params.data.pcode",
                            dashGridOptions={"animateRows": False,
@@ -553,41 +556,41 @@ def layout(**query) -> html.Div:
                                                              "enableClickSelection": True}},
                            style={"height": "420px"}, className="map-ranking"),
             ], lg=5),
-        ], className="g-3"), id="map-body", style=view.get("map-body.style", {})),
+        ], className="g-3"), id=ids.BODY, style=view.get(f"{ids.BODY}.style", {})),
     ], className="map-page")
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
 clientside_callback(  # assets/20-chipao.js: a ranking row picked brings the map into view
     ClientsideFunction("chipao", "showMap"),
-    Output("map-ranking", "className"),
-    Input("map-ranking", "cellClicked"),
+    Output(ids.RANKING, "className"),
+    Input(ids.RANKING, "cellClicked"),
     prevent_initial_call=True,
 )
 def _next_state(current: MapState, trigger: str | None, value,
                 first_dimension: str | None = None) -> MapState | None:
     """The state after a control change or a click (None: nothing to do)."""
-    if trigger == "map-subject":
+    if trigger == ids.SUBJECT:
         return replace(current, subject=value) if value else None
-    if trigger == "map-measure":
+    if trigger == ids.MEASURE:
         if not value:
             return None
         subject = current.subject
         if value == "contribution" and subject == "overall":  # needs a dimension
             subject = first_dimension or subject
         return replace(current, measure=value, subject=subject)
-    if trigger == "map-k":
+    if trigger == ids.K:
         try:
             return replace(current, k=parse_k(str(value)))
         except ValueError:
             return None
-    if trigger == "map-level":
+    if trigger == ids.LEVEL:
         return replace(current, level=int(value), sel=None) if value else None
-    if trigger == "map-classes":
+    if trigger == ids.CLASSES:
         return replace(current, classes=value) if value else None
-    if trigger == "map-compare":
+    if trigger == ids.COMPARE:
         return replace(current, compare=None if value in (None, "none") else int(value))
-    if trigger in (MAP_ID, "map-ranking"):
+    if trigger in (MAP_ID, ids.RANKING):
         pcode = value
         if not pcode or pcode_level(pcode) != current.level:
             return None
@@ -610,27 +613,27 @@ def _same_view(search: str | None, shown: str | None) -> bool:
 def _clicked(trigger: str | None, picked: dict | None, cell: dict | None) -> str | None:
     if trigger == MAP_ID and picked:
         return picked.get("pcode")
-    if trigger == "map-ranking" and cell:
+    if trigger == ids.RANKING and cell:
         return cell.get("rowId")
     return None
 
 
 @callback(
-    *[Output(i, p, allow_duplicate=True) if i == "shell-url"
+    *[Output(i, p, allow_duplicate=True) if i == shell_ids.URL
       else Output(_COMPONENT_IDS.get(i, i), p) for i, p in OUTPUTS],
-    Input("map-url", "search"),
-    Input("map-subject", "value"),
-    Input("map-measure", "value"),
-    Input("map-k", "value"),
-    Input("map-level", "value"),
-    Input("map-classes", "value"),
-    Input("map-compare", "value"),
+    Input(ids.URL, "search"),
+    Input(ids.SUBJECT, "value"),
+    Input(ids.MEASURE, "value"),
+    Input(ids.K, "value"),
+    Input(ids.LEVEL, "value"),
+    Input(ids.CLASSES, "value"),
+    Input(ids.COMPARE, "value"),
     Input(mv.event_id(MAP_ID), "data"),
-    Input("map-ranking", "cellClicked"),
-    Input("map-ranking-all", "value"),
-    State("map-geometry", "data"),
-    State("map-shown", "data"),
-    State("map-subject", "options"),
+    Input(ids.RANKING, "cellClicked"),
+    Input(ids.RANKING_ALL, "value"),
+    State(ids.GEOMETRY, "data"),
+    State(ids.SHOWN, "data"),
+    State(ids.SUBJECT, "options"),
     prevent_initial_call=True,
 )
 def update_map(search, subject, measure, k, level, classes, compare, click, cell, ranking_all,
@@ -638,18 +641,18 @@ def update_map(search, subject, measure, k, level, classes, compare, click, cell
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):  # the map component's event store
         trigger = MAP_ID
-    if trigger == "map-url" and _same_view(search, shown):
+    if trigger == ids.URL and _same_view(search, shown):
         raise PreventUpdate  # the address this callback itself just wrote
     lang = current_lang()
     scope = current_scope()
     state = None
-    if trigger not in ("map-url", "map-ranking-all", None):
+    if trigger not in (ids.URL, ids.RANKING_ALL, None):
         try:
             current = parse_state(search)
         except MapParamError:
             current = MapState()
-        values = {"map-subject": subject, "map-measure": measure, "map-k": k,
-                  "map-level": level, "map-classes": classes, "map-compare": compare}
+        values = {ids.SUBJECT: subject, ids.MEASURE: measure, ids.K: k,
+                  ids.LEVEL: level, ids.CLASSES: classes, ids.COMPARE: compare}
         picked = _clicked(trigger, click, cell)
         first_dim = next((o["value"] for o in subject_options or []
                           if str(o.get("value", "")).startswith("dim:")), None)
@@ -658,8 +661,8 @@ def update_map(search, subject, measure, k, level, classes, compare, click, cell
         if state is None or state == current:
             raise PreventUpdate
     view = _safe_view(search, scope, lang, shown_geometry, bool(ranking_all), state=state)
-    if state is None or view.get("shell-url.search") == search:
+    if state is None or view.get(f"{shell_ids.URL}.search") == search:
         # Drawn from the URL (link, back button, round selector): never push a new
         # history entry for it, or the back button would loop.
-        view["shell-url.search"] = dash.no_update
+        view[f"{shell_ids.URL}.search"] = dash.no_update
     return [view.get(f"{i}.{p}", dash.no_update) for i, p in OUTPUTS]

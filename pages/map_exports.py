@@ -35,10 +35,13 @@ from chipao.domain.mapstate import MapParamError, parse_state, query_params
 from chipao.domain.scope import Role, Scope
 from chipao.web import auth, jobs
 from chipao.web.session import current_scope
+from components import shell_ids
 from components.formatting import be_datetime, format_k
 from components.i18n import current_lang, pick, round_label, t
 from components.meeting import word
 from geodata import static_map as sm
+from pages import map_exports_ids as ids
+from pages import map_ids
 from pages.map import compute_view  # imported after the app (Dash registers the pages)
 from queries import audit, mpi
 from queries.briefs import data_state
@@ -199,10 +202,10 @@ def ranking_table(fmt: str):
         flask.abort(404)
     view, scope, lang = _view(ranking_all=True)
     cols = [(c["field"], c.get("headerName") or c["field"])
-            for c in view["map-ranking.columnDefs"] if not c.get("hide") and c["field"] != "pcode"]
+            for c in view[f"{map_ids.RANKING}.columnDefs"] if not c.get("hide") and c["field"] != "pcode"]
     cols = [("pcode", "P-code"), *[(k, h or ("หมายเหตุ" if lang == "th" else "Note"))
                                    for k, h in cols]]
-    rows = view["map-ranking.rowData"]
+    rows = view[f"{map_ids.RANKING}.rowData"]
     if fmt == "csv":
         data = to_csv_bytes(cols, rows)
     else:
@@ -216,18 +219,18 @@ def ranking_table(fmt: str):
 # ── the map page's toolbar (components/meeting.py) ────────────────────────────────────
 clientside_callback(  # the download links follow the view (the URL is the state)
     ClientsideFunction("meeting", "links"),
-    Output("map-map_png", "href"), Output("map-map_svg", "href"),
-    Output("map-ranking_csv", "href"), Output("map-ranking_xlsx", "href"),
-    Output("map-present", "href"), Output("map-profile_csv", "href"),
-    Output("map-profile_xlsx", "href"),
-    Input("shell-url", "search"),
+    Output(ids.MAP_PNG, "href"), Output(ids.MAP_SVG, "href"),
+    Output(ids.RANKING_CSV, "href"), Output(ids.RANKING_XLSX, "href"),
+    Output(ids.PRESENT, "href"), Output(ids.PROFILE_CSV, "href"),
+    Output(ids.PROFILE_XLSX, "href"),
+    Input(shell_ids.URL, "search"),
 )
 
 
 @callback(
-    Output("map-brief-job", "data"), Output("map-brief-poll", "disabled"),
-    Output("map-brief-result", "children"), Output("map-brief-box", "style"),
-    Input("map-brief", "n_clicks"), State("shell-url", "search"),
+    Output(ids.BRIEF_JOB, "data"), Output(ids.BRIEF_POLL, "disabled"),
+    Output(ids.BRIEF_RESULT, "children"), Output(ids.BRIEF_BOX, "style"),
+    Input(ids.BRIEF, "n_clicks"), State(shell_ids.URL, "search"),
     prevent_initial_call=True,
 )
 def start_map_brief(n_clicks, search):
@@ -247,11 +250,11 @@ def start_map_brief(n_clicks, search):
 
 
 @callback(
-    Output("map-brief-progress", "value"), Output("map-brief-label", "children"),
-    Output("map-brief-result", "children", allow_duplicate=True),
-    Output("map-brief-poll", "disabled", allow_duplicate=True),
-    Output("map-brief-box", "style", allow_duplicate=True),
-    Input("map-brief-poll", "n_intervals"), State("map-brief-job", "data"),
+    Output(ids.BRIEF_PROGRESS, "value"), Output(ids.BRIEF_LABEL, "children"),
+    Output(ids.BRIEF_RESULT, "children", allow_duplicate=True),
+    Output(ids.BRIEF_POLL, "disabled", allow_duplicate=True),
+    Output(ids.BRIEF_BOX, "style", allow_duplicate=True),
+    Input(ids.BRIEF_POLL, "n_intervals"), State(ids.BRIEF_JOB, "data"),
     prevent_initial_call=True,
 )
 def poll_map_brief(_n, job_id):
@@ -267,7 +270,7 @@ def poll_map_brief(_n, job_id):
         return 0, "", dbc_alert(word("failed", lang)), True, {"display": "none"}
     if status.state == "done":
         link = html.A(f"{word('ready', lang)}: {status.result['filename']}",
-                      href=f"/briefs/{job_id}.pdf", id="map-brief-download",
+                      href=f"/briefs/{job_id}.pdf", id=ids.BRIEF_DOWNLOAD,
                       className="btn btn-sm btn-success", download="")
         return 100, "", link, True, {"display": "none"}
     pct = int(100 * (status.progress or 0))
@@ -276,7 +279,7 @@ def poll_map_brief(_n, job_id):
 
 def dbc_alert(text_: str):
     return dbc.Alert(text_, color="danger", className="py-1 px-2 small mb-0",
-                     id="map-brief-error")
+                     id=ids.BRIEF_ERROR)
 
 
 def profile_table(fmt: str):

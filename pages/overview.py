@@ -29,6 +29,7 @@ from components.theme import (
     chart_title,
 )
 from geodata.static_map import ATTRIBUTION_EN, ATTRIBUTION_TH
+from pages import overview_ids as ids
 from queries import overview, trend
 from queries.briefs import data_state
 from queries.mpi import load_catalogue
@@ -121,7 +122,7 @@ def _province_table(rows: list[dict], lang: str) -> dbc.Table:
         for r in rows
     ])
     return dbc.Table([head, body], striped=True, hover=True, size="sm",
-                     className="table-compact", id="overview-top-provinces")
+                     className="table-compact", id=ids.TOP_PROVINCES)
 
 
 class OverviewError(ValueError):
@@ -232,7 +233,7 @@ def _figures_table(rows: list[dict], view: dict, lang: str) -> html.Div:
         html.Summary(word("figures", lang)),
         html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
                     html.Tbody(body)], className="table table-sm table-compact",
-                   id="overview-figures-table"),
+                   id=ids.FIGURES_TABLE),
     ], className="overview-figures mb-2", open=True)
 
 
@@ -244,23 +245,23 @@ def _toolbar(query: str, lang: str) -> html.Div:
     present = "?" + "&".join(p for p in ("present=1", query.lstrip("?")) if p)
     return html.Div([
         html.Span(word("downloads", lang) + ":", className="small text-muted me-1"),
-        link(f"{word('figures', lang)} CSV", "/export/overview.csv", "overview-figures_csv"),
-        link(f"{word('figures', lang)} XLSX", "/export/overview.xlsx", "overview-figures_xlsx"),
-        link(f"{word('provinces', lang)} CSV", "/export/provinces.csv", "overview-provinces_csv"),
+        link(f"{word('figures', lang)} CSV", "/export/overview.csv", ids.FIGURES_CSV),
+        link(f"{word('figures', lang)} XLSX", "/export/overview.xlsx", ids.FIGURES_XLSX),
+        link(f"{word('provinces', lang)} CSV", "/export/provinces.csv", ids.PROVINCES_CSV),
         link(f"{word('provinces', lang)} XLSX", "/export/provinces.xlsx",
-             "overview-provinces_xlsx"),
-        link(f"{word('trend', lang)} CSV", "/export/trend.csv", "overview-trend_csv"),
-        link(f"{word('trend', lang)} XLSX", "/export/trend.xlsx", "overview-trend_xlsx"),
+             ids.PROVINCES_XLSX),
+        link(f"{word('trend', lang)} CSV", "/export/trend.csv", ids.TREND_CSV),
+        link(f"{word('trend', lang)} XLSX", "/export/trend.xlsx", ids.TREND_XLSX),
         link(f"{word('dimensions_chart', lang)} PNG", "/export/dimensions.png",
-             "overview-dimensions_png"),
+             ids.DIMENSIONS_PNG),
         link(f"{word('dimensions_chart', lang)} SVG", "/export/dimensions.svg",
-             "overview-dimensions_svg"),
-        link(f"{word('trend_chart', lang)} PNG", "/export/trend.png", "overview-trend_png"),
-        link(f"{word('trend_chart', lang)} SVG", "/export/trend.svg", "overview-trend_svg"),
-        html.A(word("present", lang), href=f"/{present}", id="overview-present",
+             ids.DIMENSIONS_SVG),
+        link(f"{word('trend_chart', lang)} PNG", "/export/trend.png", ids.TREND_PNG),
+        link(f"{word('trend_chart', lang)} SVG", "/export/trend.svg", ids.TREND_SVG),
+        html.A(word("present", lang), href=f"/{present}", id=ids.PRESENT,
                className="btn btn-sm btn-outline-primary ms-2"),
     ], className="meeting-toolbar d-flex flex-wrap align-items-center gap-1 my-2",
-        id="overview-toolbar")
+        id=ids.TOOLBAR)
 
 
 def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL parameter name)
@@ -281,21 +282,21 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
         [
             dbc.Col(kpi_card(t("overview.surveyed", lang), _count(surveyed),
                              _change_detail(surveyed, before.get("surveyed"), prev_year, lang),
-                             people("people"), card_id="kpi-surveyed"), md=6, xl=3),
+                             people("people"), card_id=ids.KPI_SURVEYED), md=6, xl=3),
             dbc.Col(kpi_card(t("overview.poor", lang), _count(poor),
                              f"{fmt_pct(poor / surveyed if poor and surveyed else None)} · "
                              + _change_detail(poor, before.get("poor"), prev_year, lang),
                              f"{people('poor_people')} · {t('overview.poor_note', lang)}",
-                             card_id="kpi-poor"), md=6, xl=3),
+                             card_id=ids.KPI_POOR), md=6, xl=3),
             dbc.Col(kpi_card(t("overview.target_poor", lang), _count(now.get("target_poor")),
                              _change_detail(now.get("target_poor"), before.get("target_poor"),
                                             prev_year, lang),
-                             card_id="kpi-target-poor"), md=6, xl=3),
+                             card_id=ids.KPI_TARGET_POOR), md=6, xl=3),
             dbc.Col(kpi_card(t("overview.left_poverty", lang),
                              _count(now.get("left_poverty")) if prev else "–",
                              round_label(prev_year, lang) + " → " + round_label(current.year_be, lang)
                              if prev else t("overview.no_previous", lang),
-                             t("overview.left_poverty_note", lang), card_id="kpi-left-poverty"),
+                             t("overview.left_poverty_note", lang), card_id=ids.KPI_LEFT_POVERTY),
                     md=6, xl=3),
         ],
         className="g-3 mb-3 overview-kpis",
@@ -306,14 +307,14 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
         [
             html.H1(t("overview.title", lang), className="page-title"),
             html.Div(f"{round_label(current.year_be, lang)} · {source}", className="page-subtitle",
-                     id="overview-subtitle"),
+                     id=ids.SUBTITLE),
             _toolbar(query, lang),
             cards,
             _figures_table(figure_rows(view, lang), view, lang),
             dbc.Row(
                 [
                     dbc.Col([
-                        dcc.Graph(id="overview-dimensions",
+                        dcc.Graph(id=ids.DIMENSIONS,
                                   figure=_dimension_figure(view["dims_now"], view["dims_before"],
                                                            current.year_be, prev_year, lang),
                                   config=GRAPH_CONFIG,
@@ -322,24 +323,24 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
                                   style={"height": f"{OVERVIEW_CHART_HEIGHT}px"},
                                   className="overview-chart"),
                         html.Div(t("overview.poor_note", lang), className="figure-note",
-                                 id="overview-chart-note"),
+                                 id=ids.CHART_NOTE),
                         html.Div(source_line(t("source", lang), source),
-                                 id="overview-chart-source"),
+                                 id=ids.CHART_SOURCE),
                     ], lg=7, className="mb-3"),
                     dbc.Col([
                         html.H2(f"{t('overview.top_provinces', lang)} — {round_label(current.year_be, lang)}",
-                                className="h6 mt-2", id="overview-top-title"),
+                                className="h6 mt-2", id=ids.TOP_TITLE),
                         _province_table(view["top"], lang),
                         source_line(t("source", lang), source),
                     ], lg=5),
                 ],
                 className="g-3 overview-charts",
             ),
-            tr.block(view["trend"], lang, K_LABEL, "overview", tr.word("title", lang),
+            tr.block(view["trend"], lang, K_LABEL, ids.TREND_PREFIX, tr.word("title", lang),
                      height=TREND_CHART_HEIGHT),
             source_line(t("source", lang), source),
             # printed at the foot of every page (assets/51-overview.css)
-            html.Div(" · ".join(f"{k}: {v}" for k, v in notes), id="overview-print-stamp",
+            html.Div(" · ".join(f"{k}: {v}" for k, v in notes), id=ids.PRINT_STAMP,
                      className="overview-print-stamp"),
         ],
         className="overview-page",

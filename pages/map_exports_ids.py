@@ -1,0 +1,23 @@
+"""Component ids of the map page's meeting toolbar and brief job (pages/map_exports.py;
+the toolbar is made by components/meeting.toolbar with TOOLBAR_PREFIX, so its ids
+are `map-<key>`)."""
+
+PREFIX = "map-"
+TOOLBAR_PREFIX = "map"
+TOOLBAR = "map-toolbar"
+BRIEF = "map-brief"
+BRIEF_BOX = "map-brief-box"
+BRIEF_DOWNLOAD = "map-brief-download"
+BRIEF_ERROR = "map-brief-error"
+BRIEF_JOB = "map-brief-job"
+BRIEF_LABEL = "map-brief-label"
+BRIEF_POLL = "map-brief-poll"
+BRIEF_PROGRESS = "map-brief-progress"
+BRIEF_RESULT = "map-brief-result"
+MAP_PNG = "map-map_png"
+MAP_SVG = "map-map_svg"
+PRESENT = "map-present"
+PROFILE_CSV = "map-profile_csv"
+PROFILE_XLSX = "map-profile_xlsx"
+RANKING_CSV = "map-ranking_csv"
+RANKING_XLSX = "map-ranking_xlsx"
