@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import flask
 
 from chipao.domain.exports import Column, to_csv_bytes, to_xlsx_bytes
 from chipao.domain.planstate import PlanParamError, PlanState
 from chipao.domain.scope import Scope
+from chipao.web.download import send
 from chipao.web.session import current_scope, read_scoped
 from components import plan_widgets as pw
 from components.downloads import word
@@ -36,9 +36,6 @@ from queries import audit
 from queries import plans as q
 from queries.db import scoped
 
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "png": "image/png", "svg": "image/svg+xml"}
 PAGE = "/plans"
 
 
@@ -245,16 +242,6 @@ def _view(personal: bool = False) -> tuple[PlanState, dict, Scope, Lang]:
     if isinstance(data, str):
         flask.abort(404, data)
     return state, data, scope, lang
-
-
-def send(data: bytes, fmt: str, filename: str) -> flask.Response:
-    response = flask.make_response(data)
-    response.headers["Content-Type"] = MIMETYPES[fmt]
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{filename.encode('ascii', 'replace').decode()}\"; "
-        f"filename*=UTF-8''{quote(filename)}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def table_file(table: str, fmt: str):
