@@ -2,37 +2,18 @@
 PNG/SVG of a chart (drawn in the browser by Plotly with the figure's own title and
 source, named after what it shows: assets/50-meeting.js) or of a map (the server's
 static image). Layout only: the pages give the hrefs; hidden in print and in
-presentation mode (assets/50-meeting.css). The words are the exports' own (Thai first)."""
+presentation mode (assets/50-meeting.css)."""
 
 from __future__ import annotations
 
 from dash import html
 
-from components.i18n import Lang
-
-WORDS = {
-    "download": ("ดาวน์โหลด", "Download"),
-    "csv": ("CSV", "CSV"),
-    "xlsx": ("XLSX", "XLSX"),
-    "png": ("PNG", "PNG"),
-    "svg": ("SVG", "SVG"),
-    "present": ("โหมดนำเสนอ", "Present"),
-    "agency_need": ("ความต้องการ", "Need"),
-    "agency_need_file": ("หน่วยงาน×ความต้องการ", "agency-needs"),
-    "steps_file": ("9ขั้นตอน", "9-steps"),
-    "stalled_file": ("พื้นที่งานหยุดนิ่ง", "stalled-areas"),
-    "stalled_households_file": ("ครัวเรือนงานหยุดนิ่ง", "stalled-households"),
-    "gaps_file": ("ช่องว่างบริการ", "service-gaps"),
-    "plan_file": ("จุดตั้งศูนย์ใหม่", "new-centres"),
-    "present_keys_plans": ("← → พื้นที่ถัดไป · ↑ ↓ ตัวชี้วัด · F เต็มจอ · Esc ออก",
-                           "← → next area · ↑ ↓ measure · F full screen · Esc leaves"),
-    "present_keys": ("F เต็มจอ · Esc ออก", "F full screen · Esc leaves"),
-}
+from components.i18n import Lang, t
 
 
 def word(key: str, lang: Lang) -> str:
-    th, en = WORDS[key]
-    return en if lang == "en" else th
+    """The exports' own words (`downloads.*` in the catalogues)."""
+    return t(f"downloads.{key}", lang)
 
 
 def table_links(link_id: str, hrefs: dict[str, str], lang: Lang) -> html.Div:

@@ -109,7 +109,7 @@ def test_navigation_callback(store, app_server):
 def test_household_export_is_scoped_and_audited(store, app_server):
     username, password = create_user("tambon", areas=("TH100101",))
     client = client_for(app_server, username, password)
-    response = client.get("/export/plans/stalled_households.csv?level=1&round=2565&days=1")
+    response = client.get("/export/plans/stalled_households.csv?level=1&area=TH&round=2565&days=1")
     assert response.status_code == 200
     content = response.get_data().decode("utf-8")
     assert content.startswith("\ufeffรหัสบ้าน,ตำบล")
