@@ -34,6 +34,7 @@ from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.pcodes import LEVELS, pcode_level
 from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
+from chipao.web import auth
 from chipao.web.download import send
 from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
 from chipao.web.session import current_scope
@@ -631,7 +632,9 @@ def gaps_file(fmt: str):
 
 
 def register_routes(server) -> None:
-    server.add_url_rule("/export/centres/gaps.<fmt>", "export_centres_gaps", gaps_file)
+    """The centres page's downloads: the guard lets exactly the page's roles fetch them."""
+    auth.add_download(server, "/export/centres/gaps.<fmt>", "export_centres_gaps", gaps_file,
+                      PAGE)
 
 
 # ── the planner (background) ─────────────────────────────────────────────────

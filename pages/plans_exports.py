@@ -25,6 +25,7 @@ import flask
 from chipao.domain.exports import Column, to_csv_bytes, to_xlsx_bytes
 from chipao.domain.planstate import PlanParamError, PlanState
 from chipao.domain.scope import Scope
+from chipao.web import auth
 from chipao.web.download import send
 from chipao.web.session import current_scope, read_scoped
 from components import plan_widgets as pw
@@ -335,8 +336,10 @@ def cm_pct(v: float) -> str:
 
 
 def register_routes(server: flask.Flask) -> None:
-    server.add_url_rule("/export/plans/map.<fmt>", "export_plans_map", map_image)
-    server.add_url_rule("/export/plans/<table>.<fmt>", "export_plans_table", table_file)
+    """The plans page's downloads: the guard lets exactly the page's roles fetch them."""
+    auth.add_download(server, "/export/plans/map.<fmt>", "export_plans_map", map_image, PAGE)
+    auth.add_download(server, "/export/plans/<table>.<fmt>", "export_plans_table", table_file,
+                      PAGE)
 
 
 __all__ = ["TABLES", "filters", "register_routes"]
