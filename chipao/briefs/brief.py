@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup
@@ -30,7 +29,7 @@ from chipao.domain.pcodes import pcode_level
 from chipao.domain.scope import Scope
 from chipao.settings import settings
 from components.choropleth import classify
-from components.formatting import be_datetime, format_k, legend_formatter
+from components.formatting import TZ, be_datetime, format_k, legend_formatter
 from components.i18n import Lang, fmt_int, fmt_pct, pick, round_label, t
 from geodata import static_map as sm
 from queries import audit, mpi
@@ -41,7 +40,6 @@ from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-BANGKOK = ZoneInfo("Asia/Bangkok")
 CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")
 COVERAGE_KM = 10  # the centres page's default distance
 TOP_GAPS = 10
@@ -408,7 +406,7 @@ def build(scope: Scope, opts: BriefOptions, progress: Progress | None = None,
     say = progress or (lambda *_a: None)
     started = time.perf_counter()
     say(2, "start")
-    generated_at = now or datetime.now(BANGKOK)
+    generated_at = now or datetime.now(TZ)
     with scoped(scope) as conn:
         rounds = list_rounds(conn)
         current = _round(rounds, opts.year)
