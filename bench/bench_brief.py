@@ -45,7 +45,7 @@ def one(pcode: str, fmt: str) -> dict:
     started = time.perf_counter()
     with scoped(SYSTEM) as conn:
         context = brief.collect(conn, SYSTEM, brief.BriefOptions(pcode), datetime.now(
-            brief.BANGKOK), lambda *_a: None)
+            brief.TZ), lambda *_a: None)
     collected = time.perf_counter()
     pdf = brief.html_to_pdf(brief.render_html(context))
     done = time.perf_counter()
