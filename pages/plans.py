@@ -59,7 +59,7 @@ from components.i18n import (
 )
 from components.theme import GRAPH_CONFIG
 from geodata.serve import geometry_url
-from queries import plans
+from queries import audit, plans
 from queries.areas import ancestors, get_area
 from queries.db import scoped
 from queries.rounds import SurveyRound, choose_round, list_rounds
@@ -615,6 +615,9 @@ def export_areas(n_clicks, data):
         rows = plans.stalled_areas(conn, scope, current.round_id, state.level, state.area,
                                    state.days)
         refresh = plans.refresh_state(conn)
+        audit.record(conn, scope, "export", target="plans:stalled_areas", ip=_ip(),
+                     details={"area": state.area or "TH", "level": state.level,
+                              "round": current.year_be, "days": state.days, "areas": len(rows)})
     as_of = refresh["as_of"].isoformat() if refresh else ""
     body = [[r["pcode"], r["name_th"], r["name_en"], r["households"], r["items"],
              r["open_households"], r["open_items"]] for r in rows]
@@ -636,7 +639,10 @@ def export_households(n_clicks, data):
         return dash.no_update
     state = _state(data)
     scope = current_scope()
-    if not scope.may_see_records:
+    if not scope.may_see_records:  # a national role: aggregates only; the attempt is logged
+        with scoped(scope) as conn:
+            audit.record(conn, scope, "refused", "plans:stalled_households", ip=_ip(),
+                         details={"page": "/plans", "reason": "role may not export households"})
         return dash.no_update
     with scoped(scope) as conn:
         current = _shown_round(conn, state)
