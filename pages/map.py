@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from urllib.parse import urlencode
 
 import dash
 import dash_ag_grid as dag
@@ -36,9 +37,9 @@ from chipao.domain.mapstate import (
     MapParamError,
     MapState,
     check_against,
+    home_params,
     parse_k,
     parse_state,
-    query_params,
 )
 from chipao.domain.pcodes import pcode_level
 from chipao.domain.rates import min_households
@@ -91,6 +92,7 @@ MAP_ID = ids.VIEW
 _COMPONENT_IDS = {ids.SPEC: mv.spec_id(MAP_ID), ids.VALUES: mv.values_id(MAP_ID)}
 RANKING_ALL_LIMIT = 100  # above this many peers the table shows the top and bottom only
 RANKING_EDGE = 25
+RANKING_UNRANKED = 50  # unranked areas listed after the ranked ones (the rest counted)
 ROUTER_SEARCH = "_pages_location.search"
 
 # The callback's outputs, in order; compute_view returns a dict with these keys.
@@ -143,8 +145,8 @@ def _hover_label(state: MapState, lang: Lang, compare: bool) -> str:
 
 def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | None]]:
     """Per area: the figure text and the rank (short: they travel with every switch;
-    names are in the geometry)."""
-    few = t("map.too_few_short", lang)
+    names are in the geometry; "too few households" is the values' few_note, added by
+    the browser to every too-few area; no figure is "", drawn as "–")."""
     suppressed = t("map.suppressed_short", lang)
     texts, ranks = [], []
     for a in values.areas:
@@ -156,15 +158,15 @@ def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | Non
                     f"{fmt_value(values.measure, a.current)})")
         else:
             text = fmt_value(values.measure, a.value)
-        if a.insufficient:
-            text += f" ({few})"
-        texts.append(text)
+        if a.insufficient and not a.suppressed:
+            text = ""  # too few households: no rate shown (the legend says so)
+        texts.append("" if text == "–" else text)
         ranks.append(a.rank or None)
     return texts, ranks
 
 
 def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
-             show_parent: bool = True) -> tuple[list[dict], list[dict], str]:
+             show_parent: bool = True) -> tuple[list[dict], list[dict], str | list]:
     """Rows (ranked areas first), columns and the table's title. `show_parent` adds
     the district or province of each area (peers from more than one parent)."""
     measure = values.measure
@@ -182,6 +184,13 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
         ranked = ranked[:RANKING_EDGE] + ranked[-RANKING_EDGE:]
         rest = []
         title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE)) + f" · {top}"
+    elif len(rest) > RANKING_UNRANKED and not show_all:
+        # few ranked areas (a small store: nearly all "too few"): the unranked ones
+        # would send thousands of empty rows with every switch; list some, count the rest
+        more = len(rest) - RANKING_UNRANKED
+        rest = rest[:RANKING_UNRANKED]
+        title = [title, html.Span(t("map.ranking_unranked_more", lang).replace(
+            "{n}", fmt_int(more)), id=ids.RANKING_MORE, className="d-block small fw-normal")]
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
@@ -297,9 +306,9 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
     children += [facts_table, dim_table,
                  html.Div(t("map.panel.note", lang), className="figure-note mb-1"), ind_table]
     if trend_rows:  # every round the store holds, with its table (the chart's text)
-        children.append(tr.block(list(trend_rows), lang, format_k(state.k), ids.PANEL_TREND_PREFIX,
-                                 f"{tr.word('title', lang)} — {name}", height=240,
-                                 download_query=state.query()))
+        children.append(tr.block(list(trend_rows), lang, format_k(state.k),
+                                 ids.PANEL_TREND_PREFIX, f"{tr.word('title', lang)} — {name}",
+                                 height=240, download_query=state.query()))
     return children
 
 
@@ -402,7 +411,8 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                                ranks, values.ranked, state.sel,
                                label=_hover_label(state, lang, compare is not None),
                                rank_note=t("map.rank_top_change" if compare else "map.rank_top",
-                                           lang))
+                                           lang),
+                               few_note=t("map.too_few_short", lang))
     fmt = legend_formatter(state.measure, compare is not None)
     min_n = values.min_households
     legend_box = cp.legend(
@@ -503,7 +513,8 @@ def layout(**query) -> html.Div:
         return dash.no_update
     lang = current_lang()
     scope = current_scope()
-    view = _safe_view(query_params(query), scope, lang, None)
+    params, at_home = home_params(query, scope.home_area)  # a user's own area by default
+    view = _safe_view(params, scope, lang, None)
     state = view.get("state") or MapState()
     round_years, catalogue = view.get("round_years"), view.get("catalogue")
     if catalogue is None:  # a bad URL: the controls still offer every choice
@@ -525,6 +536,9 @@ def layout(**query) -> html.Div:
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.SHOWN, data=view.get(f"{ids.SHOWN}.data")),
         dcc.Store(id=ids.GEOMETRY, data=view.get(f"{ids.GEOMETRY}.data")),
+        # the user's own area, opened by default, into the address (assets/20-chipao.js)
+        dcc.Store(id=ids.HOME, data=view.get(f"{ids.SHOWN}.data") if at_home else None),
+        html.Div(id=ids.HOME_MARK, hidden=True),
         html.H1(t("map.title", lang), className="page-title"),
         html.Nav(view.get(f"{ids.BREADCRUMB}.children"), id=ids.BREADCRUMB,
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
@@ -536,7 +550,10 @@ def layout(**query) -> html.Div:
             dbc.Col([
                 html.Div(view.get(f"{ids.CAPTION}.children"), id=ids.CAPTION),
                 # the all-tambon map takes seconds to switch: the map dims and says so
-                busy(html.Div(graph, className="map-frame"), {ids.CAPTION: "children"}, lang),
+                # while the view callback runs (its legend, inside the frame, is one of
+                # every view's outputs: a switch, a drill-down, a ranking row, the round)
+                busy(html.Div(graph, className="map-frame"), {ids.LEGEND_BOX: "children"},
+                     lang, class_name="map-busy"),
                 cp.attribution(t("attribution", lang)),
                 html.Div(view.get(f"{ids.NOTE}.children"), id=ids.NOTE),
             ], lg=7),
@@ -561,6 +578,11 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
+clientside_callback(  # assets/20-chipao.js: the user's own area into the address
+    ClientsideFunction("chipao", "ownArea"),
+    Output(ids.HOME_MARK, "className"),
+    Input(ids.HOME, "data"),
+)
 clientside_callback(  # assets/20-chipao.js: a ranking row picked brings the map into view
     ClientsideFunction("chipao", "showMap"),
     Output(ids.RANKING, "className"),
@@ -641,10 +663,13 @@ def update_map(search, subject, measure, k, level, classes, compare, click, cell
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):  # the map component's event store
         trigger = MAP_ID
-    if trigger == ids.URL and _same_view(search, shown):
-        raise PreventUpdate  # the address this callback itself just wrote
     lang = current_lang()
     scope = current_scope()
+    address = search
+    # an address without area or level (a menu link) is the user's own area
+    search = "?" + urlencode(home_params(search, scope.home_area)[0])
+    if trigger == ids.URL and _same_view(search, shown):
+        raise PreventUpdate  # the address this callback itself just wrote
     state = None
     if trigger not in (ids.URL, ids.RANKING_ALL, None):
         try:
@@ -661,7 +686,7 @@ def update_map(search, subject, measure, k, level, classes, compare, click, cell
         if state is None or state == current:
             raise PreventUpdate
     view = _safe_view(search, scope, lang, shown_geometry, bool(ranking_all), state=state)
-    if state is None or view.get(f"{shell_ids.URL}.search") == search:
+    if state is None or view.get(f"{shell_ids.URL}.search") in (search, address):
         # Drawn from the URL (link, back button, round selector): never push a new
         # history entry for it, or the back button would loop.
         view[f"{shell_ids.URL}.search"] = dash.no_update

@@ -44,3 +44,6 @@ PANEL_TREND_CSV = "map-panel-trend-csv"
 PANEL_TREND_XLSX = "map-panel-trend-xlsx"
 PANEL_TREND_PNG = "map-panel-trend-png"
 PANEL_TREND_SVG = "map-panel-trend-svg"
+RANKING_MORE = "map-ranking-more"
+HOME = "map-home"  # the user's own area, written into the address (assets/20-chipao.js)
+HOME_MARK = "map-home-mark"

@@ -1,5 +1,8 @@
-"""/ — national overview: households surveyed, poor households by dimension, change
-since the previous round, top provinces, and the trend over every survey round.
+"""/ — the overview: households surveyed, poor households by dimension, change since
+the previous round, top provinces, and the trend over every survey round — for the
+country, or (``?area=``) one province, district or tambon with its top districts or
+tambons. A provincial, district or tambon user opens at their own area
+(Scope.home_area); ``?area=TH`` is the country.
 Figures: queries/overview.py and queries/trend.py (`overview_view` reads them once for
 the page and for its downloads, pages/overview_exports.py, so both hold the same
 figures). Print (Ctrl+P) and presentation mode (?present=1): assets/51-overview.css."""
@@ -12,8 +15,9 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
+from chipao.domain.pcodes import AREA_RE, pcode_level
 from chipao.domain.scope import Scope
 from chipao.web.session import current_scope, read_scoped
 from components import trend as tr
@@ -31,6 +35,7 @@ from components.theme import (
 from geodata.static_map import ATTRIBUTION_EN, ATTRIBUTION_TH
 from pages import overview_ids as ids
 from queries import overview, trend
+from queries.areas import ancestors
 from queries.briefs import data_state
 from queries.mpi import load_catalogue
 from queries.rounds import list_rounds, previous_round, resolve_round
@@ -47,6 +52,8 @@ WORDS = {
     "downloads": ("ดาวน์โหลด", "Download"),
     "figures": ("ตัวเลขหลัก", "Headline figures"),
     "provinces": ("10 จังหวัด", "Top provinces"),
+    "districts": ("10 อำเภอ", "Top districts"),
+    "tambons": ("10 ตำบล", "Top tambons"),
     "trend": ("แนวโน้ม", "Trend"),
     "dimensions_chart": ("กราฟรายมิติ", "Dimension chart"),
     "trend_chart": ("กราฟแนวโน้ม", "Trend chart"),
@@ -64,6 +71,10 @@ WORDS = {
                    "counts below {n} withheld (and the cells that would reveal them)"),
     "note": ("หมายเหตุ", "Note"),
 }
+
+
+# what the top-areas table and its download are called, by the level they rank
+TOP_WORD = {1: "provinces", 2: "districts", 3: "tambons"}
 
 
 def word(key: str, lang: str) -> str:
@@ -107,9 +118,15 @@ def _dimension_figure(dims_now: list[dict], dims_before: list[dict] | None, year
     return fig
 
 
-def _province_table(rows: list[dict], lang: str) -> dbc.Table:
+# the table's area column and heading, by the level of the areas it ranks
+_TOP = {1: ("col.province", "overview.top_provinces"), 2: ("col.district", "overview.top_districts"),
+        3: ("col.tambon", "overview.top_tambons")}
+
+
+def _province_table(rows: list[dict], lang: str, level: int = 1) -> dbc.Table:
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
-                               ("col.rank", "col.province", "col.poor", "col.share", "col.change")]))
+                               ("col.rank", _TOP[level][0], "col.poor", "col.share",
+                                "col.change")]))
     body = html.Tbody([
         html.Tr([
             html.Td(r["rank"]),
@@ -125,12 +142,45 @@ def _province_table(rows: list[dict], lang: str) -> dbc.Table:
                      className="table-compact", id=ids.TOP_PROVINCES)
 
 
+def _breadcrumb(trail: list[dict], round_q: str, lang: str) -> html.Nav:
+    """Thailand › province › district: each level above the shown one is a link (a
+    provincial user zooms out to the country with ``?area=TH``)."""
+    entries = [{"pcode": "TH", "name_th": t("shell.country", "th"),
+                "name_en": t("shell.country", "en")}, *trail]
+    crumbs: list = []
+    for n, e in enumerate(entries):
+        name = pick(e["name_th"], e["name_en"], lang)
+        if n == len(entries) - 1:
+            crumbs.append(html.Span(name, className="map-crumb-current", **{"aria-current": "page"}))
+        else:
+            crumbs += [dcc.Link(name, href=f"/?area={e['pcode']}{round_q}", className="map-crumb"),
+                       html.Span(" › ", className="map-crumb-sep")]
+    return html.Nav(crumbs, id=ids.BREADCRUMB, className="map-breadcrumb",
+                    **{"aria-label": "breadcrumb"})
+
+
 class OverviewError(ValueError):
-    """A round the store does not hold, or no data at all (the message says which)."""
+    """A round or area the store does not hold, or no data at all (the message says
+    which; `color` is the alert's)."""
+
+    def __init__(self, text: str, color: str = "danger") -> None:
+        super().__init__(text)
+        self.color = color
 
 
-def overview_view(scope: Scope, lang: str, round_param: str | None) -> dict:
+def overview_view(scope: Scope, lang: str, round_param: str | None,
+                  area_param: str | None) -> dict:
     """Everything the overview shows, for the page and its downloads alike."""
+    home = None
+    area = area_param
+    if area is None and scope.home_area:  # a committee's or officer's own area
+        area = home = scope.home_area
+    area = (area or "TH").upper()
+    if area != "TH" and not AREA_RE.match(area):
+        raise OverviewError(f"{t('error.bad_param', lang)}: area={area!r}")
+    level = pcode_level(area)
+    # the ranked areas: inside the shown one (a tambon's: its district's tambons)
+    parent = area if level < 3 else area[:6]
     with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
         rounds = list_rounds(conn)
         try:
@@ -138,23 +188,31 @@ def overview_view(scope: Scope, lang: str, round_param: str | None) -> dict:
         except ValueError as err:
             raise OverviewError(f"{t('error.bad_param', lang)}: {err}") from err
         if current is None:
-            raise OverviewError(t("no_data", lang))
+            raise OverviewError(t("no_data", lang), "warning")
+        trail = ancestors(conn, area, include_self=True) if level else []
+        if level and not trail:
+            raise OverviewError(f"{t('error.bad_param', lang)}: area={area!r}")
         prev = previous_round(rounds, current)
-        now = overview.national_counts(conn, scope, current.round_id)
-        before = overview.national_counts(conn, scope, prev.round_id) if prev else {}
-        dims_now = overview.dimension_counts(conn, scope, current.round_id)
-        dims_before = overview.dimension_counts(conn, scope, prev.round_id) if prev else None
+        now = overview.national_counts(conn, scope, current.round_id, area)
+        before = overview.national_counts(conn, scope, prev.round_id, area) if prev else {}
+        dims_now = overview.dimension_counts(conn, scope, current.round_id, area)
+        dims_before = (overview.dimension_counts(conn, scope, prev.round_id, area)
+                       if prev else None)
         top = overview.top_provinces(conn, scope, current.round_id,
-                                     prev.round_id if prev else None)
-        rows = trend.area_trend(conn, scope, load_catalogue(conn), overview.COUNTRY,
-                                k=TREND_K, rounds=rounds)
+                                     prev.round_id if prev else None, parent=parent)
+        rows = trend.area_trend(conn, scope, load_catalogue(conn), area, k=TREND_K,
+                                rounds=rounds)
         refreshed_at, _version = data_state(conn)
     if not now.get("surveyed"):
-        raise OverviewError(t("no_data", lang))
+        raise OverviewError(t("no_data", lang), "warning")
+    area_name = (pick(trail[-1]["name_th"], trail[-1]["name_en"], lang) if level
+                 else t("shell.country", lang))
     return {"current": current, "prev": prev, "now": now, "before": before,
             "dims_now": dims_now, "dims_before": dims_before, "top": top, "trend": rows,
             "source": pick(current.source_th, current.source_en, lang),
-            "refreshed_at": refreshed_at, "suppressed": scope.suppress_small_counts}
+            "refreshed_at": refreshed_at, "suppressed": scope.suppress_small_counts,
+            "area": area, "area_name": area_name, "level": level, "parent": parent,
+            "trail": trail, "home": home, "top_level": pcode_level(parent) + 1}
 
 
 CHANGES = ("left_poverty", "new_poor")  # already a change between the two rounds
@@ -191,7 +249,7 @@ def figure_rows(view: dict, lang: str) -> list[dict]:
 def filter_notes(view: dict, lang: str) -> list[tuple[str, str]]:
     """The filters and provenance as people read them (XLSX second sheet, print line)."""
     current, prev = view["current"], view["prev"]
-    notes = [(word("area", lang), t("shell.country", lang)),
+    notes = [(word("area", lang), view["area_name"]),
              (t("shell.round", lang), round_label(current.year_be, lang))]
     if prev is not None:
         notes.append((t("overview.change", lang), round_label(prev.year_be, lang)))
@@ -237,7 +295,7 @@ def _figures_table(rows: list[dict], view: dict, lang: str) -> html.Div:
     ], className="overview-figures mb-2", open=True)
 
 
-def _toolbar(query: str, lang: str) -> html.Div:
+def _toolbar(query: str, lang: str, top_word: str = "provinces") -> html.Div:
     def link(label: str, path: str, link_id: str) -> html.A:
         return html.A(label, href=f"{path}{query}", id=link_id, download="",
                       className="btn btn-sm btn-outline-secondary")
@@ -247,8 +305,8 @@ def _toolbar(query: str, lang: str) -> html.Div:
         html.Span(word("downloads", lang) + ":", className="small text-muted me-1"),
         link(f"{word('figures', lang)} CSV", "/export/overview.csv", ids.FIGURES_CSV),
         link(f"{word('figures', lang)} XLSX", "/export/overview.xlsx", ids.FIGURES_XLSX),
-        link(f"{word('provinces', lang)} CSV", "/export/provinces.csv", ids.PROVINCES_CSV),
-        link(f"{word('provinces', lang)} XLSX", "/export/provinces.xlsx",
+        link(f"{word(top_word, lang)} CSV", "/export/provinces.csv", ids.PROVINCES_CSV),
+        link(f"{word(top_word, lang)} XLSX", "/export/provinces.xlsx",
              ids.PROVINCES_XLSX),
         link(f"{word('trend', lang)} CSV", "/export/trend.csv", ids.TREND_CSV),
         link(f"{word('trend', lang)} XLSX", "/export/trend.xlsx", ids.TREND_XLSX),
@@ -264,13 +322,15 @@ def _toolbar(query: str, lang: str) -> html.Div:
         id=ids.TOOLBAR)
 
 
-def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL parameter name)
+def layout(round: str | None = None, area: str | None = None,  # noqa: A002 (URL parameter name)
+           **_query) -> html.Div:
     lang = current_lang()
     try:
-        view = overview_view(current_scope(), lang, round)
+        view = overview_view(current_scope(), lang, round, area)
     except OverviewError as err:
-        return message(str(err), "danger" if round else "warning")
+        return message(str(err), err.color)
     current, prev, now, before = view["current"], view["prev"], view["now"], view["before"]
+    level, trail, home = view["level"], view["trail"], view["home"]
     prev_year = prev.year_be if prev else None
     surveyed, poor = now.get("surveyed"), now.get("poor")
     source = view["source"]
@@ -301,14 +361,24 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
         ],
         className="g-3 mb-3 overview-kpis",
     )
-    query = f"?{urlencode({'round': current.year_be})}"
+    round_q = f"&round={round}" if round else ""
+    title = (t("overview.title_area", lang).replace("{area}", view["area_name"]) if level
+             else t("overview.title", lang))
+    # the downloads hold this very view: its area and round
+    query = "?" + urlencode({**({"area": view["area"]} if level else {}),
+                             "round": current.year_be})
     notes = filter_notes(view, lang)
     return html.Div(
         [
-            html.H1(t("overview.title", lang), className="page-title"),
+            # the user's own area in the address (replaceState: no page rebuild), so a
+            # shared link or a reload shows what is on screen
+            dcc.Store(id=ids.HOME, data=f"?area={home}{round_q}" if home else None),
+            html.Div(id=ids.HOME_MARK, hidden=True),
+            html.H1(title, className="page-title"),
+            _breadcrumb(trail, round_q, lang) if level else None,
             html.Div(f"{round_label(current.year_be, lang)} · {source}", className="page-subtitle",
                      id=ids.SUBTITLE),
-            _toolbar(query, lang),
+            _toolbar(query, lang, TOP_WORD[view["top_level"]]),
             cards,
             _figures_table(figure_rows(view, lang), view, lang),
             dbc.Row(
@@ -328,15 +398,17 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
                                  id=ids.CHART_SOURCE),
                     ], lg=7, className="mb-3"),
                     dbc.Col([
-                        html.H2(f"{t('overview.top_provinces', lang)} — {round_label(current.year_be, lang)}",
+                        html.H2(f"{t(_TOP[view['top_level']][1], lang)} — "
+                                f"{round_label(current.year_be, lang)}",
                                 className="h6 mt-2", id=ids.TOP_TITLE),
-                        _province_table(view["top"], lang),
+                        _province_table(view["top"], lang, view["top_level"]),
                         source_line(t("source", lang), source),
                     ], lg=5),
                 ],
                 className="g-3 overview-charts",
             ),
-            tr.block(view["trend"], lang, K_LABEL, ids.TREND_PREFIX, tr.word("title", lang),
+            tr.block(view["trend"], lang, K_LABEL, ids.TREND_PREFIX,
+                     f"{tr.word('title', lang)} — {view['area_name']}",
                      height=TREND_CHART_HEIGHT),
             source_line(t("source", lang), source),
             # printed at the foot of every page (assets/51-overview.css)
@@ -345,3 +417,10 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
         ],
         className="overview-page",
     )
+
+
+clientside_callback(  # assets/20-chipao.js: the user's own area into the address
+    ClientsideFunction("chipao", "ownArea"),
+    Output(ids.HOME_MARK, "className"),
+    Input(ids.HOME, "data"),
+)

@@ -26,7 +26,8 @@ from urllib.parse import quote
 import flask
 
 from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
-from chipao.domain.mapstate import MapParamError, format_k, parse_state, query_params
+from chipao.domain.mapstate import format_k, parse_k
+from chipao.domain.pcodes import AREA_RE
 from chipao.domain.scope import Scope
 from chipao.web import auth
 from chipao.web.session import current_scope, read_scoped
@@ -36,7 +37,15 @@ from components.formatting import be_datetime
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_suppressed, pick, round_label, t
 from components.theme import CATEGORICAL, CURRENT, PREVIOUS
 from geodata import static_map as sm
-from pages.overview import OverviewError, figure_rows, filter_notes, overview_view, word
+from pages.overview import (
+    _TOP,
+    TOP_WORD,
+    OverviewError,
+    figure_rows,
+    filter_notes,
+    overview_view,
+    word,
+)
 from queries import audit, trend
 from queries.briefs import data_state
 from queries.db import scoped
@@ -48,6 +57,7 @@ MIMETYPES = {"png": "image/png", "svg": "image/svg+xml",
              "csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 TABLES, CHARTS = ("csv", "xlsx"), ("png", "svg")
+
 
 
 def _send(data: bytes, fmt: str, filename: str) -> flask.Response:
@@ -70,7 +80,8 @@ def _audit(scope: Scope, what: str, fmt: str) -> None:
 def _view() -> tuple[dict, Scope, str]:
     scope, lang = current_scope(), current_lang()
     try:
-        return overview_view(scope, lang, flask.request.args.get("round")), scope, lang
+        return (overview_view(scope, lang, flask.request.args.get("round"),
+                              flask.request.args.get("area")), scope, lang)
     except OverviewError as err:
         flask.abort(400, str(err))
 
@@ -79,10 +90,6 @@ def _table(fmt: str, cols, rows, sheet: str, notes, name: str) -> flask.Response
     data = (to_csv_bytes(cols, rows) if fmt == "csv"
             else to_xlsx_bytes(cols, rows, sheet_title=sheet[:31], notes=notes))
     return _send(data, fmt, name)
-
-
-def _country(lang: str) -> str:
-    return t("shell.country", lang)
 
 
 def figures_table(fmt: str):
@@ -96,7 +103,7 @@ def figures_table(fmt: str):
     rows = figure_rows(view, lang)
     _audit(scope, "overview_figures", fmt)
     return _table(fmt, cols, rows, word("figures", lang), filter_notes(view, lang),
-                  sm.file_name(_country(lang), str(current.year_be), word("figures", lang),
+                  sm.file_name(view["area_name"], str(current.year_be), word("figures", lang),
                                ext=fmt))
 
 
@@ -111,13 +118,14 @@ def provinces_table(fmt: str):
              "change": r["change"], "note": withheld if r["poor"] is None else None}
             for r in view["top"]]
     cols = [("rank", t("col.rank", lang)), ("pcode", "P-code"),
-            ("province", t("col.province", lang)), ("poor", t("col.poor", lang)),
+            ("province", t(_TOP[view["top_level"]][0], lang)), ("poor", t("col.poor", lang)),
             ("share", t("col.share", lang)), ("change", t("col.change", lang)),
             ("note", word("note", lang))]
     _audit(scope, "overview_provinces", fmt)
     year = str(view["current"].year_be)
     return _table(fmt, cols, rows, word("provinces", lang), filter_notes(view, lang),
-                  sm.file_name(_country(lang), year, word("provinces", lang), ext=fmt))
+                  sm.file_name(view["area_name"], year, word(TOP_WORD[view["top_level"]], lang),
+                               ext=fmt))
 
 
 def _data_date(lang: str, refreshed_at) -> str:
@@ -148,7 +156,7 @@ def dimensions_chart(fmt: str):
     spec = sc.ChartSpec(
         "bar", names, series,
         title=f"{t('overview.by_dimension', lang)} — {round_label(current.year_be, lang)}",
-        subtitle=f"{_country(lang)} · {round_label(current.year_be, lang)}",
+        subtitle=f"{view['area_name']} · {round_label(current.year_be, lang)}",
         y_title=t("overview.households", lang),
         source=_source_text(lang, view["source"], view["refreshed_at"]),
         attribution=sm.ATTRIBUTION_TH if lang == "th" else sm.ATTRIBUTION_EN,
@@ -156,28 +164,32 @@ def dimensions_chart(fmt: str):
     image = _chart(spec, fmt)
     _audit(scope, "overview_dimensions_chart", fmt)
     label = "รายมิติ" if lang == "th" else "dimensions"
-    return _send(image, fmt, sm.file_name(_country(lang), str(current.year_be), label, ext=fmt))
+    return _send(image, fmt, sm.file_name(view["area_name"], str(current.year_be), label,
+                                          ext=fmt))
 
 
 def trend_view(args, scope: Scope, lang: str) -> dict:
-    """The trend table of the map's focus area (the country without one), for the round
-    and k of the query: {rows, area, round, k_label, source, refreshed_at}. ValueError
-    for parameters that describe no area."""
+    """The trend table of the map's focus area (``sel``, else ``area``, else the country
+    — the overview's area), at the query's k and named after its round: {rows, area,
+    round, k_label, source, refreshed_at}. ValueError for parameters that describe no
+    area."""
+    focus = (args.get("sel") or args.get("area") or "TH").upper()
+    if focus != "TH" and not AREA_RE.match(focus):
+        raise ValueError(f"area={focus!r}")
     try:
-        state = parse_state(query_params(dict(args)))
-    except MapParamError as err:
-        raise ValueError(str(err)) from err
+        k = parse_k(args.get("k") or "1/3")
+    except ValueError as err:
+        raise ValueError(f"k={err}") from err
     with read_scoped(scope) as conn:
         rounds = list_rounds(conn)
-        current = resolve_round(rounds, state.round)
-        info = area_name(conn, state.focus)
+        current = resolve_round(rounds, args.get("round"))
+        info = area_name(conn, focus)
         if current is None or info is None:
             raise ValueError(t("no_data", lang))
-        rows = trend.area_trend(conn, scope, load_catalogue(conn), state.focus, k=state.k,
-                                rounds=rounds)
+        rows = trend.area_trend(conn, scope, load_catalogue(conn), focus, k=k, rounds=rounds)
         refreshed_at, _version = data_state(conn)
     return {"rows": rows, "area": pick(info["name_th"], info["name_en"], lang),
-            "round": current, "k_label": format_k(state.k),
+            "round": current, "k_label": format_k(k),
             "source": pick(current.source_th, current.source_en, lang),
             "refreshed_at": refreshed_at}
 

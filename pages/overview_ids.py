@@ -33,3 +33,6 @@ TREND = "overview-trend"
 TREND_TITLE = "overview-trend-title"
 TREND_CHART = "overview-trend-chart"
 TREND_TABLE = "overview-trend-table"
+BREADCRUMB = "overview-breadcrumb"
+HOME = "overview-home"  # the user's own area, written into the address (assets/20-chipao.js)
+HOME_MARK = "overview-home-mark"
