@@ -122,10 +122,9 @@ def provinces_table(fmt: str):
             ("share", t("col.share", lang)), ("change", t("col.change", lang)),
             ("note", word("note", lang))]
     _audit(scope, "overview_provinces", fmt)
-    year = str(view["current"].year_be)
-    return _table(fmt, cols, rows, word("provinces", lang), filter_notes(view, lang),
-                  sm.file_name(view["area_name"], year, word(TOP_WORD[view["top_level"]], lang),
-                               ext=fmt))
+    year, what = str(view["current"].year_be), word(TOP_WORD[view["top_level"]], lang)
+    return _table(fmt, cols, rows, what, filter_notes(view, lang),
+                  sm.file_name(view["area_name"], year, what, ext=fmt))
 
 
 def _data_date(lang: str, refreshed_at) -> str:

@@ -376,3 +376,28 @@ def test_presentation_mode_at_1366x768(page, live_server, tmp_path):
     page.keyboard.press("Escape")  # leaves the mode
     page.wait_for_function("!document.documentElement.classList.contains('present')")
     assert page.is_visible("#overview-toolbar")
+
+
+@pytest.mark.browser
+def test_a_provincial_committee_gets_its_province(browser, live_server, store):
+    """The overview opens at the committee's own province: its trend and downloads are
+    the province's, named after it."""
+    province = _truth("TH50")
+    user = create_user("province", ("TH50",))
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        pg = ctx.new_page()
+        login(pg, live_server, *user, next_path="/")
+        pg.wait_for_selector("#overview-trend-table")
+        shown = _table(pg, "#overview-trend-table")
+        assert [r[1] for r in shown] == [_fmt(w["surveyed"]) for w in province]
+        href = pg.get_attribute("#overview-trend_csv", "href")
+        assert "area=TH50" in href
+        response = pg.request.get(f"{live_server}{href}")
+        assert response.ok and _filename(response) == "จังหวัดทดสอบ_TH50-2567-แนวโน้ม.csv"
+        assert [r[1] for r in _csv(response)[1:]] == [str(w["surveyed"]) for w in province]
+        response = pg.request.get(f"{live_server}{pg.get_attribute('#overview-provinces_csv', 'href')}")
+        assert _filename(response) == "จังหวัดทดสอบ_TH50-2567-10_อำเภอ.csv"
+        assert _csv(response)[0][2] == "อำเภอ"
+    finally:
+        ctx.close()
