@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from tests.auth_helpers import create_user, login
 from tests.e2e.browser_checks import axe_violations, modebar_titles, thai_font_fallbacks
-from tests.support_store import isolated_store
+from tests.factory import isolated_store
 
 pytestmark = pytest.mark.browser
 
