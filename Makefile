@@ -11,7 +11,7 @@ WORKERS ?=
 SERVE_ARGS = $(if $(WORKERS),--workers $(WORKERS))
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run serve test test-unit db demo status stop bench load lint clean
+.PHONY: help install system-deps run serve test test-unit db demo status stop bench load lint i18n clean
 
 help: ## Show this help
 	@echo "Chipao (ชี้เป้า) — make targets:"
@@ -71,6 +71,12 @@ bench: install ## Run the benchmarks (full scale: HOUSEHOLDS=4104450); see docs/
 load: install ## Load test with locust on loopback (HOUSEHOLDS, WORKERS="1 2 4", USERS="20 50"); docs/performance.md
 	@$(CHIPAO) db >/dev/null
 	@$(PY) bench/load_test.py $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(USERS),--users $(USERS))
+
+i18n: $(VENV)/.installed ## Strings: extract the keys the code uses, update locale/{th,en} catalogues, compile-check, test
+	@$(VENV)/bin/pybabel --quiet extract -F babel.cfg --no-location --omit-header -o locale/messages.pot .
+	@$(VENV)/bin/pybabel --quiet update -i locale/messages.pot -d locale -D messages -w 100 --no-fuzzy-matching --ignore-obsolete
+	@$(VENV)/bin/pybabel compile -d locale -D messages --statistics
+	@$(PY) -m pytest -q tests/unit/test_strings.py
 
 lint: install ## ruff and lint-imports (the layer contracts in pyproject.toml)
 	@$(PY) -m ruff check .

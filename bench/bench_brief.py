@@ -33,6 +33,7 @@ TARGET_ALL_S = 15 * 60.0
 def one(pcode: str, fmt: str) -> dict:
     """Build one brief without the cache; seconds for data+maps and for the layout."""
     from briefs import brief
+
     from chipao.domain.scope import SYSTEM
     from queries.db import scoped
 
@@ -57,6 +58,7 @@ def main() -> int:
     a = p.parse_args()
     use_local_store()
     from briefs import brief
+
     from chipao.domain.scope import SYSTEM
     from queries.db import scoped
     from queries.mpi import area_list

@@ -12,6 +12,7 @@ import numpy as np
 from dash import html
 
 from chipao.domain.exports import to_csv_bytes
+from components.formatting import fmt_km
 from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, round_label, service_label, t
 from components.theme import NO_DATA
 
@@ -25,13 +26,6 @@ BIVARIATE = ["#e8e8e8", "#ace4e4", "#5ac8c8",
              "#dfb0d6", "#a5add3", "#5698b9",
              "#be64ac", "#8c62aa", "#3b4994"]
 INSUFFICIENT = -1
-
-
-def fmt_km(metres_or_km: float | None, metres: bool = False) -> str:
-    if metres_or_km is None:
-        return "–"
-    km = metres_or_km / 1000 if metres else metres_or_km
-    return f"{km:,.1f}"
 
 
 # ── map layers ───────────────────────────────────────────────────────────────

@@ -10,40 +10,16 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from chipao.domain.mapstate import CLASS_METHODS, MEASURES, MapState, format_k
+from chipao.domain.mapstate import CLASS_METHODS, MEASURES, MapState
 from chipao.domain.pcodes import pcode_level
+from components.formatting import format_k
 from components.forms import labelled_group
-from components.i18n import Lang, fmt_int, fmt_suppressed, pick, round_label, t
+from components.i18n import Lang, pick, round_label, t
 
 LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}
 
 
 # ── numbers ──────────────────────────────────────────────────────────────────
-def fmt_value(measure: str, value: float | None, change: bool = False,
-              suppressed: bool = False) -> str:
-    """A figure as shown in hover, legend, table and panel; "<5" when it is a small
-    count withheld from a public viewer (not "–", which means no data)."""
-    if suppressed:
-        return fmt_suppressed()
-    if value is None:
-        return "–"
-    if measure in ("count", "target_poor"):
-        return f"{int(round(value)):+,}" if change else fmt_int(value)
-    if measure == "M0":
-        return f"{value:+.3f}" if change else f"{value:.3f}"
-    # shares, H, A, contributions: percentages; changes in percentage points
-    return f"{100 * value:+.1f} pp" if change else f"{100 * value:.1f}%"
-
-
-def legend_formatter(measure: str, change: bool):
-    """Class limits: like fmt_value, with one more decimal for close limits."""
-    if measure in ("count", "target_poor"):
-        return lambda v: f"{v:+,.0f}" if change else f"{v:,.0f}"
-    if measure == "M0":
-        return lambda v: f"{v:+.3f}" if change else f"{v:.3f}"
-    return lambda v: f"{100 * v:+.1f} pp" if change else f"{100 * v:.1f}%"
-
-
 # ── words ────────────────────────────────────────────────────────────────────
 def subject_label(state_subject: str, catalogue, lang: Lang) -> str:
     kind, _, code = state_subject.partition(":")

@@ -26,11 +26,11 @@ PLAN_BADGE = {"not_started": "secondary", "in_progress": "primary", "done": "suc
 AGE_GROUPS = ((0, 5), (6, 14), (15, 59), (60, None))  # as the BMN indicators group people
 
 
-def _label(prefix: str, code: str | None, lang: Lang) -> str:
+def _label(prefix: str, code: str | None, lang: Lang) -> str:  # prefix: "ptype."
     """A code's label when one is defined ('ptype.chronic'), else the code made readable."""
     if code is None:
         return t("rec.unknown", lang)
-    key = f"{prefix}.{code}"
+    key = prefix + code
     return t(key, lang) if key in STRINGS else code.replace("_", " ")
 
 
@@ -162,7 +162,7 @@ def members_table(rec: HouseholdRecord, lang: Lang, scope: Scope,
             html.Td(m["seq"]), html.Td(name), html.Td(nid, className="font-monospace"),
             html.Td(t(f"sex.{m['sex']}", lang)),
             html.Td(age_group(m["birth_year_be"], year, lang)),
-            html.Td(_label("rel", m["relation"], lang)),
+            html.Td(_label("rel.", m["relation"], lang)),
         ]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="table-compact",
                      id="rec-members-table")
@@ -225,11 +225,11 @@ def analysis_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
     causes = _unique([c for v in rec.visits for c in v["causes"]])
     needs = _unique([n for v in rec.visits for n in v["needs"]])
     return html.Dl([
-        html.Dt(t("rec.poverty_type", lang)), html.Dd(_label("ptype", ptype, lang)),
+        html.Dt(t("rec.poverty_type", lang)), html.Dd(_label("ptype.", ptype, lang)),
         html.Dt(t("rec.causes", lang)),
-        html.Dd(", ".join(_label("cause", c, lang) for c in causes) or "–"),
+        html.Dd(", ".join(_label("cause.", c, lang) for c in causes) or "–"),
         html.Dt(t("rec.needs", lang)),
-        html.Dd(", ".join(_label("need", n, lang) for n in needs) or "–"),
+        html.Dd(", ".join(_label("need.", n, lang) for n in needs) or "–"),
     ], id="rec-analysis")
 
 
@@ -284,13 +284,13 @@ def visits_timeline(rec: HouseholdRecord, lang: Lang) -> html.Div:
             details.append(f"{t('rec.poverty_type', lang)}: {_label('ptype', v['poverty_type'], lang)}")
         if v["causes"]:
             details.append(f"{t('rec.causes', lang)}: "
-                           + ", ".join(_label("cause", c, lang) for c in v["causes"]))
+                           + ", ".join(_label("cause.", c, lang) for c in v["causes"]))
         if v["needs"]:
             details.append(f"{t('rec.needs', lang)}: "
-                           + ", ".join(_label("need", n, lang) for n in v["needs"]))
+                           + ", ".join(_label("need.", n, lang) for n in v["needs"]))
         items.append(html.Li([
             html.Div([html.Strong(fmt_date(v["visited_on"], lang)), " · ",
-                      _label("visitor", v["visitor_kind"], lang)], className="timeline-date"),
+                      _label("visitor.", v["visitor_kind"], lang)], className="timeline-date"),
             html.Div(" · ".join(details), className="small"),
             html.Div(v["note"], className="small text-muted") if v["note"] else None,
         ], className="timeline-item", id=f"rec-visit-{v['visit_id']}"))

@@ -26,6 +26,7 @@ from dash import (
     html,
 )
 
+from components import shell_ids as ids
 from components.i18n import current_lang, round_label, t
 from components.loading import busy
 
@@ -40,26 +41,26 @@ def _nav_items(lang: str, allowed: Collection[str] | None) -> list:
         if page is None or (allowed is not None and path not in allowed):
             continue
         items.append(dbc.NavItem(dbc.NavLink(
-            t(page["nav_key"], lang), href=path, active="exact", id={"type": "shell-nav", "path": path},
+            t(page["nav_key"], lang), href=path, active="exact", id={"type": ids.NAV, "path": path},
         )))
     return items
 
 
 def _user_menu(lang: str, user: Any, csrf: str) -> html.Div:
     if user is None:  # an anonymous visitor (public aggregates): offer the sign-in
-        return html.Div(html.A(t("nav.signin", lang), href="/login", id="shell-signin",
+        return html.Div(html.A(t("nav.signin", lang), href="/login", id=ids.SIGNIN,
                                className="btn btn-sm btn-outline-light"))
     return html.Div(
         [
             html.Span(f"{user.display_name or user.username} · {user.role_label(lang)}",
-                      className="shell-user me-2", id="shell-user"),
+                      className="shell-user me-2", id=ids.USER),
             # a POST with the session's CSRF token: a cross-site link or image cannot
             # sign anyone out
             html.Form(
-                [dcc.Input(type="hidden", name="csrf", value=csrf, id="shell-signout-csrf"),
-                 html.Button(t("nav.signout", lang), type="submit", id="shell-signout",
+                [dcc.Input(type="hidden", name="csrf", value=csrf, id=ids.SIGNOUT_CSRF),
+                 html.Button(t("nav.signout", lang), type="submit", id=ids.SIGNOUT,
                              className="btn btn-sm btn-outline-light")],
-                method="POST", action="/logout", className="d-inline m-0", id="shell-signout-form",
+                method="POST", action="/logout", className="d-inline m-0", id=ids.SIGNOUT_FORM,
             ),
         ],
         className="d-flex align-items-center",
@@ -77,8 +78,8 @@ def shell_layout(rounds: Sequence[int], user: Any = None, csrf: str = "",
     options = [{"label": round_label(year_be, lang), "value": year_be} for year_be in rounds]
     return html.Div(
         [
-            dcc.Location(id="shell-url", refresh="callback-nav"),
-            html.A("ข้ามไปยังเนื้อหา / Skip to content", href="#main", className="visually-hidden-focusable"),
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            html.A("ข้ามไปยังเนื้อหา / Skip to content", href=f"#{ids.MAIN}", className="visually-hidden-focusable"),
             dbc.Navbar(
                 dbc.Container(
                     [
@@ -87,35 +88,35 @@ def shell_layout(rounds: Sequence[int], user: Any = None, csrf: str = "",
                              html.Span(t("app.tagline", lang), className="brand-tagline d-none d-xxl-inline")],
                             href="/", className="d-flex align-items-baseline gap-2",
                         ),
-                        dbc.NavbarToggler(id="shell-toggler"),
+                        dbc.NavbarToggler(id=ids.TOGGLER),
                         dbc.Collapse(
                             [
                                 dbc.Nav(_nav_items(lang, allowed_paths), navbar=True, className="me-auto"),
                                 html.Div(
                                     [
-                                        html.Label(t("shell.round", lang), htmlFor="shell-round",
+                                        html.Label(t("shell.round", lang), htmlFor=ids.ROUND,
                                                    className="shell-label me-1"),
                                         dcc.Dropdown(
-                                            id="shell-round", options=options,
+                                            id=ids.ROUND, options=options,
                                             value=options[-1]["value"] if options else None,
                                             clearable=False, searchable=False,
                                             className="shell-round me-3",
                                         ),
                                         dbc.ButtonGroup(
                                             [
-                                                dbc.Button("ไทย", id="shell-lang-th", size="sm",
+                                                dbc.Button("ไทย", id=ids.LANG_TH, size="sm",
                                                            outline=lang != "th", color="light"),
-                                                dbc.Button("EN", id="shell-lang-en", size="sm",
+                                                dbc.Button("EN", id=ids.LANG_EN, size="sm",
                                                            outline=lang != "en", color="light"),
                                             ],
-                                            className="me-3", id="shell-lang",
+                                            className="me-3", id=ids.LANG,
                                         ),
                                         _user_menu(lang, user, csrf),
                                     ],
                                     className="d-flex align-items-center flex-wrap gap-1",
                                 ),
                             ],
-                            id="shell-collapse", navbar=True, is_open=False,
+                            id=ids.COLLAPSE, navbar=True, is_open=False,
                         ),
                     ],
                     fluid=True,
@@ -124,11 +125,11 @@ def shell_layout(rounds: Sequence[int], user: Any = None, csrf: str = "",
             ),
             # a page that takes longer than ~300 ms to draw says so
             html.Main(dbc.Container(busy(dash.page_container, {"_pages_content": "children"},
-                                         lang, component_id="shell-busy"),
-                                    fluid=True, className="py-3"), id="main"),
+                                         lang, component_id=ids.BUSY),
+                                    fluid=True, className="py-3"), id=ids.MAIN),
             html.Footer(
                 dbc.Container(
-                    [html.Span(t("attribution", lang), id="shell-attribution"),
+                    [html.Span(t("attribution", lang), id=ids.ATTRIBUTION),
                      html.Span(" · ชี้เป้า Chipao", className="text-muted")],
                     fluid=True,
                 ),
@@ -139,17 +140,17 @@ def shell_layout(rounds: Sequence[int], user: Any = None, csrf: str = "",
 
 
 @callback(
-    Output("shell-url", "search"),
-    Output("shell-round", "value"),
-    Input("shell-url", "search"),
-    Input("shell-round", "value"),
-    State("shell-round", "options"),
+    Output(ids.URL, "search"),
+    Output(ids.ROUND, "value"),
+    Input(ids.URL, "search"),
+    Input(ids.ROUND, "value"),
+    State(ids.ROUND, "options"),
 )
 def sync_round_with_url(search: str | None, value: int | None, options: list[dict]):
     """Keep the round selector and the URL's ``round`` parameter in step."""
     params = parse_qs((search or "").lstrip("?"))
     valid = {o["value"] for o in options or []}
-    if ctx.triggered_id == "shell-round" and value is not None:
+    if ctx.triggered_id == ids.ROUND and value is not None:
         if params.get("round", [None])[0] == str(value):
             return dash.no_update, dash.no_update
         params["round"] = [str(value)]
@@ -161,9 +162,9 @@ def sync_round_with_url(search: str | None, value: int | None, options: list[dic
 
 
 @callback(
-    Output({"type": "shell-nav", "path": ALL}, "href"),
-    Input("shell-round", "value"),
-    State({"type": "shell-nav", "path": ALL}, "id"),
+    Output({"type": ids.NAV, "path": ALL}, "href"),
+    Input(ids.ROUND, "value"),
+    State({"type": ids.NAV, "path": ALL}, "id"),
 )
 def carry_round_in_nav(value: int | None, ids: list[dict]):
     """Navigation keeps the chosen round."""
@@ -173,18 +174,18 @@ def carry_round_in_nav(value: int | None, ids: list[dict]):
 
 clientside_callback(  # assets/20-chipao.js: sets the cookie and reloads
     ClientsideFunction("chipao", "setLanguage"),
-    Output("shell-lang", "className"),
-    Input("shell-lang-th", "n_clicks"),
-    Input("shell-lang-en", "n_clicks"),
+    Output(ids.LANG, "className"),
+    Input(ids.LANG_TH, "n_clicks"),
+    Input(ids.LANG_EN, "n_clicks"),
     prevent_initial_call=True,
 )
 
 clientside_callback(  # assets/20-chipao.js: the phone menu closes once a page is chosen
     ClientsideFunction("chipao", "navMenu"),
-    Output("shell-collapse", "is_open"),
-    Input("shell-toggler", "n_clicks"),
-    Input("shell-url", "pathname"),
-    Input({"type": "shell-nav", "path": ALL}, "n_clicks"),
-    State("shell-collapse", "is_open"),
+    Output(ids.COLLAPSE, "is_open"),
+    Input(ids.TOGGLER, "n_clicks"),
+    Input(ids.URL, "pathname"),
+    Input({"type": ids.NAV, "path": ALL}, "n_clicks"),
+    State(ids.COLLAPSE, "is_open"),
     prevent_initial_call=True,
 )

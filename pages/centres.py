@@ -38,6 +38,7 @@ from components import centre_widgets as cw
 from components import choropleth as cp
 from components import map_view as mv
 from components.cards import kpi_card, message, source_line
+from components.formatting import fmt_km
 from components.forms import labelled_group
 from components.i18n import (
     Lang,
@@ -390,7 +391,7 @@ def _bivariate_layer(conn, scope: Scope, round_id: int, level: int, area: str, d
                                    [r["mean_km"] for r in rows], distance, few)
     beyond = _fmt(t("centres.hover.beyond", lang), d=distance)
     hover = [fmt_pct(r["poverty_share"]) for r in rows]
-    more = [f"{t('centres.hover.mean_km', lang)}: {cw.fmt_km(r['mean_km'])} km\n"
+    more = [f"{t('centres.hover.mean_km', lang)}: {fmt_km(r['mean_km'])} km\n"
             f"{fmt_int(r['poor_beyond'])} {beyond}" for r in rows]
     classes = cp.Classes(bins=[float(i) for i in range(9)], colors=cw.BIVARIATE, lower=0.0)
     legend = cw.bivariate_legend(lang, breaks, distance, min_n)
@@ -411,7 +412,7 @@ def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lan
             _unlocated_note(counts, cov, lang), card_id="centres-kpi-within"), md=6, xl=3),
         dbc.Col(kpi_card(
             _fmt(t("centres.kpi.beyond", lang), d=distance), fmt_int(cov["poor_beyond"]),
-            _fmt(t("centres.kpi.beyond_detail", lang), km=cw.fmt_km(cov["mean_km"])),
+            _fmt(t("centres.kpi.beyond_detail", lang), km=fmt_km(cov["mean_km"])),
             _fmt(t("centres.kpi.no_centre", lang), n=fmt_int(cov["poor_no_centre"]))
             if cov["poor_no_centre"] else None, card_id="centres-kpi-beyond"), md=6, xl=3),
         dbc.Col(kpi_card(

@@ -36,7 +36,6 @@ from chipao.domain.mapstate import (
     MapParamError,
     MapState,
     check_against,
-    format_k,
     parse_k,
     parse_state,
     query_params,
@@ -48,6 +47,7 @@ from chipao.web.cache import cached
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
 from components import map_view as mv
+from components.formatting import fmt_value, format_k, legend_formatter
 from components.i18n import (
     GRID_HEADERS,
     Lang,
@@ -66,8 +66,6 @@ from components.map_controls import (
     controls,
     definition,
     figure_title,
-    fmt_value,
-    legend_formatter,
     level_options,
 )
 from components.meeting import print_stamp, toolbar

@@ -29,12 +29,13 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
-from briefs.brief import BriefError, BriefOptions, be_datetime, build, cache_dir
+from chipao.briefs.brief import BriefError, BriefOptions, build, cache_dir
 from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
-from chipao.domain.mapstate import MapParamError, format_k, parse_state, query_params
+from chipao.domain.mapstate import MapParamError, parse_state, query_params
 from chipao.domain.scope import Role, Scope
 from chipao.web import jobs
 from chipao.web.session import current_scope
+from components.formatting import be_datetime, format_k
 from components.i18n import current_lang, pick, round_label, t
 from components.meeting import word
 from geodata import static_map as sm

@@ -1,6 +1,6 @@
 """``chipao brief``: the committee brief as PDF from the command line — one area, or
 every province (``--all``) into a folder with a progress bar. Runs with the system
-scope (the owner role); the PDF holds aggregates only (briefs/brief.py)."""
+scope (the owner role); the PDF holds aggregates only (chipao/briefs/brief.py)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _build_args(p: argparse.ArgumentParser) -> None:
 def _one_brief(pcode: str, public: bool, year: int | None, k: float, classes: str, lang: str,
                no_cache: bool, out: str) -> tuple[str, str]:
     """One province's brief into `out` (a top-level function: it runs in a pool)."""
-    from briefs.brief import BriefOptions, build
+    from chipao.briefs.brief import BriefOptions, build
     from chipao.domain.scope import PUBLIC, SYSTEM
 
     brief = build(PUBLIC if public else SYSTEM, BriefOptions(pcode, year, k, classes, lang),
@@ -53,7 +53,7 @@ def _one_brief(pcode: str, public: bool, year: int | None, k: float, classes: st
 def cmd_brief(a: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from briefs.brief import BriefOptions, build
+    from chipao.briefs.brief import BriefOptions, build
     from chipao.domain.scope import PUBLIC, SYSTEM
     from queries.db import scoped
     from queries.mpi import area_list

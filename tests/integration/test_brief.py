@@ -71,7 +71,7 @@ def _row(text_: str, label: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def province_pdf(store, tmp_path_factory):
-    from briefs.brief import BriefOptions, build
+    from chipao.briefs.brief import BriefOptions, build
     from chipao.domain.scope import SYSTEM
 
     brief = build(SYSTEM, BriefOptions(PROVINCE, 2566))
@@ -151,7 +151,7 @@ def test_every_page_is_stamped_and_numbered(province_pdf):
 
 
 def test_public_brief_has_no_personal_data_and_suppresses(store, tmp_path):
-    from briefs.brief import BriefOptions, build
+    from chipao.briefs.brief import BriefOptions, build
     from chipao.domain.scope import PUBLIC
     from queries.db import owner
 
@@ -184,7 +184,7 @@ def _has_column(conn, table: str, column: str) -> bool:
 
 
 def test_a_repeated_brief_comes_from_the_cache_and_is_audited(store, province_pdf):
-    from briefs.brief import BriefOptions, build
+    from chipao.briefs.brief import BriefOptions, build
     from chipao.domain.scope import SYSTEM
     from queries.db import owner
 
@@ -201,7 +201,7 @@ def test_a_repeated_brief_comes_from_the_cache_and_is_audited(store, province_pd
 
 
 def test_bad_options_are_refused_with_a_message(store):
-    from briefs.brief import BriefError, BriefOptions, build
+    from chipao.briefs.brief import BriefError, BriefOptions, build
     from chipao.domain.scope import SYSTEM
 
     for opts, words in ((BriefOptions("TH500101"), "province"),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from components import choropleth as cp
-from components.map_controls import fmt_value, legend_formatter
+from components.formatting import fmt_value, legend_formatter
 from components.theme import DIVERGING, NO_DATA
 
 VALUES = [0.05, 0.10, 0.12, 0.20, 0.33, 0.41, 0.50, 0.52, 0.77, 0.90]

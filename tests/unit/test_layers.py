@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("chipao", "queries", "geodata", "components", "pages", "briefs", "app")
+OURS = ("chipao", "queries", "geodata", "components", "pages", "app")
 # The command line imports each command's feature when the command runs: `chipao db`
 # must not load Dash, geopandas and every page (importing `app` builds the whole app).
 LAZY_ALLOWED = ("chipao/cli/",)
@@ -15,7 +15,7 @@ LAZY_ALLOWED = ("chipao/cli/",)
 
 def _modules() -> list[Path]:
     files = [ROOT / "app.py"]
-    for package in ("chipao", "queries", "geodata", "components", "pages", "briefs"):
+    for package in ("chipao", "queries", "geodata", "components", "pages"):
         files += sorted((ROOT / package).rglob("*.py"))
     return [f for f in files if "migrations/versions" not in f.as_posix()]
 

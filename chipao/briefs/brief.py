@@ -26,13 +26,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from chipao.domain.mapstate import format_k
 from chipao.domain.pcodes import pcode_level
 from chipao.domain.scope import Scope
 from chipao.settings import settings
 from components.choropleth import classify
+from components.formatting import be_datetime, format_k, legend_formatter
 from components.i18n import Lang, fmt_int, fmt_pct, pick, round_label, t
-from components.map_controls import legend_formatter
 from geodata import static_map as sm
 from queries import audit, mpi
 from queries import centres as centres_q
@@ -53,8 +52,6 @@ MAP_FORMAT = "png"
 MAP_DPI = 180
 Progress = Callable[[int, str], None]
 
-MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
-             "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
 
 # The brief's own words (Thai, English); the figures' names are the pages' (i18n.t).
 WORDS = {
@@ -164,14 +161,6 @@ class Brief:
 
 
 # ── formatting ───────────────────────────────────────────────────────────────
-def be_datetime(moment: datetime, lang: Lang) -> str:
-    """1 ธันวาคม 2569 เวลา 21:30 น. (Bangkok time, Buddhist era)."""
-    local = moment.astimezone(BANGKOK)
-    if lang == "en":
-        return f"{local:%d %B} B.E. {local.year + 543} ({local.year}), {local:%H:%M}"
-    return f"{local.day} {MONTHS_TH[local.month - 1]} {local.year + 543} เวลา {local:%H:%M} น."
-
-
 def _change(now, before, pct: bool = False, digits: int = 0) -> str:
     if now is None or before is None:
         return "–"
