@@ -15,7 +15,7 @@ SERVE_ARGS = $(if $(WORKERS),--workers $(WORKERS))
 
 help: ## Show this help
 	@echo "Chipao (ชี้เป้า) — make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "Settings: DATABASE_URL (else a local PostGIS in .pgdata/), CHIPAO_BOUNDARIES, HOUSEHOLDS=N for demo,"
 	@echo "  WORKERS=N or CHIPAO_PRODUCTION=1 (serve with gunicorn workers)"
 

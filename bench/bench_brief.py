@@ -32,8 +32,7 @@ TARGET_ALL_S = 15 * 60.0
 
 def one(pcode: str, fmt: str) -> dict:
     """Build one brief without the cache; seconds for data+maps and for the layout."""
-    from briefs import brief
-
+    from chipao.briefs import brief
     from chipao.domain.scope import SYSTEM
     from queries.db import scoped
 
@@ -41,7 +40,7 @@ def one(pcode: str, fmt: str) -> dict:
     started = time.perf_counter()
     with scoped(SYSTEM) as conn:
         context = brief.collect(conn, SYSTEM, brief.BriefOptions(pcode), datetime.now(
-            brief.BANGKOK), lambda *_a: None)
+            brief.TZ), lambda *_a: None)
     collected = time.perf_counter()
     pdf = brief.html_to_pdf(brief.render_html(context))
     done = time.perf_counter()
@@ -57,8 +56,7 @@ def main() -> int:
     p.add_argument("--all", action="store_true", help="time every province (takes minutes)")
     a = p.parse_args()
     use_local_store()
-    from briefs import brief
-
+    from chipao.briefs import brief
     from chipao.domain.scope import SYSTEM
     from queries.db import scoped
     from queries.mpi import area_list

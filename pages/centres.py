@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import (
     ClientsideFunction,
     Input,
@@ -32,10 +34,13 @@ from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.pcodes import LEVELS, pcode_level
 from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
+from chipao.web import auth
+from chipao.web.download import send
 from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
 from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
+from components import downloads as dl
 from components import map_view as mv
 from components.cards import kpi_card, message, source_line
 from components.formatting import fmt_km
@@ -52,6 +57,16 @@ from components.i18n import (
     t,
 )
 from geodata.serve import geometry_url
+from geodata.static_map import (
+    ATTRIBUTION_EN,
+    ATTRIBUTION_TH,
+    LegendEntry,
+    MapSpec,
+    file_name,
+    render,
+    shapes_frame,
+)
+from geodata.static_map import NO_DATA as NO_DATA_COLOR
 from queries import centres as q
 from queries.areas import area_names, get_area
 from queries.audit import record
@@ -68,6 +83,7 @@ MAX_DISTANCE = q.MAX_BAND_KM
 GAP_ROWS_SHOWN = 25
 MAX_SITES = 100
 HOUSEHOLD_LIST_LIMIT = 500
+PAGE = "/centres"
 AREA_RE = re.compile(r"^TH(\d{2}(\d{2})?)?$")
 
 # Background jobs run in other processes: Celery workers with Redis, else diskcache.
@@ -186,7 +202,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                        marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)}),
             html.Div(t("centres.distance_note", lang), className="figure-note"),
         ], md=6),
-    ], className="g-2 mb-2")
+    ], className="g-2 mb-2 centres-controls")
     map_controls = dbc.Row([
         dbc.Col([
             *labelled_group(t("centres.view", lang), dbc.RadioItems(
@@ -220,7 +236,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                          placeholder=t("centres.services_any", lang),
                          options=[{"label": service_label(s, lang), "value": s} for s in services]),
         ], md=2),
-    ], className="g-2 mb-2")
+    ], className="g-2 mb-2 centres-map-controls")
     planner = dbc.Card(dbc.CardBody([
         html.H2(t("centres.plan.title", lang), className="h5"),
         html.Div(id="centres-plan-intro", className="figure-note mb-2"),
@@ -267,6 +283,8 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         html.Div(f"{round_label(current.year_be, lang)} · "
                  f"{pick(current.source_th, current.source_en, lang)}",
                  className="page-subtitle", id="centres-subtitle"),
+        dl.present_link("/centres?" + urlencode({"area": area, "d": distance, "present": 1}),
+                        "centres-present", lang),
         *notice,
         controls,
         html.Div(id="centres-kpis", className="mb-3"),
@@ -280,8 +298,12 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                             legend=[html.Div(id="centres-legend"),
                                     html.Div(id="centres-points-legend")]),
                 cp.attribution(t("attribution", lang)),
+                dl.table_links("centres-map-export", {
+                    fmt: map_href(fmt, current.year_be, area, distance, _default_level(area),
+                                  "poverty", "poor") for fmt in ("png", "svg")}, lang),
+                dcc.Store(id="centres-print-sync"),
             ], lg=12),
-        ], className="g-2"),
+        ], className="g-2 centres-map-section"),
         html.Div(t("centres.coverage_note", lang), className="figure-note mt-1"),
         html.Div(id="centres-source"),
         html.H2(t("centres.gap.title", lang), className="h5 mt-4"),
@@ -300,18 +322,18 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                              options=[{"label": t(f"centres.gap.sort.{k}", lang), "value": k}
                                       for k in q.GAP_SORTS]),
             ], md=4),
-            dbc.Col([
-                dbc.Button(t("centres.gap.export", lang), id="centres-gap-export",
-                           color="secondary", outline=True),
-                dcc.Download(id="centres-gap-download"),
-            ], md=4, className="d-flex align-items-end justify-content-end"),
+            dbc.Col(dl.table_links("centres-gap-export", {
+                fmt: gap_href(fmt, current.year_be, area, distance, 3, "beyond")
+                for fmt in ("csv", "xlsx")}, lang),
+                md=4, className="d-flex align-items-end justify-content-end"),
         ], className="g-2 mb-2"),
         html.Div(id="centres-gap-note", className="figure-note mb-1"),
         dcc.Loading(html.Div(id="centres-gap"), delay_show=300),
         planner,
         dcc.Store(id="centres-plan-store"),
         dcc.Store(id="centres-plan-go"),
-    ])
+        dl.page_stamp("", "centres-print-stamp"),
+    ], id="centres-page")
 
 
 def area_level_invalid(conn, area: str) -> bool:
@@ -468,6 +490,9 @@ def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
     Output("centres-source", "children"),
     Output("centres-subtitle", "children"),
     Output("centres-plan-intro", "children"),
+    Output("centres-map-export-png", "href"),
+    Output("centres-map-export-svg", "href"),
+    Output("centres-print-stamp", "children"),
     Input("centres-province", "value"),
     Input("centres-district", "value"),
     Input("centres-distance", "value"),
@@ -519,13 +544,22 @@ def update_view(province, district, distance, view, measure, level, statuses, se
     title = f"{title} — {round_label(current.year_be, lang)}"
     subtitle = f"{round_label(current.year_be, lang)} · {pick(current.source_th, current.source_en, lang)}"
     intro = _fmt(t("centres.plan.intro", lang), d=distance)
+    links = [map_href(fmt, current.year_be, area, distance, level, view, measure)
+             for fmt in ("png", "svg")]
+    stamp = " · ".join([title, t("shell.country", lang) if area == "TH" else area,
+                        _fmt(t("centres.gap.note", lang), d=distance),
+                        t(f"centres.level.{level}", lang),
+                        f"{t('source', lang)}: {pick(current.source_th, current.source_en, lang)}",
+                        t("attribution", lang)])
     return (spec, values, legend, cw.points_legend(lang, bool(sites)), title, kpis,
-            _source(current, info, lang), subtitle, intro)
+            _source(current, info, lang), subtitle, intro, *links, stamp)
 
 
 @callback(
     Output("centres-gap", "children"),
     Output("centres-gap-note", "children"),
+    Output("centres-gap-export-csv", "href"),
+    Output("centres-gap-export-xlsx", "href"),
     Input("centres-province", "value"),
     Input("centres-district", "value"),
     Input("centres-distance", "value"),
@@ -534,6 +568,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
     Input("shell-round", "value"),
 )
 def update_gaps(province, district, distance, level, sort, year):
+    """The ranking's first rows and the download links of the same view."""
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
     level = level if level in (2, 3) and level > pcode_level(area) else 3
@@ -546,40 +581,153 @@ def update_gaps(province, district, distance, level, sort, year):
                                   limit=GAP_ROWS_SHOWN)
     note = (f"{_fmt(t('centres.gap.note', lang), d=distance)} · "
             f"{round_label(current.year_be, lang)}")
-    return cw.gap_table(rows, distance, lang, level), note
+    return (cw.gap_table(rows, distance, lang, level), note,
+            gap_href("csv", current.year_be, area, distance, level, sort),
+            gap_href("xlsx", current.year_be, area, distance, level, sort))
 
 
-@callback(
-    Output("centres-gap-download", "data"),
-    Input("centres-gap-export", "n_clicks"),
-    State("centres-province", "value"),
-    State("centres-district", "value"),
-    State("centres-distance", "value"),
-    State("centres-gap-level", "value"),
-    State("centres-gap-sort", "value"),
-    State("shell-round", "value"),
-    prevent_initial_call=True,
-)
-def export_gaps(_n, province, district, distance, level, sort, year):
-    lang, scope = current_lang(), current_scope()
-    area, distance = _area(province, district), _distance(distance)
+def gap_href(fmt: str, year: int, area: str, distance: int, level: int, sort: str) -> str:
+    """The gap ranking's download for this view (gaps_file)."""
+    return (f"/export/centres/gaps.{fmt}?" + urlencode(
+        {"round": year, "area": area, "d": distance, "level": level, "sort": sort}))
+
+
+def _gap_view(args) -> tuple[Scope, Lang, str, int, int, str, Any]:
+    scope, lang = current_scope(), current_lang()
+    if PAGE not in flask.g.get("allowed_paths", frozenset()):
+        with scoped(scope) as conn:
+            record(conn, scope, "refused", flask.request.path,
+                   {"page": PAGE, "reason": "export of a page this role may not open",
+                    "method": flask.request.method})
+        flask.abort(403)
+    area = (args.get("area") or "TH").upper()
+    if not AREA_RE.match(area):
+        flask.abort(400, f"area={area}")
+    distance = _distance(args.get("d"))
+    try:
+        level = int(args.get("level") or 3)
+    except ValueError:
+        flask.abort(400, "level")
     level = level if level in (2, 3) and level > pcode_level(area) else 3
-    sort = sort if sort in q.GAP_SORTS else "beyond"
+    sort = args.get("sort") if args.get("sort") in q.GAP_SORTS else "beyond"
+    return scope, lang, area, distance, level, sort, args.get("round")
+
+
+def gaps_file(fmt: str):
+    """Every area of the service-gap ranking for the page's view (not only the rows the
+    page lists), with the page's columns; XLSX with the filters as people read them."""
+    if fmt not in ("csv", "xlsx"):
+        flask.abort(404)
+    scope, lang, area, distance, level, sort, year = _gap_view(flask.request.args)
+    with scoped(scope) as conn:
+        rounds = list_rounds(conn)
+        try:
+            current = resolve_round(rounds, year)
+        except ValueError as err:
+            flask.abort(400, str(err))
+        if current is None or area_level_invalid(conn, area):
+            flask.abort(404)
+        rows = q.coverage_by_area(conn, scope, current.round_id, level, area, distance, sort)
+        info = q.refresh_info(conn)
+        names = {a["pcode"]: a for a in area_names(conn, pcode_level(area), area[:-2] or None)} \
+            if area != "TH" else {}
+        record(conn, scope, "export", target=f"centres-gaps:{area}",
+               details={"what": "gaps", "format": fmt, "round": current.year_be, "level": level,
+                        "distance_km": distance, "sort": sort, "rows": len(rows)})
+    place = pick(names[area]["name_th"], names[area]["name_en"], lang) if area in names \
+        else t("shell.country", lang) if area == "TH" else area
+    columns, body = cw.gap_columns(distance, lang, level), cw.gap_rows(rows, lang)
+    if fmt == "csv":
+        data = to_csv_bytes(columns, body)
+    else:
+        notes = [(t("centres.col.area", lang), place),
+                 (t("shell.round", lang), round_label(current.year_be, lang)),
+                 (t("centres.distance", lang), str(distance)),
+                 (t("centres.gap.level", lang), t(f"centres.level.{level}", lang)),
+                 (t("centres.gap.sort", lang), t(f"centres.gap.sort.{sort}", lang)),
+                 ("ข้อมูล ณ" if lang == "th" else "Data as of",
+                  fmt_datetime(info["refreshed_at"], lang) if info else "–"),
+                 (t("source", lang), pick(current.source_th, current.source_en, lang)),
+                 (t("source", lang), _fmt(t("centres.gap.note", lang), d=distance)),
+                 (t("source", lang), t("centres.coverage_note", lang))]
+        data = to_xlsx_bytes(columns, body, sheet_title=t("centres.gap.title", lang)[:31],
+                             notes=notes)
+    name = file_name(place, str(current.year_be), dl.word("gaps_file", lang), f"{distance}km",
+                     ext=fmt)
+    return send(data, fmt, name)
+
+
+def map_href(fmt: str, year: int, area: str, distance: int, level: int, view: str,
+             measure: str) -> str:
+    """The map's picture for this view (map_file)."""
+    return (f"/export/centres/map.{fmt}?" + urlencode(
+        {"round": year, "area": area, "d": distance, "level": level, "view": view,
+         "measure": measure}))
+
+
+def map_file(fmt: str):
+    """The page's map (poverty or bivariate, the level and area shown) as PNG/SVG with
+    title, legend, round, source and attribution; also the page's print image."""
+    if fmt not in ("png", "svg"):
+        flask.abort(404)
+    scope, lang, area, distance, _lv, _sort, year = _gap_view(flask.request.args)
+    try:
+        level = int(flask.request.args.get("level") or _default_level(area))
+    except ValueError:
+        flask.abort(400, "level")
+    if level not in (1, 2, 3) or level <= pcode_level(area):
+        level = _default_level(area)
+    view = flask.request.args.get("view") or "poverty"
     with scoped(scope) as conn:
         current = _round(list_rounds(conn), year)
-        if current is None:
-            raise PreventUpdate
-        rows = q.coverage_by_area(conn, scope, current.round_id, level, area, distance, sort)
-        record(conn, scope, "export", target=f"centres-gaps:{area}",
-               details={"round": current.year_be, "level": level, "distance_km": distance,
-                        "rows": len(rows)}, rows=len(rows))
-    notes = [_fmt(t("centres.gap.note", lang), d=distance),
-             f"{round_label(current.year_be, lang)} · "
-             f"{pick(current.source_th, current.source_en, lang)}",
-             t("centres.coverage_note", lang)]
-    data = cw.gap_csv(rows, distance, lang, level, notes)
-    name = f"chipao-centre-gaps-{area}-{current.year_be}-{distance}km.csv"
-    return dcc.send_bytes(data, name)
+        if current is None or area_level_invalid(conn, area):
+            flask.abort(404)
+        allowed = {m["measure"] for m in q.measure_options(conn)}
+        measure = flask.request.args.get("measure")
+        measure = measure if measure in allowed else "poor"
+        if view == "bivariate":
+            locations, z, (_h, _m, label), (classes, _legend) = _bivariate_layer(
+                conn, scope, current.round_id, level, area, distance, lang)
+            title = t("centres.map_title.bivariate", lang)
+        else:
+            locations, z, (_h, _m, label), (classes, _legend) = _poverty_layer(
+                conn, scope, current.round_id, level, area, measure, distance, lang)
+            title = _fmt(t("centres.map_title.poverty", lang),
+                         measure=pick(*_measure_name(conn, measure), lang))
+        frame = shapes_frame(conn, level, None if area == "TH" else area)
+        place = t("shell.country", lang) if area == "TH" else pick(
+            get_area(conn, area)["name_th"], get_area(conn, area)["name_en"], lang)
+        record(conn, scope, "export", target=f"centres-map:{area}",
+               details={"what": "map", "format": fmt, "round": current.year_be, "view": view,
+                        "level": level, "distance_km": distance,
+                        "purpose": flask.request.args.get("purpose", "download")})
+    colors = {p: (classes.colors[c] if c is not None and c >= 0 else None)
+              for p, c in zip(locations, z, strict=True)}
+    if view == "bivariate":
+        legend = [LegendEntry(c, f"{i + 1}") for i, c in enumerate(classes.colors)]
+    else:
+        legend, lower = [], classes.lower
+        for bound, color in zip(classes.bins, classes.colors, strict=True):
+            legend.append(LegendEntry(color, f"{fmt_pct(lower)} – {fmt_pct(bound)}"))
+            lower = bound
+    legend.append(LegendEntry(NO_DATA_COLOR, _fmt(t("centres.legend.too_few", lang),
+                                                  n=min_households())))
+    when = round_label(current.year_be, lang)
+    spec = MapSpec(colors, legend, title=f"{title} — {place}",
+                   subtitle=f"{place} · {when} · {t(f'centres.level.{level}', lang)} · "
+                            f"{_fmt(t('centres.gap.note', lang), d=distance)}",
+                   legend_title=label,
+                   source=f"{t('source', lang)}: {pick(current.source_th, current.source_en, lang)}",
+                   attribution=ATTRIBUTION_TH if lang == "th" else ATTRIBUTION_EN, lang=lang)
+    image = render(frame, spec, fmt, dpi=150)
+    return send(image, fmt, file_name(place, str(current.year_be), title, ext=fmt))
+
+
+def register_routes(server) -> None:
+    """The centres page's downloads: the guard lets exactly the page's roles fetch them."""
+    auth.add_download(server, "/export/centres/gaps.<fmt>", "export_centres_gaps", gaps_file,
+                      PAGE)
+    auth.add_download(server, "/export/centres/map.<fmt>", "export_centres_map", map_file, PAGE)
 
 
 # ── the planner (background) ─────────────────────────────────────────────────
@@ -753,6 +901,14 @@ def export_plan(_csv, _xlsx, plan: dict | None):
         return dcc.send_bytes(to_xlsx_bytes(columns, rows, sheet_title=t(
             "centres.plan.title", lang), notes=notes), name)
     return dcc.send_bytes(to_csv_bytes(columns, rows), name)
+
+
+clientside_callback(  # assets/55-downloads.js: print the server's picture of this very map
+    ClientsideFunction("downloads", "printImage"),
+    Output("centres-print-sync", "data"),
+    Input("centres-map-export-png", "href"),
+    State("centres-print-sync", "id"),
+)
 
 
 clientside_callback(  # assets/20-chipao.js: the view's area and distance in the address

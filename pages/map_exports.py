@@ -33,7 +33,7 @@ from chipao.briefs.brief import BriefError, BriefOptions, build, cache_dir
 from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.mapstate import MapParamError, parse_state, query_params
 from chipao.domain.scope import Role, Scope
-from chipao.web import jobs
+from chipao.web import auth, jobs
 from chipao.web.session import current_scope
 from components.formatting import be_datetime, format_k
 from components.i18n import current_lang, pick, round_label, t
@@ -72,15 +72,26 @@ def start_brief(scope: Scope, options: BriefOptions) -> str:
 
 
 def _brief_file(job_id: str):
+    scope = current_scope()
     try:
         status = jobs.status(job_id, owner=jobs.current_owner())
     except jobs.JobNotFound:
+        # another user's (or another scope's) job, or none: the same answer, and a trace
+        with scoped(scope) as conn:
+            audit.record(conn, scope, "refused", flask.request.path,
+                         {"page": "/map", "reason": "brief of another session or none",
+                          "method": flask.request.method}, ip=flask.request.remote_addr)
         flask.abort(404)
     if status.state != "done" or not status.result:
         flask.abort(409, "the brief is not ready yet")
     path = cache_dir() / f"{status.result['key']}.pdf"
     if not path.exists():
         flask.abort(410, "the brief has expired: make it again")
+    with scoped(scope) as conn:
+        audit.record(conn, scope, "export", target="brief",
+                     details={"format": "pdf", "job": job_id,
+                              "filename": status.result["filename"]},
+                     ip=flask.request.remote_addr)
     return flask.send_file(path, mimetype=MIMETYPES["pdf"], as_attachment=True,
                            download_name=status.result["filename"], max_age=0)
 
@@ -314,10 +325,11 @@ def profile_table(fmt: str):
 
 
 def register_routes(server: flask.Flask) -> None:
-    server.add_url_rule("/export/map.<fmt>", "export_map", map_image)
-    server.add_url_rule("/export/ranking.<fmt>", "export_ranking", ranking_table)
-    server.add_url_rule("/export/profile.<fmt>", "export_profile", profile_table)
-    server.add_url_rule("/briefs/<job_id>.pdf", "brief_file", _brief_file)
+    """The map page's downloads: the guard lets exactly the map's roles fetch them."""
+    auth.add_download(server, "/export/map.<fmt>", "export_map", map_image, "/map")
+    auth.add_download(server, "/export/ranking.<fmt>", "export_ranking", ranking_table, "/map")
+    auth.add_download(server, "/export/profile.<fmt>", "export_profile", profile_table, "/map")
+    auth.add_download(server, "/briefs/<job_id>.pdf", "brief_file", _brief_file, "/map")
 
 
 __all__ = ["BriefError", "register_routes", "start_brief"]

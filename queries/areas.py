@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from chipao.domain.boundaries import COPY_COLUMNS, BoundarySet
 from chipao.domain.pcodes import ancestors_of
+from queries.sql import sql
 
 # Tables that point at an area (households through their tambon), with a readable name
 # for the refusal message. Any other foreign key still stops the load (IntegrityError).
@@ -41,24 +42,7 @@ CREATE TEMP TABLE area_staging (
 ) ON COMMIT DROP;
 """
 
-_UPSERT = text("""
-INSERT INTO area AS a (pcode, level, parent_pcode, name_th, name_en, geom, geom_display,
-                       label_point, area_km2)
-SELECT pcode, level, parent_pcode, name_th, name_en, geom, geom_display, label_point,
-       ST_Area(geom::geography) / 1e6
-FROM area_staging
-ORDER BY level, pcode
-ON CONFLICT (pcode) DO UPDATE SET
-    level = EXCLUDED.level, parent_pcode = EXCLUDED.parent_pcode,
-    name_th = EXCLUDED.name_th, name_en = EXCLUDED.name_en, geom = EXCLUDED.geom,
-    geom_display = EXCLUDED.geom_display, label_point = EXCLUDED.label_point,
-    area_km2 = EXCLUDED.area_km2
-WHERE (a.parent_pcode, a.name_th, a.name_en, a.geom, a.geom_display, a.label_point)
-      IS DISTINCT FROM
-      (EXCLUDED.parent_pcode, EXCLUDED.name_th, EXCLUDED.name_en, EXCLUDED.geom,
-       EXCLUDED.geom_display, EXCLUDED.label_point)
-RETURNING (xmax = 0) AS inserted
-""")
+_UPSERT = text(sql("areas/upsert"))
 
 _VANISHED = text("""
 SELECT a.pcode FROM area a
@@ -189,22 +173,7 @@ def area_geojson(conn: Connection, level: int, parent: str | None = None) -> byt
     feature's id is its P-code, properties {pcode, name_th, name_en, lx, ly} (lx/ly: the
     label point, where the map writes the area's name). Built as compact
     text in SQL (json_build_object would pad every key with spaces)."""
-    row = conn.execute(text("""
-        SELECT '{"type":"FeatureCollection","features":['
-               || coalesce(string_agg(
-                    '{"type":"Feature","id":' || to_json(pcode)::text
-                    || ',"properties":{"pcode":' || to_json(pcode)::text
-                    || ',"name_th":' || to_json(name_th)::text
-                    || ',"name_en":' || to_json(name_en)::text
-                    || ',"lx":' || round(ST_X(label_point)::numeric, 4)::text
-                    || ',"ly":' || round(ST_Y(label_point)::numeric, 4)::text
-                    || '},"geometry":' || ST_AsGeoJSON(geom_display, 5) || '}',
-                    ',' ORDER BY pcode), '')
-               || ']}'
-        FROM area
-        WHERE level = :level
-          AND (CAST(:parent AS text) IS NULL OR starts_with(pcode, CAST(:parent AS text)))
-    """), {"level": level, "parent": parent}).scalar_one()
+    row = conn.execute(text(sql("areas/geojson")), {"level": level, "parent": parent}).scalar_one()
     return row.encode("utf-8")
 
 

@@ -404,38 +404,9 @@ def coverage_by_area(conn: Connection, scope: Scope, round_id: int, level: int,
     order = GAP_SORTS.get(sort)
     if order is None:
         raise ValueError(f"unknown sort {sort!r}: one of {', '.join(GAP_SORTS)}")
-    rows = conn.execute(text(f"""
-        WITH sums AS (
-            SELECT x.pcode, {_band_sums()}
-            FROM agg_centre_distance x
-            WHERE x.round_id = :r AND x.level = :level AND starts_with(x.pcode, :parent)
-            GROUP BY x.pcode
-        )
-        SELECT a.pcode, a.name_th, a.name_en, p.name_th AS parent_th, p.name_en AS parent_en,
-               s.located, s.poor, s.poor_within, s.poor_beyond, s.poor_no_centre,
-               s.target_poor, s.target_within, s.poor_km, s.poor_measured, s.gap_km,
-               sv.households AS surveyed, pr.households AS poor_all,
-               pr.households::float8 / nullif(sv.households, 0) AS poverty_share,
-               s.poor_beyond::float8 / nullif(s.poor, 0) AS share_beyond,
-               tc.open_centres, tc.planned_centres, tc.distance_m AS centroid_distance_m
-        FROM area a
-        LEFT JOIN area p ON p.pcode = a.parent_pcode
-        LEFT JOIN sums s ON s.pcode = a.pcode
-        LEFT JOIN agg_area_count sv ON sv.round_id = :r AND sv.level = :level
-             AND sv.measure = 'surveyed' AND sv.pcode = a.pcode
-        LEFT JOIN agg_area_count pr ON pr.round_id = :r AND pr.level = :level
-             AND pr.measure = 'poor' AND pr.pcode = a.pcode
-        LEFT JOIN (SELECT left(tambon_pcode, 2 + 2 * :level) AS pcode,
-                          sum(open_centres) AS open_centres,
-                          sum(planned_centres) AS planned_centres,
-                          min(distance_m) FILTER (WHERE :level = 3) AS distance_m
-                   FROM tambon_coverage WHERE starts_with(tambon_pcode, :parent)
-                   GROUP BY 1) tc ON tc.pcode = a.pcode
-        WHERE a.level = :level AND starts_with(a.pcode, :parent)
-        ORDER BY {order}, a.pcode
-        LIMIT :limit
-    """), {"r": round_id, "level": level, "parent": parent,  # noqa: S608 - allow-listed
-           "d": int(distance_km), "limit": limit}).mappings()
+    statement = sql("centres/gap_areas").format(band_sums=_band_sums(), order=order)  # allow-listed
+    rows = conn.execute(text(statement), {"r": round_id, "level": level, "parent": parent,
+                                          "d": int(distance_km), "limit": limit}).mappings()
     out = []
     for rank, r in enumerate(rows, start=1):
         row = _finish(dict(r), scope)
@@ -550,30 +521,7 @@ def households_newly_covered(conn: Connection, scope: Scope, round_id: int,
     params = {"r": round_id, "lon": site[0], "lat": site[1], "d": d_m,
               "elon": [float(p[0]) for p in earlier], "elat": [float(p[1]) for p in earlier],
               "limit": limit}
-    rows = conn.execute(text("""
-        WITH site AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
-        earlier AS (
-            SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography AS g
-            FROM unnest(CAST(:elon AS float8[]), CAST(:elat AS float8[])) AS e(lon, lat)
-        )
-        SELECT h.house_id, h.tambon_pcode, h.village_no, a.name_th AS tambon_th,
-               a.name_en AS tambon_en,
-               round(ST_Distance(h.location::geography, site.g::geography))::int AS site_m,
-               round(n.distance_m)::int AS nearest_m
-        FROM site
-        JOIN household h
-          ON h.location && ST_Expand(site.g, :d / (110574.27 * cosd(least(abs(:lat) + 1, 89))))
-         AND ST_DWithin(h.location::geography, site.g::geography, :d - 0.001)
-        JOIN household_round r ON r.house_id = h.house_id AND r.round_id = :r
-             AND r.dims_failed <> 0
-        JOIN area a ON a.pcode = h.tambon_pcode
-        LEFT JOIN household_nearest_centre n ON n.house_id = h.house_id
-        WHERE (n.distance_m IS NULL OR n.distance_m >= :d)
-          AND NOT EXISTS (SELECT 1 FROM earlier e
-                          WHERE ST_DWithin(h.location::geography, e.g, :d - 0.001))
-        ORDER BY site_m, h.house_id
-        LIMIT :limit
-    """), params).mappings().all()
+    rows = conn.execute(text(sql("centres/site_households")), params).mappings().all()
     record(conn, scope, "household_list", target=f"centre-site:{site[0]:.5f},{site[1]:.5f}",
            details={"round_id": round_id, "distance_km": distance_km, "rows": len(rows)},
            rows=len(rows))
@@ -692,30 +640,7 @@ def import_centres(conn: Connection, parsed, accept_partial: bool = False,
         return result
     if rows:
         say("saving centres")
-        counts = conn.execute(text("""
-            WITH up AS (
-                INSERT INTO centre AS c (code, name_th, name_en, tambon_pcode, location,
-                                         opened_on, status, services)
-                SELECT code, name_th, name_en, tambon_pcode,
-                       ST_SetSRID(ST_MakePoint(lon, lat), 4326), opened_on, status,
-                       coalesce(services, '{}')
-                FROM centre_stage
-                ON CONFLICT (code) DO UPDATE SET
-                    name_th = EXCLUDED.name_th, name_en = EXCLUDED.name_en,
-                    tambon_pcode = EXCLUDED.tambon_pcode, location = EXCLUDED.location,
-                    opened_on = EXCLUDED.opened_on, status = EXCLUDED.status,
-                    services = EXCLUDED.services
-                WHERE (c.name_th, c.name_en, c.tambon_pcode, c.location, c.opened_on,
-                       c.status, c.services)
-                      IS DISTINCT FROM
-                      (EXCLUDED.name_th, EXCLUDED.name_en, EXCLUDED.tambon_pcode,
-                       EXCLUDED.location, EXCLUDED.opened_on, EXCLUDED.status,
-                       EXCLUDED.services)
-                RETURNING (xmax = 0) AS inserted
-            )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-            FROM up
-        """)).one()
+        counts = conn.execute(text(sql("centres/upsert"))).one()
         result.inserted, result.updated = int(counts[0]), int(counts[1])
         staged = conn.execute(text("SELECT count(*) FROM centre_stage")).scalar_one()
         result.unchanged = int(staged) - result.inserted - result.updated

@@ -22,6 +22,7 @@ from chipao.domain.demo import DemoData, DemoInputs
 from chipao.domain.households import Catalogue, IndicatorSpec, ParsedFile, Reject
 from queries import aggregates
 from queries.bulk import Col, _table_rows, bulk_mode, copy_binary, copy_csv, pg_array
+from queries.sql import sql
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -175,46 +176,9 @@ def _stored_tambon_conflicts(conn: Connection) -> list[Reject]:
             for line, house, tambon, stored in rows]
 
 
-_UPSERT_HOUSEHOLDS = """
-    WITH up AS (
-        INSERT INTO household AS h (house_id, tambon_pcode, village_no, location,
-                                    programme_target)
-        SELECT house_id, tambon_pcode, village_no, location, programme_target
-        FROM stage_household
-        ON CONFLICT (house_id) DO UPDATE SET
-            village_no = EXCLUDED.village_no,
-            location = coalesce(EXCLUDED.location, h.location),
-            programme_target = CASE WHEN :has_target THEN EXCLUDED.programme_target
-                                    ELSE h.programme_target END
-        WHERE h.village_no <> EXCLUDED.village_no
-           OR (EXCLUDED.location IS NOT NULL AND h.location IS DISTINCT FROM EXCLUDED.location)
-           OR (:has_target AND h.programme_target <> EXCLUDED.programme_target)
-        RETURNING (xmax = 0) AS inserted
-    )
-    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
-"""
+_UPSERT_HOUSEHOLDS = sql("households_load/upsert_households")
 
-_UPSERT_ROUNDS = """
-    WITH up AS (
-        INSERT INTO household_round AS r (house_id, round_id, tambon_pcode, size, welfare_card,
-            failed, not_applicable, dims_failed, n_dims_failed, score)
-        SELECT house_id, round_id, tambon_pcode, size, welfare_card, failed, not_applicable,
-               dims_failed, n_dims_failed, score
-        FROM stage_round
-        ON CONFLICT (house_id, round_id) DO UPDATE SET
-            size = EXCLUDED.size, welfare_card = EXCLUDED.welfare_card,
-            failed = EXCLUDED.failed, not_applicable = EXCLUDED.not_applicable,
-            dims_failed = EXCLUDED.dims_failed, n_dims_failed = EXCLUDED.n_dims_failed,
-            score = EXCLUDED.score
-        WHERE (r.size, r.welfare_card, r.failed, r.not_applicable, r.dims_failed,
-               r.n_dims_failed, r.score)
-              IS DISTINCT FROM
-              (EXCLUDED.size, EXCLUDED.welfare_card, EXCLUDED.failed, EXCLUDED.not_applicable,
-               EXCLUDED.dims_failed, EXCLUDED.n_dims_failed, EXCLUDED.score)
-        RETURNING (xmax = 0) AS inserted
-    )
-    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
-"""
+_UPSERT_ROUNDS = sql("households_load/upsert_rounds")
 
 
 def import_households(conn: Connection, parsed: ParsedFile, accept_partial: bool = False, *,

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, text
 from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
 from chipao.domain.scope import Scope
 from queries import audit
+from queries.sql import sql
 from queries.suppression import suppress
 
 TZ = ZoneInfo("Asia/Bangkok")
@@ -56,200 +57,21 @@ def bangkok_today() -> date:
 
 
 # ── the rebuild ──────────────────────────────────────────────────────────────
-_ROUNDS = """
-    rounds AS (
-        SELECT round_id,
-               lead(round_id) OVER w AS next_round_id,
-               CASE WHEN lag(year_be) OVER w IS NULL THEN '-infinity'::date
-                    ELSE make_date(year_be - 543, 1, 1) END AS starts
-        FROM survey_round WINDOW w AS (ORDER BY year_be)
-    )"""
-
-_FUNNEL_TAMBON = f"""
-CREATE TEMP TABLE plan_funnel_t ON COMMIT DROP AS
-WITH {_ROUNDS},
-v AS (
-    SELECT v.house_id, r.round_id, bool_or(v.poverty_type IS NOT NULL) AS analysed
-    FROM visit v JOIN rounds r ON v.visited_on >= r.starts
-    GROUP BY v.house_id, r.round_id
-), pl AS (
-    SELECT p.plan_id, p.house_id, p.round_id,
-           count(i.item_id) FILTER (WHERE i.status <> 'cancelled') AS active,
-           count(i.item_id) FILTER (WHERE i.status = 'done') AS done
-    FROM household_plan p LEFT JOIN plan_item i ON i.plan_id = p.plan_id
-    GROUP BY p.plan_id
-), pl_left AS (  -- households with a plan: poor in the plan's round, not poor in the next
-    SELECT pl.*, coalesce(hr.dims_failed <> 0 AND nx.dims_failed = 0, false) AS left_poverty
-    FROM pl
-    JOIN rounds r ON r.round_id = pl.round_id
-    LEFT JOIN household_round hr ON hr.house_id = pl.house_id AND hr.round_id = pl.round_id
-    LEFT JOIN household_round nx ON nx.house_id = pl.house_id AND nx.round_id = r.next_round_id
-)
-SELECT hr.round_id, h.tambon_pcode,
-       count(*) AS target,
-       count(v.house_id) AS visited,
-       count(*) FILTER (WHERE v.analysed) AS analysed,
-       count(pl.house_id) AS with_plan,
-       count(*) FILTER (WHERE pl.active > 0 AND pl.done = pl.active) AS plans_done,
-       count(*) FILTER (WHERE pl.left_poverty) AS left_poverty
-FROM household h
-JOIN household_round hr ON hr.house_id = h.house_id
-LEFT JOIN v ON v.house_id = h.house_id AND v.round_id = hr.round_id
-LEFT JOIN pl_left pl ON pl.house_id = h.house_id AND pl.round_id = hr.round_id
-WHERE h.programme_target
-GROUP BY hr.round_id, h.tambon_pcode
-"""  # noqa: S608 - a fixed CTE, no input
-
-_ITEMS_TAMBON = """
-INSERT INTO agg_plan_item (round_id, level, pcode, horizon, category_code, agency_code, status,
-                           items, overdue)
-SELECT p.round_id, 3, i.tambon_pcode, i.horizon, i.category_code, i.agency_code, i.status,
-       count(*), count(*) FILTER (WHERE i.status IN ('not_started', 'in_progress')
-                                    AND i.due_on < :as_of)
-FROM plan_item i JOIN household_plan p ON p.plan_id = i.plan_id
-GROUP BY p.round_id, i.tambon_pcode, i.horizon, i.category_code, i.agency_code, i.status
-"""
-
-_ITEMS_ROLLUP = """
-INSERT INTO agg_plan_item (round_id, level, pcode, horizon, category_code, agency_code, status,
-                           items, overdue)
-SELECT round_id, :level, left(pcode, :len), horizon, category_code, agency_code, status,
-       sum(items), sum(overdue)
-FROM agg_plan_item WHERE level = 3
-GROUP BY round_id, left(pcode, :len), horizon, category_code, agency_code, status
-"""
-
-_AREA_TAMBON = f"""
-INSERT INTO agg_plan_area (round_id, level, pcode, target, visited, analysed, with_plan,
-                           plans_done, left_poverty, items, items_active, items_done,
-                           items_overdue)
-WITH {_ROUNDS},
-it AS (
-    SELECT round_id, pcode, sum(items) AS items,
-           sum(items) FILTER (WHERE status <> 'cancelled') AS active,
-           sum(items) FILTER (WHERE status = 'done') AS done, sum(overdue) AS overdue
-    FROM agg_plan_item WHERE level = 3 GROUP BY round_id, pcode
-)
-SELECT r.round_id, 3, coalesce(f.tambon_pcode, it.pcode),
-       coalesce(f.target, 0), coalesce(f.visited, 0), coalesce(f.analysed, 0),
-       coalesce(f.with_plan, 0), coalesce(f.plans_done, 0),
-       CASE WHEN r.next_round_id IS NULL THEN NULL ELSE coalesce(f.left_poverty, 0) END,
-       coalesce(it.items, 0), coalesce(it.active, 0), coalesce(it.done, 0),
-       coalesce(it.overdue, 0)
-FROM plan_funnel_t f
-FULL JOIN it ON it.round_id = f.round_id AND it.pcode = f.tambon_pcode
-JOIN rounds r ON r.round_id = coalesce(f.round_id, it.round_id)
-"""  # noqa: S608 - a fixed CTE, no input
-
-_AREA_ROLLUP = """
-INSERT INTO agg_plan_area (round_id, level, pcode, target, visited, analysed, with_plan,
-                           plans_done, left_poverty, items, items_active, items_done,
-                           items_overdue)
-SELECT round_id, :level, left(pcode, :len), sum(target), sum(visited), sum(analysed),
-       sum(with_plan), sum(plans_done), sum(left_poverty), sum(items), sum(items_active),
-       sum(items_done), sum(items_overdue)
-FROM agg_plan_area WHERE level = 3
-GROUP BY round_id, left(pcode, :len)
-"""
-
-# Median days from creation to completion of done items, at every level in one pass.
-_HORIZON = """
-INSERT INTO agg_plan_horizon (round_id, level, pcode, horizon, done_items, median_days)
-SELECT d.round_id, lv.level, lv.pcode, d.horizon, count(*),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.days)
-FROM (
-    SELECT p.round_id, i.tambon_pcode, i.horizon, i.completed_on - i.created_on AS days
-    FROM plan_item i JOIN household_plan p ON p.plan_id = i.plan_id
-    WHERE i.status = 'done'
-) d
-CROSS JOIN LATERAL (VALUES (0, left(d.tambon_pcode, 2)), (1, left(d.tambon_pcode, 4)),
-                           (2, left(d.tambon_pcode, 6)), (3, d.tambon_pcode)) AS lv(level, pcode)
-GROUP BY d.round_id, lv.level, lv.pcode, d.horizon
-"""
-
-# Idle days of every open item and household (sparse histogram per tambon).
-_IDLE_TAMBON = """
-CREATE TEMP TABLE plan_idle_t ON COMMIT DROP AS
-WITH open_items AS (
-    SELECT p.round_id, i.tambon_pcode, i.plan_id,
-           greatest(0, least(:max_idle,
-                    :as_of - (i.updated_at AT TIME ZONE 'Asia/Bangkok')::date)) AS idle
-    FROM plan_item i JOIN household_plan p ON p.plan_id = i.plan_id
-    WHERE i.status IN ('not_started', 'in_progress')
-), per_item AS (
-    SELECT round_id, tambon_pcode, idle, count(*) AS items, 0 AS households
-    FROM open_items GROUP BY round_id, tambon_pcode, idle
-), per_household AS (
-    SELECT round_id, tambon_pcode, idle, 0 AS items, count(*) AS households
-    FROM (SELECT round_id, tambon_pcode, plan_id, min(idle) AS idle
-          FROM open_items GROUP BY round_id, tambon_pcode, plan_id) h
-    GROUP BY round_id, tambon_pcode, idle
-)
-SELECT round_id, tambon_pcode, idle, sum(items)::int AS items, sum(households)::int AS households
-FROM (SELECT * FROM per_item UNION ALL SELECT * FROM per_household) x
-GROUP BY round_id, tambon_pcode, idle
-"""
-
-_STALLED_LEVEL = """
-INSERT INTO agg_plan_stalled (round_id, level, pcode, idle_days, items_ge, households_ge)
-SELECT round_id, :level, pcode, array_agg(idle ORDER BY idle),
-       array_agg(items_ge ORDER BY idle), array_agg(households_ge ORDER BY idle)
-FROM (
-    SELECT round_id, pcode, idle,
-           sum(items) OVER w AS items_ge, sum(households) OVER w AS households_ge
-    FROM (SELECT round_id, left(tambon_pcode, :len) AS pcode, idle,
-                 sum(items) AS items, sum(households) AS households
-          FROM plan_idle_t GROUP BY round_id, left(tambon_pcode, :len), idle) g
-    WINDOW w AS (PARTITION BY round_id, pcode ORDER BY idle DESC)
-) c
-GROUP BY round_id, pcode
-"""
-
-_FIRST = """
-CREATE TEMP TABLE plan_first_t ON COMMIT DROP AS
-SELECT h.tambon_pcode, fv.first_visit, fv.analysed, fp.first_plan
-FROM household h
-LEFT JOIN (SELECT house_id, min(visited_on) AS first_visit,
-                  bool_or(poverty_type IS NOT NULL) AS analysed
-           FROM visit GROUP BY house_id) fv ON fv.house_id = h.house_id
-LEFT JOIN (SELECT house_id, min(created_on) AS first_plan
-           FROM household_plan GROUP BY house_id) fp ON fp.house_id = h.house_id
-WHERE h.programme_target
-"""
-
-_MONTHLY = """
-INSERT INTO agg_plan_monthly (level, pcode, month, first_visits, first_plans)
-SELECT :level, left(tambon_pcode, :len), month, sum(v), sum(p)
-FROM (
-    SELECT tambon_pcode, date_trunc('month', first_visit)::date AS month, 1 AS v, 0 AS p
-    FROM plan_first_t WHERE first_visit IS NOT NULL
-    UNION ALL
-    SELECT tambon_pcode, date_trunc('month', first_plan)::date, 0, 1
-    FROM plan_first_t WHERE first_plan IS NOT NULL
-) x
-GROUP BY left(tambon_pcode, :len), month
-"""
-
-_TARGET_PROVINCES = """
-INSERT INTO agg_plan_target (level, pcode, target_households, in_store, visited, analysed,
-                             with_plan)
-SELECT 1, a.pcode, t.target_households, coalesce(s.in_store, 0), coalesce(s.visited, 0),
-       coalesce(s.analysed, 0), coalesce(s.with_plan, 0)
-FROM area a
-LEFT JOIN province_target t ON t.province_pcode = a.pcode
-LEFT JOIN (SELECT left(tambon_pcode, 4) AS pcode, count(*) AS in_store,
-                  count(first_visit) AS visited, count(*) FILTER (WHERE analysed) AS analysed,
-                  count(first_plan) AS with_plan
-           FROM plan_first_t GROUP BY left(tambon_pcode, 4)) s ON s.pcode = a.pcode
-WHERE a.level = 1
-"""
-_TARGET_COUNTRY = """
-INSERT INTO agg_plan_target (level, pcode, target_households, in_store, visited, analysed,
-                             with_plan)
-SELECT 0, 'TH', sum(target_households), coalesce(sum(in_store), 0), coalesce(sum(visited), 0),
-       coalesce(sum(analysed), 0), coalesce(sum(with_plan), 0)
-FROM agg_plan_target WHERE level = 1
-"""
+# The statements are files in queries/sql/plans/ (one per step, run in this order by
+# refresh_plans); `rounds_cte` is the survey rounds with their start dates, shared by two.
+_ROUNDS = sql("plans/rounds_cte")
+_FUNNEL_TAMBON = sql("plans/funnel_tambon").format(rounds=_ROUNDS)
+_ITEMS_TAMBON = sql("plans/items_tambon")
+_ITEMS_ROLLUP = sql("plans/items_rollup")
+_AREA_TAMBON = sql("plans/area_tambon").format(rounds=_ROUNDS)
+_AREA_ROLLUP = sql("plans/area_rollup")
+_HORIZON = sql("plans/horizon")  # median days to completion, every level in one pass
+_IDLE_TAMBON = sql("plans/idle_tambon")  # idle days of open items and households per tambon
+_STALLED_LEVEL = sql("plans/stalled_level")
+_FIRST = sql("plans/first_contacts")
+_MONTHLY = sql("plans/monthly")
+_TARGET_PROVINCES = sql("plans/target_provinces")
+_TARGET_COUNTRY = sql("plans/target_country")
 
 
 def refresh_plans(conn: Connection, as_of: date | None = None) -> dict[str, float]:
@@ -621,37 +443,9 @@ def stalled_households(conn: Connection, scope: Scope, round_id: int, pcode: str
     if not prefixes:
         return []
     rows = conn.execute(
-        text(f"""WITH open_items AS MATERIALIZED (  -- the area's open items (index ranges)
-                    SELECT i.plan_id, i.house_id, i.tambon_pcode, i.due_on, i.agency_code,
-                           (i.updated_at AT TIME ZONE 'Asia/Bangkok')::date AS changed
-                    FROM plan_item i
-                    WHERE ({_ranges("i.tambon_pcode", len(prefixes))})
-                      AND i.status IN ('not_started', 'in_progress')
-                ), round_plans AS (  -- the round's plans in the area
-                    SELECT p.plan_id FROM household_plan p
-                    WHERE ({_ranges("p.tambon_pcode", len(prefixes))}) AND p.round_id = :r
-                ), stalled AS (  -- one plan = one household in one round
-                    SELECT min(i.house_id) AS house_id, min(i.tambon_pcode) AS tambon_pcode,
-                           count(*) AS open_items,
-                           count(*) FILTER (WHERE i.due_on < :as_of) AS overdue_items,
-                           max(i.changed) AS last_change, min(i.due_on) AS earliest_due,
-                           string_agg(DISTINCT i.agency_code, ' ' ORDER BY i.agency_code)
-                               AS agencies
-                    FROM open_items i
-                    WHERE i.plan_id IN (SELECT plan_id FROM round_plans)
-                    GROUP BY i.plan_id
-                    HAVING max(i.changed) <= :cutoff
-                    ORDER BY max(i.changed), min(i.tambon_pcode), min(i.house_id)
-                    LIMIT :limit
-                )
-                SELECT s.house_id, s.tambon_pcode, a.name_th AS tambon_name_th,
-                       a.name_en AS tambon_name_en, h.village_no, s.open_items,
-                       s.overdue_items, s.last_change, :as_of - s.last_change AS idle_days,
-                       s.earliest_due, s.agencies
-                FROM stalled s
-                JOIN household h ON h.house_id = s.house_id
-                JOIN area a ON a.pcode = s.tambon_pcode
-                ORDER BY s.last_change, s.tambon_pcode, s.house_id"""),  # noqa: S608
+        text(sql("plans/stalled_households").format(  # noqa: S608 - generated ranges
+            item_ranges=_ranges("i.tambon_pcode", len(prefixes)),
+            plan_ranges=_ranges("p.tambon_pcode", len(prefixes)))),
         {**_range_params(prefixes), "r": round_id, "as_of": as_of,
          "cutoff": date.fromordinal(as_of.toordinal() - days), "limit": limit},
     ).mappings()

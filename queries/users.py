@@ -93,6 +93,8 @@ def get_user_by_name(conn: Connection, scope: Scope, username: str) -> UserRecor
 
 
 def password_hash(conn: Connection, scope: Scope, user_id: int) -> str | None:
+    """The stored hash (owner role only: chipao_app has no SELECT on the column)."""
+    _require_system(scope)
     return conn.execute(text("SELECT password_hash FROM app_user WHERE user_id = :id"),
                         {"id": user_id}).scalar_one_or_none()
 

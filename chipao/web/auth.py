@@ -94,6 +94,35 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
 }
 
 
+# Downloads served by Flask views (not Dash pages): each belongs to the page whose roles
+# may fetch it. A view registered with :func:`add_download` names its page; a view
+# defined in a Dash page's module belongs to that page; any other route under these
+# prefixes is refused to everyone (a forgotten export is closed, not open).
+DOWNLOAD_PREFIXES = ("/export/", "/briefs/")
+_DOWNLOAD_PAGES: dict[str, str] = {}  # Flask endpoint → PAGE_ROLES entry
+
+
+def add_download(server: flask.Flask, rule: str, endpoint: str, view: Any, page: str) -> None:
+    """Register a download route (under DOWNLOAD_PREFIXES) for the roles of `page`."""
+    if page not in PAGE_ROLES:
+        raise ValueError(f"unknown page {page!r} for download {rule}")
+    if not rule.startswith(DOWNLOAD_PREFIXES):
+        raise ValueError(f"download routes live under {DOWNLOAD_PREFIXES}: {rule}")
+    _DOWNLOAD_PAGES[endpoint] = page
+    server.add_url_rule(rule, endpoint, view)
+
+
+def download_page(server: flask.Flask, endpoint: str | None) -> str | None:
+    """The page a download route belongs to (see DOWNLOAD_PREFIXES), or None."""
+    if endpoint is None:
+        return None
+    if endpoint in _DOWNLOAD_PAGES:
+        return _DOWNLOAD_PAGES[endpoint]
+    view = server.view_functions.get(endpoint)
+    entry = dash.page_registry.get(getattr(view, "__module__", None) or "")
+    return page_for_path(entry["path"]) if entry else None
+
+
 def page_for_path(path: str) -> str | None:
     """The PAGE_ROLES entry a URL path belongs to ('/households/x' → '/households')."""
     if path == "/":
@@ -283,6 +312,16 @@ def _load_user() -> SignedInUser | None:
                         rec.names_th, rec.names_en, token)
 
 
+def signed_in_user() -> SignedInUser | None:
+    """The signed-in user of this request, for code that runs around the guard (the
+    refusal handler of chipao/web/request_checks.py runs before it): the guard's answer
+    when it ran, else the session's user checked the same way (store and database
+    session), else None. Never trusts the cookie alone."""
+    if "user" in flask.g:
+        return flask.g.user
+    return _load_user()
+
+
 def _client_ip() -> str | None:
     return flask.request.remote_addr
 
@@ -434,6 +473,17 @@ def guard():
         return _refuse_pages(pages, user)
     if path in DASH_INFRA or path.startswith(AGGREGATE_PREFIXES):
         return None
+    if path.startswith(DOWNLOAD_PREFIXES):
+        if user is None:  # anonymous visitors download nothing (public pages only)
+            return _refuse_anonymous()
+        page = download_page(flask.current_app, req.endpoint)
+        if page is None:
+            log.warning("download route %s (%s) belongs to no page: refused; register it "
+                      "with chipao.web.auth.add_download", path, req.endpoint)
+            return _refuse_forbidden(None, "download without a page")
+        if page not in flask.g.allowed_paths:
+            return _refuse_forbidden(page, "download")
+        return None
     page = page_for_path(path)
     if page is not None and page not in flask.g.allowed_paths:
         return _refuse_anonymous() if user is None else _refuse_forbidden(page, "page")
@@ -528,7 +578,11 @@ def _attempt(username: str, password: str) -> tuple[bool, int]:
         actor = rec.scope()
         # the hash is verified whatever happens next, so a locked account costs as much
         # as an unlocked one (and as an unknown name: the dummy hash above)
-        matches = verify_password(users.password_hash(conn, PUBLIC, rec.user_id), password)
+        # (the hash is read as the owner role: the dashboard's role cannot read hashes,
+        # so SQL injected anywhere else cannot take them offline; migration 0013)
+        with owner() as hashes:
+            stored = users.password_hash(hashes, SYSTEM, rec.user_id)
+        matches = verify_password(stored, password)
         if users.is_locked(conn, PUBLIC, rec.user_id):
             audit.record(conn, actor, "signin_failed", None, {"reason": "locked"}, ip)
             return False, MAX_FAILURES

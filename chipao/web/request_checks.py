@@ -326,7 +326,7 @@ def _who():
     if scope is not None:
         return scope
     try:
-        user = auth._load_user()
+        user = auth.signed_in_user()
     except Exception:  # noqa: BLE001 - an unreadable session is just anonymous here
         log.debug("no session user for a refused request", exc_info=True)
         user = None

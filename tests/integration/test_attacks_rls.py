@@ -307,3 +307,47 @@ def app(accounts):
     from app import app as dash_app
 
     return dash_app
+
+
+# ── residual risk closed: the app role cannot read password hashes ───────────
+@pytest.mark.parametrize("sql", [
+    "SELECT password_hash FROM app_user",
+    "SELECT * FROM app_user",
+    "SELECT u FROM app_user u",  # the whole row as one value
+    "SELECT row_to_json(u) FROM app_user u",
+    "SELECT count(*) FROM app_user WHERE password_hash LIKE '$argon2%'",  # a blind oracle
+    "SELECT user_id FROM app_user ORDER BY password_hash",
+    "SELECT to_jsonb(app_user.*) FROM app_user",
+    "COPY app_user TO STDOUT",
+    "SELECT password_hash FROM (SELECT * FROM app_user) s",
+    "CREATE TEMP VIEW hashes AS SELECT password_hash FROM app_user; SELECT * FROM hashes",
+    "UPDATE app_user SET failed_logins = failed_logins WHERE password_hash IS NOT NULL",
+])
+def test_app_role_cannot_read_password_hashes(app_engine, accounts, sql):
+    """As chipao_app with any session (even a signed-in one), every way of reaching the
+    hash column — directly, as a whole row, as an oracle in WHERE/ORDER BY, by COPY,
+    through a view — is refused by PostgreSQL's column privileges (migration 0013)."""
+    from sqlalchemy.exc import ProgrammingError
+
+    with pytest.raises(ProgrammingError, match="permission denied"), app_engine.begin() as conn:
+        _as(conn, _system_token(["TH50"]))
+        for statement in sql.split("; "):
+            conn.execute(text(statement))
+
+
+def test_app_role_still_reads_what_sign_in_needs(app_engine, accounts):
+    """…while every other column stays readable (the guard reloads users per request),
+    and signing in still works: the hash is checked through the owner role."""
+    from app import app as dash_app
+    from tests.auth_helpers import client_for
+
+    with app_engine.begin() as conn:
+        names = conn.execute(text(
+            "SELECT username, role, disabled, failed_logins, locked_until, session_version "
+            "FROM app_user WHERE username = :u"), {"u": accounts["tambon"][0]}).all()
+        assert len(names) == 1
+        assert not conn.execute(text(
+            "SELECT has_column_privilege('chipao_app', 'app_user', 'password_hash', 'SELECT')"
+        )).scalar()
+    client = client_for(dash_app.server, *accounts["tambon"])  # raises if sign-in fails
+    assert client.get("/").status_code == 200
