@@ -209,7 +209,8 @@ def refresh(conn: Connection) -> None:
         "SELECT round_id, measure, pcode, households FROM agg_area_count")).all()
     if not rows:
         return
-    frame = pd.DataFrame(rows, columns=["round_id", "measure", "pcode", "n"])
+    frame = pd.DataFrame(dict(zip(("round_id", "measure", "pcode", "n"),  # by column: fast
+                                  (list(c) for c in zip(*rows, strict=True)), strict=True)))
     group = pd.factorize(pd.MultiIndex.from_frame(frame[["round_id", "measure"]]))[0]
     area, codes = pd.factorize(frame["pcode"], sort=True)  # P-code order (ASCII)
     _, area_parent, area_level = areas_of(codes.tolist())
