@@ -16,7 +16,7 @@ from tests.e2e.browser_checks import (
     modebar_titles,
     thai_font_fallbacks,
 )
-from tests.support_store import isolated_store
+from tests.factory import isolated_store
 
 pytestmark = pytest.mark.browser
 
