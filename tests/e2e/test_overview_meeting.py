@@ -15,7 +15,6 @@ import subprocess
 from urllib.parse import unquote
 
 import numpy as np
-import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from PIL import Image
@@ -25,9 +24,9 @@ from chipao.domain.scope import PUBLIC, SYSTEM
 from queries import mpi, trend
 from queries import suppression as sdc
 from queries.db import owner, scoped
-from tests import map_fixtures
+from tests import factory
 from tests.auth_helpers import create_user, login
-from tests.support_store import insert_test_areas, isolated_store
+from tests.factory import insert_test_areas, isolated_store
 
 ROUNDS = ((1, 2565), (2, 2566), (3, 2567))
 # TH20 has one tambon of 3 households a round: below the public threshold (5)
@@ -55,21 +54,17 @@ def store(database):
 
 
 def _load(conn, tambons: list[str]) -> None:
+    """Three rounds of synthetic households through the real importer (tests/factory)."""
     from queries import aggregates
 
-    for round_id, year in ROUNDS:
-        conn.execute(text("INSERT INTO survey_round (round_id, year_be, label_th, label_en) "
-                          "VALUES (:r, :y, :th, :en)"),
-                     {"r": round_id, "y": year, "th": f"รอบปี {year}", "en": f"Round {year}"})
-    specs = map_fixtures.catalogue_specs(conn)
-    households, results = map_fixtures.generate(tambons, HOUSEHOLDS, specs, seed=3,
-                                                rounds=ROUNDS, sparse_tambons=1)
-    villages = pd.DataFrame([(t, 1 + v) for t in tambons
-                             for v in range(map_fixtures.VILLAGES_PER_TAMBON)],
-                            columns=["tambon_pcode", "village_no"])
-    map_fixtures._copy(conn, "village", villages)
-    map_fixtures._copy(conn, "household", households)
-    map_fixtures._copy(conn, "household_round", results)
+    factory.add_rounds(conn, ROUNDS, label="รอบปี")
+    conn.execute(text("INSERT INTO village (tambon_pcode, village_no) VALUES (:t, :v) "
+                      "ON CONFLICT DO NOTHING"),
+                 [{"t": t, "v": v} for t in tambons
+                  for v in range(1, factory.VILLAGES_PER_TAMBON + 1)])
+    rows = factory.map_households(tambons, HOUSEHOLDS, factory.catalogue_specs(conn), seed=3,
+                                  rounds=ROUNDS, sparse_tambons=1)
+    factory.import_households(conn, rows)
     aggregates.refresh(conn)
 
 
