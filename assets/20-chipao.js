@@ -24,6 +24,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (cell && body) { body.scrollIntoView({block: "start"}); }
       return window.dash_clientside.no_update;
     },
+    // / and /map: a provincial, district or tambon user opens at their own area; the
+    // address says so (replaceState, so the pages router does not rebuild the page)
+    // unless it already names an area or a level (the user zoomed out on purpose).
+    ownArea: function (search) {
+      const now = new URLSearchParams(window.location.search);
+      if (search && !now.has("area") && !now.has("level")) {
+        window.history.replaceState(window.history.state, "", window.location.pathname + search);
+      }
+      return window.dash_clientside.no_update;
+    },
     // /centres: the province, district and distance in the address (replaceState, so
     // the pages router does not rebuild the page): a shared link reproduces the view.
     centresUrl: function (province, district, distance) {

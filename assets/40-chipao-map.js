@@ -247,7 +247,9 @@
     const name = nameOf(inst, pcode);
     const lines = [name];
     if (i !== undefined && v.t && (v.label || inst.spec.measure)) {
-      lines.push((v.label || inst.spec.measure) + ": " + (v.t[i] || "–"));
+      // "too few households" is said once per view (few_note), not in every area's text
+      const few = v.few_note && v.c && v.c[i] === -1 ? " (" + v.few_note + ")" : "";
+      lines.push((v.label || inst.spec.measure) + ": " + (v.t[i] || "–") + few);
       if (v.m && v.m[i]) { lines.push(...String(v.m[i]).split("\n")); }
       if (v.r) {
         lines.push(inst.spec.rank + ": " + (v.r[i] ? v.r[i] + "/" + v.ranked : "–")

@@ -11,7 +11,6 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import html
 
-from chipao.domain.exports import to_csv_bytes
 from components.formatting import fmt_km
 from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, round_label, service_label, t
 from components.theme import NO_DATA
@@ -194,15 +193,6 @@ def gap_table(rows: list[dict], distance_km: int, lang: Lang, level: int) -> dbc
     body = html.Tbody([html.Tr([cell(k, r.get(k)) for k, _ in cols]) for r in gap_rows(rows, lang)])
     return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
                      className="table-compact", id="centres-gap-table")
-
-
-def gap_csv(rows: list[dict], distance_km: int, lang: Lang, level: int,
-            notes: Sequence[str]) -> bytes:
-    """The full ranking as CSV (UTF-8 with BOM for Excel), its provenance as the
-    last lines."""
-    data = to_csv_bytes(gap_columns(distance_km, lang, level), gap_rows(rows, lang))
-    tail = "".join(f"# {n}\r\n" for n in notes)
-    return data + tail.encode("utf-8")
 
 
 def plan_table(sites: list[dict], lang: Lang) -> dbc.Table:

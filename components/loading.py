@@ -13,9 +13,11 @@ DELAY_MS = 300
 
 
 def busy(children, targets: dict[str, str | list[str]], lang: Lang,
-         component_id: str | None = None) -> dcc.Loading:
+         component_id: str | None = None, class_name: str = "") -> dcc.Loading:
     """Wrap `children`; the spinner shows while a callback updates one of `targets`
-    ({component id: property}) for longer than DELAY_MS."""
+    ({component id: property}) for longer than DELAY_MS. The targets must lie inside
+    `children`: dcc.Loading watches its own descendants only (a sibling never shows
+    it). `class_name` is added to the wrapper (to tell one indicator from another)."""
     spinner = html.Div([html.Span(className="spinner-border text-primary", **{"aria-hidden": "true"}),
                         html.Span(t("loading", lang), className="busy-text")],
                        className="busy-indicator", role="status")
@@ -23,4 +25,4 @@ def busy(children, targets: dict[str, str | list[str]], lang: Lang,
     return dcc.Loading(children, target_components=targets, delay_show=DELAY_MS,
                        custom_spinner=spinner, overlay_style={"visibility": "visible",
                                                               "opacity": 0.55},
-                       parent_className="busy-parent", **kwargs)
+                       parent_className=f"busy-parent {class_name}".strip(), **kwargs)

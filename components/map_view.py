@@ -67,18 +67,24 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
                colors: Sequence[str], texts: Sequence[str],
                ranks: Sequence[int | None] | None = None, ranked: int | None = None,
                selected: str | None = None, label: str | None = None,
-               rank_note: str | None = None, more: Sequence[str] | None = None) -> dict:
+               rank_note: str | None = None, more: Sequence[str] | None = None,
+               few_note: str | None = None) -> dict:
     """One view's values, aligned with the spec's P-codes: class index per area (None:
     no data; −1: too few households; −2: suppressed small count), its figure as text and its rank among `ranked`.
     `key` names the view (the URL's query): the component reports it once painted;
     `label` names the figure in the hover (else the spec's measure label); `rank_note`
     says which way ranks run (shown after the rank); `more` one more hover line per
-    area (e.g. the counts behind a share)."""
+    area (e.g. the counts behind a share); `few_note` is added to the hover of every
+    too-few area (class −1) by the browser, so it travels once, not once per area."""
+    # no text or no rank anywhere (a small store: every area too few) is an empty list,
+    # not 7,425 empty items: the browser draws a missing one as "–"
     return {"geometry": geometry_url, "key": key, "c": list(classes), "colors": list(colors),
-            "few_color": NO_DATA, "suppressed_color": SUPPRESSED, "t": list(texts),
-            "r": list(ranks) if ranks is not None else None, "ranked": ranked,
+            "few_color": NO_DATA, "suppressed_color": SUPPRESSED,
+            "t": list(texts) if any(texts) else [],
+            "r": (list(ranks) if any(ranks) else []) if ranks is not None else None,
+            "ranked": ranked,
             "sel": selected, "label": label, "rank_note": rank_note,
-            "m": list(more) if more is not None else None}
+            "m": list(more) if more is not None else None, "few_note": few_note}
 
 
 def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,

@@ -414,3 +414,17 @@ def item_status_form(item: dict, lang: Lang | None = None, today: date | None = 
     body.append(html.Div(id=item_id("message", iid), role="status", className="small mt-1"))
     return dbc.Card(dbc.CardBody(body), className="mb-2 plans-item",
                     id=item_id("card", iid))
+
+
+def with_source(figure: dict, stamp: str) -> dict:
+    """The figure with `stamp` (round, data date, source) written inside it, under its
+    title (the title's margin grows to hold it), so a saved PNG/SVG says what it shows,
+    for which round and from where."""
+    layout = dict(figure["layout"])
+    title = dict(layout.get("title") or {})
+    title["text"] = (f"{title.get('text', '')}<br><span style=\"font-size:11px;color:#495057\">"
+                     f"{stamp}</span>")
+    margin = dict(layout.get("margin") or {})
+    margin["t"] = margin.get("t", 40) + 18
+    layout.update(title=title, margin=margin, height=layout["height"] + 18)
+    return {**figure, "layout": layout}

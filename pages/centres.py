@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import (
     ClientsideFunction,
     Input,
@@ -32,10 +34,13 @@ from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.pcodes import LEVELS, pcode_level
 from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
+from chipao.web import auth
+from chipao.web.download import send
 from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
 from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
+from components import downloads as dl
 from components import map_view as mv
 from components.cards import kpi_card, message, source_line
 from components.formatting import fmt_km
@@ -52,6 +57,7 @@ from components.i18n import (
     t,
 )
 from geodata.serve import geometry_url
+from geodata.static_map import file_name
 from queries import centres as q
 from queries.areas import area_names, get_area
 from queries.audit import record
@@ -68,6 +74,7 @@ MAX_DISTANCE = q.MAX_BAND_KM
 GAP_ROWS_SHOWN = 25
 MAX_SITES = 100
 HOUSEHOLD_LIST_LIMIT = 500
+PAGE = "/centres"
 AREA_RE = re.compile(r"^TH(\d{2}(\d{2})?)?$")
 
 # Background jobs run in other processes: Celery workers with Redis, else diskcache.
@@ -300,11 +307,10 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                              options=[{"label": t(f"centres.gap.sort.{k}", lang), "value": k}
                                       for k in q.GAP_SORTS]),
             ], md=4),
-            dbc.Col([
-                dbc.Button(t("centres.gap.export", lang), id="centres-gap-export",
-                           color="secondary", outline=True),
-                dcc.Download(id="centres-gap-download"),
-            ], md=4, className="d-flex align-items-end justify-content-end"),
+            dbc.Col(dl.table_links("centres-gap-export", {
+                fmt: gap_href(fmt, current.year_be, area, distance, 3, "beyond")
+                for fmt in ("csv", "xlsx")}, lang),
+                md=4, className="d-flex align-items-end justify-content-end"),
         ], className="g-2 mb-2"),
         html.Div(id="centres-gap-note", className="figure-note mb-1"),
         dcc.Loading(html.Div(id="centres-gap"), delay_show=300),
@@ -526,6 +532,8 @@ def update_view(province, district, distance, view, measure, level, statuses, se
 @callback(
     Output("centres-gap", "children"),
     Output("centres-gap-note", "children"),
+    Output("centres-gap-export-csv", "href"),
+    Output("centres-gap-export-xlsx", "href"),
     Input("centres-province", "value"),
     Input("centres-district", "value"),
     Input("centres-distance", "value"),
@@ -534,6 +542,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
     Input("shell-round", "value"),
 )
 def update_gaps(province, district, distance, level, sort, year):
+    """The ranking's first rows and the download links of the same view."""
     lang, scope = current_lang(), current_scope()
     area, distance = _area(province, district), _distance(distance)
     level = level if level in (2, 3) and level > pcode_level(area) else 3
@@ -546,40 +555,86 @@ def update_gaps(province, district, distance, level, sort, year):
                                   limit=GAP_ROWS_SHOWN)
     note = (f"{_fmt(t('centres.gap.note', lang), d=distance)} · "
             f"{round_label(current.year_be, lang)}")
-    return cw.gap_table(rows, distance, lang, level), note
+    return (cw.gap_table(rows, distance, lang, level), note,
+            gap_href("csv", current.year_be, area, distance, level, sort),
+            gap_href("xlsx", current.year_be, area, distance, level, sort))
 
 
-@callback(
-    Output("centres-gap-download", "data"),
-    Input("centres-gap-export", "n_clicks"),
-    State("centres-province", "value"),
-    State("centres-district", "value"),
-    State("centres-distance", "value"),
-    State("centres-gap-level", "value"),
-    State("centres-gap-sort", "value"),
-    State("shell-round", "value"),
-    prevent_initial_call=True,
-)
-def export_gaps(_n, province, district, distance, level, sort, year):
-    lang, scope = current_lang(), current_scope()
-    area, distance = _area(province, district), _distance(distance)
+def gap_href(fmt: str, year: int, area: str, distance: int, level: int, sort: str) -> str:
+    """The gap ranking's download for this view (gaps_file)."""
+    return (f"/export/centres/gaps.{fmt}?" + urlencode(
+        {"round": year, "area": area, "d": distance, "level": level, "sort": sort}))
+
+
+def _gap_view(args) -> tuple[Scope, Lang, str, int, int, str, Any]:
+    scope, lang = current_scope(), current_lang()
+    if PAGE not in flask.g.get("allowed_paths", frozenset()):
+        with scoped(scope) as conn:
+            record(conn, scope, "refused", flask.request.path,
+                   {"page": PAGE, "reason": "export of a page this role may not open",
+                    "method": flask.request.method})
+        flask.abort(403)
+    area = (args.get("area") or "TH").upper()
+    if not AREA_RE.match(area):
+        flask.abort(400, f"area={area}")
+    distance = _distance(args.get("d"))
+    try:
+        level = int(args.get("level") or 3)
+    except ValueError:
+        flask.abort(400, "level")
     level = level if level in (2, 3) and level > pcode_level(area) else 3
-    sort = sort if sort in q.GAP_SORTS else "beyond"
+    sort = args.get("sort") if args.get("sort") in q.GAP_SORTS else "beyond"
+    return scope, lang, area, distance, level, sort, args.get("round")
+
+
+def gaps_file(fmt: str):
+    """Every area of the service-gap ranking for the page's view (not only the rows the
+    page lists), with the page's columns; XLSX with the filters as people read them."""
+    if fmt not in ("csv", "xlsx"):
+        flask.abort(404)
+    scope, lang, area, distance, level, sort, year = _gap_view(flask.request.args)
     with scoped(scope) as conn:
-        current = _round(list_rounds(conn), year)
-        if current is None:
-            raise PreventUpdate
+        rounds = list_rounds(conn)
+        try:
+            current = resolve_round(rounds, year)
+        except ValueError as err:
+            flask.abort(400, str(err))
+        if current is None or area_level_invalid(conn, area):
+            flask.abort(404)
         rows = q.coverage_by_area(conn, scope, current.round_id, level, area, distance, sort)
+        info = q.refresh_info(conn)
+        names = {a["pcode"]: a for a in area_names(conn, pcode_level(area), area[:-2] or None)} \
+            if area != "TH" else {}
         record(conn, scope, "export", target=f"centres-gaps:{area}",
-               details={"round": current.year_be, "level": level, "distance_km": distance,
-                        "rows": len(rows)}, rows=len(rows))
-    notes = [_fmt(t("centres.gap.note", lang), d=distance),
-             f"{round_label(current.year_be, lang)} · "
-             f"{pick(current.source_th, current.source_en, lang)}",
-             t("centres.coverage_note", lang)]
-    data = cw.gap_csv(rows, distance, lang, level, notes)
-    name = f"chipao-centre-gaps-{area}-{current.year_be}-{distance}km.csv"
-    return dcc.send_bytes(data, name)
+               details={"what": "gaps", "format": fmt, "round": current.year_be, "level": level,
+                        "distance_km": distance, "sort": sort, "rows": len(rows)})
+    place = pick(names[area]["name_th"], names[area]["name_en"], lang) if area in names \
+        else t("shell.country", lang) if area == "TH" else area
+    columns, body = cw.gap_columns(distance, lang, level), cw.gap_rows(rows, lang)
+    if fmt == "csv":
+        data = to_csv_bytes(columns, body)
+    else:
+        notes = [(t("centres.col.area", lang), place),
+                 (t("shell.round", lang), round_label(current.year_be, lang)),
+                 (t("centres.distance", lang), str(distance)),
+                 (t("centres.gap.level", lang), t(f"centres.level.{level}", lang)),
+                 (t("centres.gap.sort", lang), t(f"centres.gap.sort.{sort}", lang)),
+                 ("ข้อมูล ณ" if lang == "th" else "Data as of",
+                  fmt_datetime(info["refreshed_at"], lang) if info else "–"),
+                 (t("source", lang), pick(current.source_th, current.source_en, lang)),
+                 (t("source", lang), _fmt(t("centres.gap.note", lang), d=distance)),
+                 (t("source", lang), t("centres.coverage_note", lang))]
+        data = to_xlsx_bytes(columns, body, sheet_title=t("centres.gap.title", lang)[:31],
+                             notes=notes)
+    name = file_name(place, str(current.year_be), dl.word("gaps_file", lang), f"{distance}km",
+                     ext=fmt)
+    return send(data, fmt, name)
+
+
+def register_routes(server) -> None:
+    """The centres page's downloads: the guard lets exactly the page's roles fetch them."""
+    auth.add_download(server, "/export/centres/gaps.<fmt>", "export_centres_gaps", gaps_file,
+                      PAGE)
 
 
 # ── the planner (background) ─────────────────────────────────────────────────

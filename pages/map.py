@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from urllib.parse import urlencode
 
 import dash
 import dash_ag_grid as dag
@@ -36,9 +37,9 @@ from chipao.domain.mapstate import (
     MapParamError,
     MapState,
     check_against,
+    home_params,
     parse_k,
     parse_state,
-    query_params,
 )
 from chipao.domain.pcodes import pcode_level
 from chipao.domain.rates import min_households
@@ -87,6 +88,7 @@ MAP_ID = "map-view"
 _COMPONENT_IDS = {"map-spec": mv.spec_id(MAP_ID), "map-values": mv.values_id(MAP_ID)}
 RANKING_ALL_LIMIT = 100  # above this many peers the table shows the top and bottom only
 RANKING_EDGE = 25
+RANKING_UNRANKED = 50  # unranked areas listed after the ranked ones (the rest counted)
 ROUTER_SEARCH = "_pages_location.search"
 
 # The callback's outputs, in order; compute_view returns a dict with these keys.
@@ -139,8 +141,8 @@ def _hover_label(state: MapState, lang: Lang, compare: bool) -> str:
 
 def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | None]]:
     """Per area: the figure text and the rank (short: they travel with every switch;
-    names are in the geometry)."""
-    few = t("map.too_few_short", lang)
+    names are in the geometry; "too few households" is the values' few_note, added by
+    the browser to every too-few area; no figure is "", drawn as "–")."""
     suppressed = t("map.suppressed_short", lang)
     texts, ranks = [], []
     for a in values.areas:
@@ -152,15 +154,15 @@ def _hover(values: mpi.MapValues, lang: Lang) -> tuple[list[str], list[int | Non
                     f"{fmt_value(values.measure, a.current)})")
         else:
             text = fmt_value(values.measure, a.value)
-        if a.insufficient:
-            text += f" ({few})"
-        texts.append(text)
+        if a.insufficient and not a.suppressed:
+            text = ""  # too few households: no rate shown (the legend says so)
+        texts.append("" if text == "–" else text)
         ranks.append(a.rank or None)
     return texts, ranks
 
 
 def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
-             show_parent: bool = True) -> tuple[list[dict], list[dict], str]:
+             show_parent: bool = True) -> tuple[list[dict], list[dict], str | list]:
     """Rows (ranked areas first), columns and the table's title. `show_parent` adds
     the district or province of each area (peers from more than one parent)."""
     measure = values.measure
@@ -178,6 +180,13 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
         ranked = ranked[:RANKING_EDGE] + ranked[-RANKING_EDGE:]
         rest = []
         title = t("map.ranking_edges", lang).replace("{n}", str(RANKING_EDGE)) + f" · {top}"
+    elif len(rest) > RANKING_UNRANKED and not show_all:
+        # few ranked areas (a small store: nearly all "too few"): the unranked ones
+        # would send thousands of empty rows with every switch; list some, count the rest
+        more = len(rest) - RANKING_UNRANKED
+        rest = rest[:RANKING_UNRANKED]
+        title = [title, html.Span(t("map.ranking_unranked_more", lang).replace(
+            "{n}", fmt_int(more)), id="map-ranking-more", className="d-block small fw-normal")]
     rows = [{"pcode": a.pcode, "rank": a.rank, "name": pick(a.name_th, a.name_en, lang),
              "in": pick(a.parent_th, a.parent_en, lang),
              "value": num(a.value), "surveyed": a.surveyed,
@@ -391,7 +400,8 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                                ranks, values.ranked, state.sel,
                                label=_hover_label(state, lang, compare is not None),
                                rank_note=t("map.rank_top_change" if compare else "map.rank_top",
-                                           lang))
+                                           lang),
+                               few_note=t("map.too_few_short", lang))
     fmt = legend_formatter(state.measure, compare is not None)
     min_n = values.min_households
     legend_box = cp.legend(
@@ -492,7 +502,8 @@ def layout(**query) -> html.Div:
         return dash.no_update
     lang = current_lang()
     scope = current_scope()
-    view = _safe_view(query_params(query), scope, lang, None)
+    params, at_home = home_params(query, scope.home_area)  # a user's own area by default
+    view = _safe_view(params, scope, lang, None)
     state = view.get("state") or MapState()
     round_years, catalogue = view.get("round_years"), view.get("catalogue")
     if catalogue is None:  # a bad URL: the controls still offer every choice
@@ -514,6 +525,9 @@ def layout(**query) -> html.Div:
         dcc.Location(id="map-url", refresh=False),
         dcc.Store(id="map-shown", data=view.get("map-shown.data")),
         dcc.Store(id="map-geometry", data=view.get("map-geometry.data")),
+        # the user's own area, opened by default, into the address (assets/20-chipao.js)
+        dcc.Store(id="map-home", data=view.get("map-shown.data") if at_home else None),
+        html.Div(id="map-home-mark", hidden=True),
         html.H1(t("map.title", lang), className="page-title"),
         html.Nav(view.get("map-breadcrumb.children"), id="map-breadcrumb",
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
@@ -525,7 +539,10 @@ def layout(**query) -> html.Div:
             dbc.Col([
                 html.Div(view.get("map-caption.children"), id="map-caption"),
                 # the all-tambon map takes seconds to switch: the map dims and says so
-                busy(html.Div(graph, className="map-frame"), {"map-caption": "children"}, lang),
+                # while the view callback runs (its legend, inside the frame, is one of
+                # every view's outputs: a switch, a drill-down, a ranking row, the round)
+                busy(html.Div(graph, className="map-frame"), {"map-legend-box": "children"},
+                     lang, class_name="map-busy"),
                 cp.attribution(t("attribution", lang)),
                 html.Div(view.get("map-note.children"), id="map-note"),
             ], lg=7),
@@ -550,6 +567,11 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
+clientside_callback(  # assets/20-chipao.js: the user's own area into the address
+    ClientsideFunction("chipao", "ownArea"),
+    Output("map-home-mark", "className"),
+    Input("map-home", "data"),
+)
 clientside_callback(  # assets/20-chipao.js: a ranking row picked brings the map into view
     ClientsideFunction("chipao", "showMap"),
     Output("map-ranking", "className"),
@@ -630,10 +652,13 @@ def update_map(search, subject, measure, k, level, classes, compare, click, cell
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):  # the map component's event store
         trigger = MAP_ID
-    if trigger == "map-url" and _same_view(search, shown):
-        raise PreventUpdate  # the address this callback itself just wrote
     lang = current_lang()
     scope = current_scope()
+    address = search
+    # an address without area or level (a menu link) is the user's own area
+    search = "?" + urlencode(home_params(search, scope.home_area)[0])
+    if trigger == "map-url" and _same_view(search, shown):
+        raise PreventUpdate  # the address this callback itself just wrote
     state = None
     if trigger not in ("map-url", "map-ranking-all", None):
         try:
@@ -650,7 +675,7 @@ def update_map(search, subject, measure, k, level, classes, compare, click, cell
         if state is None or state == current:
             raise PreventUpdate
     view = _safe_view(search, scope, lang, shown_geometry, bool(ranking_all), state=state)
-    if state is None or view.get("shell-url.search") == search:
+    if state is None or view.get("shell-url.search") in (search, address):
         # Drawn from the URL (link, back button, round selector): never push a new
         # history entry for it, or the back button would loop.
         view["shell-url.search"] = dash.no_update

@@ -1,13 +1,17 @@
-"""/ — national overview: households surveyed, poor households by dimension, change
-since the previous round, top provinces. Figures: queries/overview.py."""
+"""/ — the overview: households surveyed, poor households by dimension, change since
+the previous round, top provinces — for the country, or (``?area=``) one province,
+district or tambon with its top districts or tambons. A provincial, district or tambon
+user opens at their own area (Scope.home_area); ``?area=TH`` is the country.
+Figures: queries/overview.py."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
+from chipao.domain.pcodes import AREA_RE, pcode_level
 from chipao.web.session import current_scope, read_scoped
 from components.cards import kpi_card, message, source_line
 from components.i18n import current_lang, fmt_int, fmt_pct, fmt_signed, pick, round_label, t
@@ -20,6 +24,7 @@ from components.theme import (
     chart_title,
 )
 from queries import overview
+from queries.areas import ancestors
 from queries.rounds import list_rounds, previous_round, resolve_round
 from queries.suppression import threshold
 
@@ -64,9 +69,15 @@ def _dimension_figure(dims_now: list[dict], dims_before: list[dict] | None, year
     return fig
 
 
-def _province_table(rows: list[dict], lang: str) -> dbc.Table:
+# the table's area column and heading, by the level of the areas it ranks
+_TOP = {1: ("col.province", "overview.top_provinces"), 2: ("col.district", "overview.top_districts"),
+        3: ("col.tambon", "overview.top_tambons")}
+
+
+def _province_table(rows: list[dict], lang: str, level: int = 1) -> dbc.Table:
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
-                               ("col.rank", "col.province", "col.poor", "col.share", "col.change")]))
+                               ("col.rank", _TOP[level][0], "col.poor", "col.share",
+                                "col.change")]))
     body = html.Tbody([
         html.Tr([
             html.Td(r["rank"]),
@@ -82,9 +93,36 @@ def _province_table(rows: list[dict], lang: str) -> dbc.Table:
                      className="table-compact", id="overview-top-provinces")
 
 
-def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL parameter name)
+def _breadcrumb(trail: list[dict], round_q: str, lang: str) -> html.Nav:
+    """Thailand › province › district: each level above the shown one is a link (a
+    provincial user zooms out to the country with ``?area=TH``)."""
+    entries = [{"pcode": "TH", "name_th": t("shell.country", "th"),
+                "name_en": t("shell.country", "en")}, *trail]
+    crumbs: list = []
+    for n, e in enumerate(entries):
+        name = pick(e["name_th"], e["name_en"], lang)
+        if n == len(entries) - 1:
+            crumbs.append(html.Span(name, className="map-crumb-current", **{"aria-current": "page"}))
+        else:
+            crumbs += [dcc.Link(name, href=f"/?area={e['pcode']}{round_q}", className="map-crumb"),
+                       html.Span(" › ", className="map-crumb-sep")]
+    return html.Nav(crumbs, id="overview-breadcrumb", className="map-breadcrumb",
+                    **{"aria-label": "breadcrumb"})
+
+
+def layout(round: str | None = None, area: str | None = None,  # noqa: A002 (URL parameter name)
+           **_query) -> html.Div:
     lang = current_lang()
     scope = current_scope()
+    home = None
+    if area is None and scope.home_area:  # a committee's or officer's own area
+        area = home = scope.home_area
+    area = (area or "TH").upper()
+    if area != "TH" and not AREA_RE.match(area):
+        return message(f"{t('error.bad_param', lang)}: area={area!r}", "danger")
+    level = pcode_level(area)
+    # the ranked areas: inside the shown one (a tambon's: its district's tambons)
+    parent = area if level < 3 else area[:6]
     with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
         rounds = list_rounds(conn)
         try:
@@ -93,13 +131,17 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
             return message(f"{t('error.bad_param', lang)}: {err}", "danger")
         if current is None:
             return message(t("no_data", lang))
+        trail = ancestors(conn, area, include_self=True) if level else []
+        if level and not trail:
+            return message(f"{t('error.bad_param', lang)}: area={area!r}", "danger")
         prev = previous_round(rounds, current)
-        now = overview.national_counts(conn, scope, current.round_id)
-        before = overview.national_counts(conn, scope, prev.round_id) if prev else {}
-        dims_now = overview.dimension_counts(conn, scope, current.round_id)
-        dims_before = overview.dimension_counts(conn, scope, prev.round_id) if prev else None
+        now = overview.national_counts(conn, scope, current.round_id, area)
+        before = overview.national_counts(conn, scope, prev.round_id, area) if prev else {}
+        dims_now = overview.dimension_counts(conn, scope, current.round_id, area)
+        dims_before = (overview.dimension_counts(conn, scope, prev.round_id, area)
+                       if prev else None)
         top = overview.top_provinces(conn, scope, current.round_id,
-                                     prev.round_id if prev else None)
+                                     prev.round_id if prev else None, parent=parent)
     if not now.get("surveyed"):
         return message(t("no_data", lang))
 
@@ -128,9 +170,18 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
         ],
         className="g-3 mb-3",
     )
+    round_q = f"&round={round}" if round else ""
+    title = (t("overview.title_area", lang).replace(
+        "{area}", pick(trail[-1]["name_th"], trail[-1]["name_en"], lang)) if level
+        else t("overview.title", lang))
     return html.Div(
         [
-            html.H1(t("overview.title", lang), className="page-title"),
+            # the user's own area in the address (replaceState: no page rebuild), so a
+            # shared link or a reload shows what is on screen
+            dcc.Store(id="overview-home", data=f"?area={home}{round_q}" if home else None),
+            html.Div(id="overview-home-mark", hidden=True),
+            html.H1(title, className="page-title"),
+            _breadcrumb(trail, round_q, lang) if level else None,
             html.Div(f"{round_label(current.year_be, lang)} · {source}", className="page-subtitle"),
             cards,
             dbc.Row(
@@ -149,9 +200,10 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
                                  id="overview-chart-source"),
                     ], lg=7, className="mb-3"),
                     dbc.Col([
-                        html.H2(f"{t('overview.top_provinces', lang)} — {round_label(current.year_be, lang)}",
+                        html.H2(f"{t(_TOP[pcode_level(parent) + 1][1], lang)} — "
+                                f"{round_label(current.year_be, lang)}",
                                 className="h6 mt-2", id="overview-top-title"),
-                        _province_table(top, lang),
+                        _province_table(top, lang, pcode_level(parent) + 1),
                         source_line(t("source", lang), source),
                     ], lg=5),
                 ],
@@ -159,3 +211,10 @@ def layout(round: str | None = None, **_query) -> html.Div:  # noqa: A002 (URL p
             ),
         ]
     )
+
+
+clientside_callback(  # assets/20-chipao.js: the user's own area into the address
+    ClientsideFunction("chipao", "ownArea"),
+    Output("overview-home-mark", "className"),
+    Input("overview-home", "data"),
+)

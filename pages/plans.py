@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date
 from time import perf_counter
 
 import dash
@@ -21,7 +20,6 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from chipao.domain.exports import csv_text
 from chipao.domain.pcodes import pcode_level
 from chipao.domain.plan_progress import (
     DEFAULT_PACE_MONTHS,
@@ -42,6 +40,7 @@ from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import Scope
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cm
+from components import downloads as dl
 from components import map_view as mv
 from components import plan_widgets as pw
 from components.cards import kpi_card, message, round_fallback_note, source_line
@@ -58,8 +57,9 @@ from components.i18n import (
     t,
 )
 from components.theme import GRAPH_CONFIG
+from geodata import static_map as sm
 from geodata.serve import geometry_url
-from queries import audit, plans
+from queries import plans
 from queries.areas import ancestors, get_area
 from queries.db import scoped
 from queries.rounds import SurveyRound, choose_round, list_rounds
@@ -70,6 +70,23 @@ log = logging.getLogger("chipao.plans")
 HOUSEHOLD_ROWS_SHOWN = 200
 STALLED_AREAS_SHOWN = 50
 EXPORT_MAX_ROWS = 100_000
+
+
+def export_href(table: str, fmt: str, state: PlanState, **extra: str) -> str:
+    """A download of what the page shows (pages/plans_exports.py), for this view."""
+    query = state.query() + "".join(f"&{k}={v}" for k, v in extra.items())
+    return f"/export/plans/{table}.{fmt}{query}"
+
+
+def _table_links(table: str, state: PlanState, lang: Lang) -> html.Div:
+    return dl.table_links(f"plans-export-{table.replace('_', '-')}",
+                          {fmt: export_href(table, fmt, state) for fmt in ("csv", "xlsx")}, lang)
+
+
+def _chart_name(data: dict, what: str, lang: Lang) -> str:
+    """A chart's file name (without extension): area, round, what it shows."""
+    return sm.file_name(_area_name(data, lang), str(data["round"].year_be), what,
+                        ext="x")[:-2]
 
 
 def _href(state: PlanState, **changes) -> str:
@@ -99,7 +116,7 @@ def _shown_round(conn, state: PlanState) -> SurveyRound | None:
 
 
 # ── loading (one transaction, aggregates only, except the household list) ──
-def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
+def load_data(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
     rounds = list_rounds(conn)
     try:
         choice = choose_round(rounds, state.round, plans.rounds_with_plans(conn))
@@ -149,7 +166,7 @@ def _load(conn, scope: Scope, state: PlanState, lang: Lang) -> dict | str:
     return data
 
 
-def _load_households(conn, scope: Scope, state: PlanState, data: dict) -> None:
+def load_households(conn, scope: Scope, state: PlanState, data: dict) -> None:
     """The stalled households (personal data): read and audited in one transaction on
     the primary (an audit row cannot be written on a replica)."""
     current = data["round"]
@@ -177,11 +194,25 @@ def _as_of_line(data: dict, lang: Lang) -> str:
                                          at=fmt_datetime(r["refreshed_at"], lang))
 
 
-def _graph(graph_id: str, figure: dict) -> dcc.Graph:
+def _graph(graph_id: str, figure: dict, data: dict | None = None, lang: Lang = "th",
+           what: str = "") -> list:
     """A chart whose box is as tall as its figure (a responsive graph otherwise takes
-    its container's default height and the notes below it overlap the chart)."""
-    return dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG,
-                     style={"height": f"{figure['layout']['height']}px"})
+    its container's default height and the notes below it overlap the chart), with
+    round and source inside the figure (so its PNG/SVG says them) and its downloads,
+    named after what it shows."""
+    if data is None:
+        return [dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG,
+                          style={"height": f"{figure['layout']['height']}px"})]
+    name = _chart_name(data, what, lang)
+    stamp = (f"{round_label(data['round'].year_be, lang)} · "
+             f"{t('plans.as_of_short', lang).format(date=fmt_date(data['as_of'], lang))} · "
+             f"{t('source', lang)}: {t('plans.source', lang)}")
+    figure = pw.with_source(figure, stamp)
+    config = {**GRAPH_CONFIG, "toImageButtonOptions": {"format": "png", "filename": name,
+                                                       "scale": 2}}
+    return [dcc.Graph(id=graph_id, figure=figure, config=config,
+                      style={"height": f"{figure['layout']['height']}px"}),
+            dl.chart_links(graph_id, name, lang)]
 
 
 def _caption(what: str, data: dict, lang: Lang, with_round: bool = True) -> html.Div:
@@ -209,7 +240,7 @@ def _breadcrumb(state: PlanState, data: dict, lang: Lang) -> html.Nav:
     return html.Nav(items, className="mb-2", id="plans-breadcrumb", **{"aria-label": "breadcrumb"})
 
 
-def _funnel_section(data: dict, lang: Lang) -> dbc.Row:
+def _funnel_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     f = data["funnel"]
     nxt = [r for r in data["rounds"] if r.year_be > data["round"].year_be]
     stages = [(t(f"plans.stage.{s}", lang), f[s]) for s in plans.FUNNEL_STAGES]
@@ -234,10 +265,11 @@ def _funnel_section(data: dict, lang: Lang) -> dbc.Row:
         now=round_label(year, lang), next=round_label(nxt[0].year_be, lang))
         if nxt else t("plans.left_poverty_none", lang))
     return dbc.Row([
-        dbc.Col([_graph("plans-funnel", fig),
+        dbc.Col([*_graph("plans-funnel", fig, data, lang, t("plans.funnel", lang)),
                  html.Div(t("plans.funnel_note", lang), className="figure-note"),
                  html.Div(left_note, className="figure-note"),
-                 _caption(t("plans.funnel_counts", lang), data, lang)], lg=7),
+                 _caption(t("plans.funnel_counts", lang), data, lang),
+                 _table_links("funnel", state, lang)], lg=7),
         dbc.Col(dbc.Row([dbc.Col(c, sm=6, className="mb-3") for c in cards], className="g-3"),
                 lg=5),
     ], className="g-3 mb-3")
@@ -275,7 +307,7 @@ def _count(n: int | None) -> str:
 def _map(map_id: str, level: int, parent: str | None, locations: list[str], z: list,
          texts: list[str], classes: cm.Classes, bounds, height: int, label: str, lang: Lang,
          selected: str | None = None, more: list[str] | None = None, legend=None,
-         legend_id: str | None = None):
+         legend_id: str | None = None, print_src: str | None = None):
     """One of the page's maps: the map component with its geometry URL and values."""
     geometry = geometry_url(level, parent)
     spec = mv.map_spec(geometry, locations, level=level, bounds=bounds, measure_label=label,
@@ -284,7 +316,7 @@ def _map(map_id: str, level: int, parent: str | None, locations: list[str], z: l
                            texts, selected=selected, label=label, more=more)
     return mv.map_view(map_id, label=t("map.aria", lang).replace("{what}", label),
                        keys_help=t("map.keys", lang), height=height, spec=spec, values=values,
-                       legend=legend, legend_id=legend_id)
+                       legend=legend, legend_id=legend_id, print_src=print_src)
 
 
 def _bounds(area: dict | None):
@@ -305,7 +337,10 @@ def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
                                     for m in MEASURES], className="mb-2"),
             _map("plans-map", state.level, state.area, locations, z, texts, classes,
                  _bounds(data["frame"]), 520, label, lang, state.sel, more, legend,
-                 legend_id="plans-map-legend-box"),
+                 legend_id="plans-map-legend-box",
+                 print_src=export_href("map", "png", state, purpose="print")),
+            dl.table_links("plans-export-map", {fmt: export_href("map", fmt, state)
+                                                for fmt in ("png", "svg")}, lang),
             html.Div(t("plans.map_hint", lang), className="figure-note"),
             _caption(f"{label} — {level_name}", data, lang),
         ], lg=9),
@@ -314,17 +349,19 @@ def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     ], className="g-3 mb-3")
 
 
-def _horizon_section(data: dict, lang: Lang) -> dbc.Row:
+def _horizon_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     title = f"{t('plans.horizons', lang)} — {_area_name(data, lang)}"
     return dbc.Row([
-        dbc.Col([_graph("plans-horizons", pw.horizon_figure(data["horizons"], title, lang))], lg=7),
+        dbc.Col(_graph("plans-horizons", pw.horizon_figure(data["horizons"], title, lang),
+                       data, lang, t("plans.horizons", lang)), lg=7),
         dbc.Col([pw.horizon_table(data["horizons"], lang),
-                 html.Div(t("plans.horizon_note", lang), className="figure-note")], lg=5),
+                 html.Div(t("plans.horizon_note", lang), className="figure-note"),
+                 _table_links("horizons", state, lang)], lg=5),
         dbc.Col(_caption(t("plans.items_counts", lang), data, lang), width=12),
     ], className="g-3 mb-3")
 
 
-def _agency_section(data: dict, lang: Lang) -> dbc.Row:
+def _agency_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     cat = data["catalogue"]
     top = plans.most_unmet_agency(data["matrix"])
     names = {a["code"]: a for a in cat["agencies"]}
@@ -340,10 +377,13 @@ def _agency_section(data: dict, lang: Lang) -> dbc.Row:
     unmet.className = "kpi-card"  # not h-100: the agency table follows it in the column
     title = f"{t('plans.agencies', lang)} — {_area_name(data, lang)}"
     return dbc.Row([
-        dbc.Col([_graph("plans-agency-matrix", pw.agency_heatmap(data["matrix"], cat["agencies"],
-                                                           cat["categories"], title, lang))], lg=8),
+        dbc.Col([*_graph("plans-agency-matrix", pw.agency_heatmap(
+                     data["matrix"], cat["agencies"], cat["categories"], title, lang),
+                     data, lang, t("plans.agencies", lang)),
+                 _table_links("agency_matrix", state, lang)], lg=8),
         dbc.Col([unmet, html.Div(pw.agency_totals_table(data["matrix"], cat["agencies"], lang),
-                                 className="mt-3")], lg=4),
+                                 className="mt-3"),
+                 _table_links("agencies", state, lang)], lg=4),
         dbc.Col(_caption(t("plans.agency_counts", lang), data, lang), width=12),
     ], className="g-3 mb-3")
 
@@ -363,7 +403,8 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     steps_map = _map("plans-steps-map", level, parent, [a["pcode"] for a in areas], zi, hover,
                      classes, _bounds(data["province_area"]) if level == 2 else None, 440,
                      t("plans.col.highest_step", lang), lang,
-                     mark if province and len(data["focus"]) >= 2 + 2 * level else None)
+                     mark if province and len(data["focus"]) >= 2 + 2 * level else None,
+                     print_src=export_href("map", "png", state, map="steps", purpose="print"))
     detail = []
     if data["province_steps"]:
         detail += [html.H3(t("plans.steps_of", lang).format(area=pick(
@@ -380,8 +421,11 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
         dbc.Col([pw.steps_legend(steps, lang)], lg=2),
         dbc.Col(detail or [html.Div(t("plans.steps_pick", lang), className="text-muted")], lg=5),
         dbc.Col([html.Div(_graph("plans-steps-matrix", pw.steps_matrix_figure(
-                                        areas, steps, t("plans.steps_matrix", lang), lang)),
-                          style={"maxHeight": "520px", "overflowY": "auto"}),
+                                        areas, steps, t("plans.steps_matrix", lang), lang),
+                                 data, lang, dl.word("steps_file", lang)),
+                          style={"maxHeight": "520px", "overflowY": "auto"},
+                          className="plans-steps-scroll"),
+                 _table_links("steps", state, lang),
                  html.Div(t("plans.steps_note", lang), className="figure-note"),
                  source_line(t("source", lang), t("plans.steps_source", lang))], width=12),
     ], className="g-3 mb-3")
@@ -399,7 +443,9 @@ def _projection_text(p, lang: Lang) -> str:
     return fmt_month(p.eta, lang)
 
 
-def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
+def targets_shown(data: dict, lang: Lang) -> list[dict]:
+    """The rows of the targets table (the focus's province, or the country and every
+    province with a target), each with its projection text (`eta_text`) where known."""
     as_of = data["as_of"]
     rows = data["targets"]
     focus = data["focus"]
@@ -416,6 +462,15 @@ def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
             pace = pace_per_month(monthly, "first_plans", as_of)
             r["eta_text"] = _projection_text(project(r["target_households"], r["with_plan"] or 0,
                                                      pace, as_of), lang)
+    return shown
+
+
+def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
+    as_of = data["as_of"]
+    rows = data["targets"]
+    focus = data["focus"]
+    province = focus[:4] if focus != "TH" else None
+    shown = targets_shown(data, lang)
     # the chart: the focus (country, province or district) — targets exist per province
     target_row = next((r for r in rows if r["pcode"] == (province or "TH")), None)
     target = target_row["target_households"] if target_row and len(data["pace_area"]) <= 4 else None
@@ -440,9 +495,11 @@ def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
         pace=fmt_int(pace), months=DEFAULT_PACE_MONTHS, eta=_projection_text(p, lang),
         remaining=fmt_int(p.remaining) if p.remaining is not None else "–")
     return dbc.Row([
-        dbc.Col([pw.targets_table(shown, lang, _area_href(state))], lg=6,
-                style={"maxHeight": "520px", "overflowY": "auto"}),
-        dbc.Col([_graph("plans-pace", fig),
+        dbc.Col([html.Div(pw.targets_table(shown, lang, _area_href(state)),
+                          style={"maxHeight": "520px", "overflowY": "auto"},
+                          className="plans-targets-scroll"),
+                 _table_links("targets", state, lang)], lg=6),
+        dbc.Col([*_graph("plans-pace", fig, data, lang, t("plans.pace_title", lang)),
                  html.Div(summary, className="kpi-detail", id="plans-projection")], lg=6),
         dbc.Col([html.Div(t("plans.pace_note", lang).format(months=DEFAULT_PACE_MONTHS),
                           className="figure-note"),
@@ -471,9 +528,7 @@ def _stalled_section(state: PlanState, scope: Scope, data: dict, lang: Lang) -> 
                 className="h6"),
         pw.stalled_areas_table(data["stalled_areas"], lang, _area_href(state),
                                limit=STALLED_AREAS_SHOWN),
-        dbc.Button(t("plans.export_areas", lang), id="plans-export-areas", size="sm",
-                   color="secondary", outline=True, className="mb-3"),
-        dcc.Download(id="plans-download-areas"),
+        _table_links("stalled_areas", state, lang),
     ]
     if data["households"] is not None:
         rows = data["households"]
@@ -482,9 +537,7 @@ def _stalled_section(state: PlanState, scope: Scope, data: dict, lang: Lang) -> 
             html.Div(t("plans.households_note", lang).format(n=HOUSEHOLD_ROWS_SHOWN),
                      className="figure-note"),
             pw.stalled_households_table(rows, lang, _household_href(state)),
-            dbc.Button(t("plans.export_households", lang), id="plans-export-households",
-                       size="sm", color="secondary", outline=True, className="mb-2"),
-            dcc.Download(id="plans-download-households"),
+            _table_links("stalled_households", state, lang),
         ]
     else:
         parts.append(html.Div(t("plans.households_records_only", lang), className="figure-note"))
@@ -499,24 +552,31 @@ def _definitions(lang: Lang) -> html.Details:
                         className="figure-note mb-4", id="plans-definitions")
 
 
+def page_state(query, scope: Scope) -> PlanState:
+    """The view a query asks for (without an area: a committee's or officer's own);
+    PlanParamError when it is not one."""
+    query = dict(query)
+    if "area" not in query and scope.home_area:
+        query["area"] = scope.home_area
+    return parse_state(query)
+
+
 def layout(**query) -> html.Div:
     started = perf_counter()
     lang = current_lang()
     scope = current_scope()
-    if "area" not in query and scope.home_area:  # a committee's or officer's own area
-        query = {**query, "area": scope.home_area}
     try:
-        state = parse_state(query)
+        state = page_state(query, scope)
     except PlanParamError as err:
         return message(f"{t('error.bad_param', lang)}: "
                        + "; ".join(th if lang == "th" else en for th, en in err.problems), "danger")
     # aggregates and this user's pending updates: a replica, unless it has not yet
     # replayed the user's own last save (then the primary: no stale status)
     with read_scoped(scope) as conn:
-        data = _load(conn, scope, state, lang)
+        data = load_data(conn, scope, state, lang)
     if not isinstance(data, str) and scope.may_see_records:
         with scoped(scope) as conn:
-            _load_households(conn, scope, state, data)
+            load_households(conn, scope, state, data)
     if isinstance(data, str):
         return message(data, "warning")
     # `state` keeps the round the user asked for (none: the latest), so links and the
@@ -538,13 +598,13 @@ def layout(**query) -> html.Div:
         dcc.Store(id="plans-state", data=state.params()),
         *header,
         html.H2(t("plans.funnel", lang), className="h5 mt-3"),
-        _funnel_section(data, lang),
+        _funnel_section(state, data, lang),
         html.H2(t("plans.map_title", lang), className="h5"),
         _map_section(state, data, lang),
         html.H2(t("plans.horizons", lang), className="h5"),
-        _horizon_section(data, lang),
+        _horizon_section(state, data, lang),
         html.H2(t("plans.agencies", lang), className="h5"),
-        _agency_section(data, lang),
+        _agency_section(state, data, lang),
         html.H2(t("plans.steps", lang), className="h5"),
         _steps_section(state, data, lang),
         html.H2(t("plans.targets_title", lang), className="h5"),
@@ -591,73 +651,3 @@ def navigate(map_click, steps_click, measure, days, data):
     else:
         return dash.no_update
     return dash.no_update if nxt == state else nxt.query()
-
-
-def _csv(header: list[str], rows: list[list]) -> str:
-    return csv_text(header, rows)  # BOM (Thai in spreadsheets), formula cells escaped
-
-
-@callback(
-    Output("plans-download-areas", "data"),
-    Input("plans-export-areas", "n_clicks"),
-    State("plans-state", "data"),
-    prevent_initial_call=True,
-)
-def export_areas(n_clicks, data):
-    if not n_clicks:
-        return dash.no_update
-    state = _state(data)
-    scope = current_scope()
-    with scoped(scope) as conn:
-        current = _shown_round(conn, state)
-        if current is None:
-            return dash.no_update
-        rows = plans.stalled_areas(conn, scope, current.round_id, state.level, state.area,
-                                   state.days)
-        refresh = plans.refresh_state(conn)
-        audit.record(conn, scope, "export", target="plans:stalled_areas", ip=_ip(),
-                     details={"area": state.area or "TH", "level": state.level,
-                              "round": current.year_be, "days": state.days, "areas": len(rows)})
-    as_of = refresh["as_of"].isoformat() if refresh else ""
-    body = [[r["pcode"], r["name_th"], r["name_en"], r["households"], r["items"],
-             r["open_households"], r["open_items"]] for r in rows]
-    content = _csv(["pcode", "name_th", "name_en", f"stalled_households_{state.days}d",
-                    f"stalled_items_{state.days}d", "open_households", "open_items"], body)
-    name = f"plans-stalled-areas-{state.area or 'TH'}-L{state.level}-{current.year_be}-{state.days}d-{as_of}.csv"
-    return dcc.send_string(content, name, type="text/csv")
-
-
-@callback(
-    Output("plans-download-households", "data"),
-    Input("plans-export-households", "n_clicks"),
-    State("plans-state", "data"),
-    prevent_initial_call=True,
-)
-def export_households(n_clicks, data):
-    """Personal data: record roles in their scope only (RLS + scope check), audited."""
-    if not n_clicks:
-        return dash.no_update
-    state = _state(data)
-    scope = current_scope()
-    if not scope.may_see_records:  # a national role: aggregates only; the attempt is logged
-        with scoped(scope) as conn:
-            audit.record(conn, scope, "refused", "plans:stalled_households", ip=_ip(),
-                         details={"page": "/plans", "reason": "role may not export households"})
-        return dash.no_update
-    with scoped(scope) as conn:
-        current = _shown_round(conn, state)
-        if current is None:
-            return dash.no_update
-        refresh = plans.refresh_state(conn)
-        as_of = refresh["as_of"] if refresh else plans.bangkok_today()
-        rows = plans.stalled_households(conn, scope, current.round_id, state.focus, state.days,
-                                        as_of, limit=EXPORT_MAX_ROWS)
-        plans.record_export(conn, scope, "export", {
-            "what": "stalled_households", "area": state.focus, "round": current.year_be,
-            "days": state.days, "as_of": as_of.isoformat(), "rows": len(rows)}, ip=_ip())
-    body = [[r[c] if not isinstance(r[c], date) else r[c].isoformat()
-             for c in plans.STALLED_COLUMNS] for r in rows]
-    content = _csv(list(plans.STALLED_COLUMNS), body)
-    name = f"plans-stalled-households-{state.focus}-{current.year_be}-{state.days}d-{as_of.isoformat()}.csv"
-    return dcc.send_string(content, name, type="text/csv")
-

@@ -1,4 +1,5 @@
-"""National overview figures, read from the aggregate tables (no personal data).
+"""Overview figures for the country or one area (a provincial or district user's own),
+read from the aggregate tables (no personal data).
 
 Public viewers get each count only where queries.suppression leaves it visible (small
 counts and their complementary cells are hidden); rates and changes follow their
@@ -8,67 +9,73 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from chipao.domain.pcodes import pcode_level
 from chipao.domain.scope import Scope
 from queries import suppression as sdc
 
 COUNTRY = "TH"
 
 
-def national_counts(conn: Connection, scope: Scope, round_id: int) -> dict[str, int | None]:
-    """Every stored measure for the whole country in one round: {measure: households}."""
+def national_counts(conn: Connection, scope: Scope, round_id: int,
+                    area: str = COUNTRY) -> dict[str, int | None]:
+    """Every stored measure for the country (or `area`) in one round: {measure: households}."""
     rows = conn.execute(
         text("SELECT measure, households FROM agg_area_count "
-             "WHERE round_id = :r AND level = 0 AND pcode = 'TH'"),
-        {"r": round_id},
+             "WHERE round_id = :r AND level = :level AND pcode = :area"),
+        {"r": round_id, "level": pcode_level(area), "area": area},
     )
     cells = sdc.hidden_cells(conn, scope, round_id)
-    return {m: sdc.visible(n, cells, m, COUNTRY) for m, n in rows}
+    return {m: sdc.visible(n, cells, m, area) for m, n in rows}
 
 
-def dimension_counts(conn: Connection, scope: Scope, round_id: int) -> list[dict]:
-    """Deprived households per dimension (TPMAP rule) for the country."""
+def dimension_counts(conn: Connection, scope: Scope, round_id: int,
+                     area: str = COUNTRY) -> list[dict]:
+    """Deprived households per dimension (TPMAP rule) for the country (or `area`)."""
     rows = conn.execute(
         text("""
             SELECT d.code, d.name_th, d.name_en, c.households AS deprived, s.households AS surveyed
             FROM dimension d
-            LEFT JOIN agg_area_count c ON c.round_id = :r AND c.level = 0
-                 AND c.measure = 'dim:' || d.code
-            LEFT JOIN agg_area_count s ON s.round_id = :r AND s.level = 0
-                 AND s.measure = 'surveyed'
+            LEFT JOIN agg_area_count c ON c.round_id = :r AND c.level = :level
+                 AND c.pcode = :area AND c.measure = 'dim:' || d.code
+            LEFT JOIN agg_area_count s ON s.round_id = :r AND s.level = :level
+                 AND s.pcode = :area AND s.measure = 'surveyed'
             ORDER BY d.sort
         """),
-        {"r": round_id},
+        {"r": round_id, "level": pcode_level(area), "area": area},
     ).mappings()
     cells = sdc.hidden_cells(conn, scope, round_id)
     return [
-        {**r, "deprived": sdc.visible(r["deprived"], cells, f"dim:{r['code']}", COUNTRY),
-         "surveyed": sdc.visible(r["surveyed"], cells, "surveyed", COUNTRY),
-         "share": sdc.rate(r["deprived"], r["surveyed"], cells, f"dim:{r['code']}", COUNTRY)}
+        {**r, "deprived": sdc.visible(r["deprived"], cells, f"dim:{r['code']}", area),
+         "surveyed": sdc.visible(r["surveyed"], cells, "surveyed", area),
+         "share": sdc.rate(r["deprived"], r["surveyed"], cells, f"dim:{r['code']}", area)}
         for r in rows
     ]
 
 
 def top_provinces(conn: Connection, scope: Scope, round_id: int, previous_round_id: int | None,
-                  limit: int = 10) -> list[dict]:
-    """Provinces with the most poor households, with their share and change since the
-    previous round (a change only where both rounds' counts are visible)."""
+                  limit: int = 10, parent: str = COUNTRY) -> list[dict]:
+    """Provinces (or the districts or tambons inside `parent`) with the most poor
+    households, with their share and change since the previous round (a change only
+    where both rounds' counts are visible)."""
     rows = conn.execute(
         text("""
             SELECT a.pcode, a.name_th, a.name_en, p.households AS poor, s.households AS surveyed,
                    pp.households AS poor_before, ps.households AS surveyed_before
             FROM agg_area_count p
             JOIN area a ON a.pcode = p.pcode
-            JOIN agg_area_count s ON s.round_id = p.round_id AND s.level = 1
+            JOIN agg_area_count s ON s.round_id = p.round_id AND s.level = :level
                  AND s.measure = 'surveyed' AND s.pcode = p.pcode
-            LEFT JOIN agg_area_count pp ON pp.round_id = :prev AND pp.level = 1
+            LEFT JOIN agg_area_count pp ON pp.round_id = :prev AND pp.level = :level
                  AND pp.measure = 'poor' AND pp.pcode = p.pcode
-            LEFT JOIN agg_area_count ps ON ps.round_id = :prev AND ps.level = 1
+            LEFT JOIN agg_area_count ps ON ps.round_id = :prev AND ps.level = :level
                  AND ps.measure = 'surveyed' AND ps.pcode = p.pcode
-            WHERE p.round_id = :r AND p.level = 1 AND p.measure = 'poor'
+            WHERE p.round_id = :r AND p.level = :level AND p.measure = 'poor'
+              AND p.pcode LIKE :within
             ORDER BY p.households DESC, a.pcode
             LIMIT :limit
         """),
-        {"r": round_id, "prev": previous_round_id, "limit": limit},
+        {"r": round_id, "prev": previous_round_id, "limit": limit,
+         "level": pcode_level(parent) + 1, "within": "%" if parent == COUNTRY else parent + "%"},
     ).mappings()
     now = sdc.hidden_cells(conn, scope, round_id)
     then = sdc.hidden_cells(conn, scope, previous_round_id)

@@ -164,6 +164,18 @@ def query_params(search: str | Mapping[str, object] | None) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items()}
 
 
+def home_params(search: str | Mapping[str, object] | None,
+                home: str | None) -> tuple[dict[str, str], bool]:
+    """The parameters with the user's own area (Scope.home_area) as ``area`` when the
+    address names neither an area nor a level — a provincial, district or tambon user
+    opens at home; any ``area``/``level`` (``level=1``: the country) is their choice.
+    Returns (params, whether home was applied)."""
+    p = query_params(search)
+    if home and not p.get("area") and not p.get("level"):
+        return {**p, "area": home}, True
+    return p, False
+
+
 KNOWN_PARAMS = frozenset({"level", "area", "sel", "subject", "measure", "k", "round",
                           "classes", "compare"})
 

@@ -114,3 +114,26 @@ def axe_violations(page, impacts=("serious", "critical"), rules=None) -> list[st
                             else str(n["target"]) for n in v["nodes"][:5])
         out.append(f"{v['id']} ({v['impact']}, {len(v['nodes'])}×): {v['help']} — {targets}")
     return out
+
+
+def fonts_of(page, selector: str) -> dict[str, int]:
+    """{font family: glyphs} Chromium really drew the text of every element matching
+    `selector` with (CDP ``CSS.getPlatformFontsForNode``, summed over them and their
+    descendants' text)."""
+    cdp = page.context.new_cdp_session(page)
+    used: dict[str, int] = {}
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        tops = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": selector})["nodeIds"]
+        nodes = list(tops)
+        for top in tops:
+            nodes += cdp.send("DOM.querySelectorAll", {"nodeId": top, "selector": "*"})["nodeIds"]
+        for node in nodes:
+            for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:
+                name = f["familyName"] if f["isCustomFont"] else f"{f['familyName']} (system)"
+                used[name] = used.get(name, 0) + f["glyphCount"]
+    finally:
+        cdp.detach()
+    return used

@@ -152,32 +152,64 @@ def test_a_committee_opens_at_its_own_area(store, app_server):
     assert _find(body, "centres-province")["value"] is None
 
 
-def test_export_is_utf8_bom_csv_and_audited(store, app_server):
+def test_gap_exports_equal_the_table_and_are_audited(store, app_server):
+    import csv
+    import io
+    from urllib.parse import unquote
+
+    from openpyxl import load_workbook
+
     client = client_for(app_server, *create_user("province", areas=("TH50",)))
-    request = callback_body("centres-gap-download", "data", inputs=[
-        {"id": "centres-gap-export", "property": "n_clicks", "value": 1}], state=[
+    # the table the page shows for this view, and its download links
+    request = callback_body("centres-gap", "children", inputs=[
         {"id": "centres-province", "property": "value", "value": "TH50"},
         {"id": "centres-district", "property": "value", "value": None},
         {"id": "centres-distance", "property": "value", "value": 5},
         {"id": "centres-gap-level", "property": "value", "value": 3},
         {"id": "centres-gap-sort", "property": "value", "value": "beyond"},
         {"id": "shell-round", "property": "value", "value": 2566}])
-    out = _outputs(client.post_callback(request))["centres-gap-download"]["data"]
-    import base64
-
-    data = base64.b64decode(out["content"]) if out.get("base64") else out["content"].encode()
+    request["output"] = ("..centres-gap.children...centres-gap-note.children..."
+                         "centres-gap-export-csv.href...centres-gap-export-xlsx.href..")
+    request["outputs"] = [{"id": i, "property": p} for i, p in (
+        ("centres-gap", "children"), ("centres-gap-note", "children"),
+        ("centres-gap-export-csv", "href"), ("centres-gap-export-xlsx", "href"))]
+    out = _outputs(client.post_callback(request))
+    href = out["centres-gap-export-csv"]["href"]
+    assert href.startswith("/export/centres/gaps.csv?") and "d=5" in href and "area=TH50" in href
+    shown = [[str(td["props"]["children"]) for td in tr["props"]["children"]]
+             for tr in _find(out["centres-gap"]["children"], "centres-gap-table")["children"][1]
+             ["props"]["children"]]
+    response = client.get(href)
+    assert response.status_code == 200
+    data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbf")
-    lines = data.decode("utf-8-sig").splitlines()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert not any(r and r[0].startswith("#") for r in rows)  # one table, nothing after it
     with owner() as conn:
         want = q.coverage_by_area(conn, SYSTEM, 2, 3, "TH50", 5)
         logged = conn.execute(text(
             "SELECT count(*) FROM audit_log WHERE action = 'export' "
             "AND target = 'centres-gaps:TH50'")).scalar_one()
-    table = [line for line in lines[1:] if not line.startswith("#")]
-    assert len(table) == len(want) == 5
-    assert table[0].split(",")[1] == want[0]["pcode"]
-    assert table[0].split(",")[5] == str(want[0]["poor_beyond"])
-    assert logged >= 1
+    assert len(rows) - 1 == len(want) == 5 and logged >= 1
+
+    def norm(v: str) -> str:
+        v = v.replace(",", "")
+        try:
+            return str(float(v))  # the file's 100 is the page's 100.0
+        except ValueError:
+            return "" if v == "–" else v
+    assert [[norm(c) for c in r] for r in rows[1:len(shown) + 1]] == \
+        [[norm(c) for c in r] for r in shown]
+    xlsx = client.get(out["centres-gap-export-xlsx"]["href"])
+    name = unquote(xlsx.headers["Content-Disposition"].split("UTF-8''")[1])
+    assert name.endswith("-2566-ช่องว่างบริการ-5km.xlsx"), name
+    book = load_workbook(io.BytesIO(xlsx.get_data()))
+    assert len(book.sheetnames) == 2
+    notes = list(book.worksheets[1].iter_rows(values_only=True))
+    assert any("2566" in str(v) for _, v in notes) and any(v == "5" for _, v in notes)
+    # a role that may not open /centres gets no export either
+    admin = client_for(app_server, *create_user("admin"))
+    assert admin.get(href).status_code == 403
 
 
 def _households_request(plan: dict) -> dict:

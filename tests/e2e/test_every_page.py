@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import text
 
 from tests.auth_helpers import create_user, login
-from tests.e2e.browser_checks import axe_violations, modebar_titles, thai_font_fallbacks
+from tests.e2e.browser_checks import (
+    THAI,
+    axe_violations,
+    fonts_of,
+    modebar_titles,
+    thai_font_fallbacks,
+)
 from tests.support_store import isolated_store
 
 pytestmark = pytest.mark.browser
@@ -254,5 +260,35 @@ def test_html_lang_follows_the_language(browser, live_server, demo_store):
         page.context.add_cookies([{"name": "chipao_lang", "value": "en", "url": live_server}])
         page.goto(f"{live_server}/")
         assert page.evaluate("() => document.documentElement.lang") == "en"
+    finally:
+        context.close()
+
+
+def test_chart_hover_and_map_tooltips_are_drawn_in_the_served_font(browser, live_server,
+                                                                   demo_store):
+    """What appears on hover: Plotly's hover label over an overview bar (found through
+    the bars drawn on the page) and the map's tooltip (an area picked with the keys)."""
+    context, page = _signed_in(browser, live_server, "executive")
+    try:
+        page.goto(f"{live_server}/")
+        page.wait_for_function(READY, timeout=60_000)
+        page.locator("#overview-dimensions .trace.bars .point path").last.hover()
+        hover = page.locator("#overview-dimensions .hoverlayer .hovertext")
+        hover.first.wait_for(state="visible")
+        assert THAI.search(hover.first.text_content())  # the dimension's Thai name
+        used = fonts_of(page, "#overview-dimensions .hoverlayer .hovertext")
+        assert used and all(f.startswith("Sarabun") for f in used), used
+        assert thai_font_fallbacks(page) == []
+        page.goto(f"{live_server}/map")
+        page.wait_for_function(READY, timeout=60_000)
+        page.wait_for_selector(".chipao-map[data-map-ready='1']", timeout=60_000)
+        page.locator(".chipao-map canvas").focus()
+        page.keyboard.press("]")
+        tip = page.locator(".chipao-map-tooltip")
+        tip.wait_for(state="visible")
+        assert THAI.search(tip.text_content())  # the area's Thai name and figure
+        used = fonts_of(page, ".chipao-map-tooltip")
+        assert used and all(f.startswith("Sarabun") for f in used), used
+        assert thai_font_fallbacks(page) == []
     finally:
         context.close()

@@ -109,27 +109,21 @@ def test_navigation_callback(store, app_server):
 def test_household_export_is_scoped_and_audited(store, app_server):
     username, password = create_user("tambon", areas=("TH100101",))
     client = client_for(app_server, username, password)
-    body = callback_body("plans-download-households", "data",
-                         inputs=[{"id": "plans-export-households", "property": "n_clicks", "value": 1}],
-                         state=[{"id": "plans-state", "property": "data",
-                                 "value": {"level": "1", "round": "2565", "days": "1"}}])
-    body["changedPropIds"] = ["plans-export-households.n_clicks"]
-    response = client.post_callback(body)
+    response = client.get("/export/plans/stalled_households.csv?level=1&area=TH&round=2565&days=1")
     assert response.status_code == 200
-    data = response.get_json()["response"]["plans-download-households"]["data"]
-    assert data["content"].startswith("\ufeffhouse_id,tambon_pcode")
-    lines = data["content"].strip().splitlines()[1:]
-    assert lines and all(",TH100101," in line for line in lines)
+    content = response.get_data().decode("utf-8")
+    assert content.startswith("\ufeffรหัสบ้าน,ตำบล")
+    lines = content.strip().splitlines()[1:]
     with owner() as conn:
+        tambon = conn.execute(text("SELECT name_th FROM area WHERE pcode = 'TH100101'")
+                              ).scalar_one()
         row = conn.execute(text("SELECT details FROM audit_log WHERE action = 'export' "
                                 "AND username = :u"), {"u": username}).scalar_one()
+    assert lines and all(f",{tambon}," in line for line in lines)
     assert row["rows"] == len(lines) and row["what"] == "stalled_households"
     # an executive gets no household export
     executive = client_for(app_server, *create_user("executive"))
-    response = executive.post_callback(body)
-    assert response.status_code in (200, 204)
-    if response.status_code == 200:
-        assert "plans-download-households" not in response.get_json().get("response", {})
+    assert executive.get("/export/plans/stalled_households.csv?round=2565").status_code == 403
 
 
 def test_status_form_callback_refuses_and_saves(store, app_server):

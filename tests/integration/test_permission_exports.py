@@ -192,8 +192,8 @@ def _hh_query(tambon: str) -> dict:
             "hh-grid": {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}}
 
 
-def _plans_state(tambon: str) -> dict:
-    return {"area": tambon[:6], "sel": tambon, "round": ROUND_BE, "level": 3, "days": 1}
+def _plans_query(tambon: str) -> str:
+    return f"?area={tambon[:6]}&sel={tambon}&round={ROUND_BE}&level=3&days=1"
 
 
 CASES: dict[str, Case] = {
@@ -207,18 +207,12 @@ CASES: dict[str, Case] = {
     "..hh-download.data...hh-export-msg.children..": Case(
         "/households", True, _callback("..hh-download.data...hh-export-msg.children..",
                                        _hh_query)),
-    "plans-download-areas.data": Case("/plans", False, _callback(
-        "plans-download-areas.data",
-        lambda t: {"plans-export-areas": 1, "plans-state": _plans_state(t)})),
-    "plans-download-households.data": Case("/plans", True, _callback(
-        "plans-download-households.data",
-        lambda t: {"plans-export-households": 1, "plans-state": _plans_state(t)})),
-    "centres-gap-download.data": Case("/centres", False, _callback(
-        "centres-gap-download.data",
-        lambda t: {"centres-gap-export": 1, "centres-province": t[:4],
-                   "centres-district": t[:6], "centres-distance": 10,
-                   "centres-gap-level": 3, "centres-gap-sort": "beyond",
-                   "shell-round": ROUND_BE})),
+    "/export/plans/<table>.<fmt>": Case("/plans", True, lambda a, c, t, u: c.get(
+        "/export/plans/stalled_households.csv" + _plans_query(t))),
+    "/export/plans/map.<fmt>": Case("/plans", False, lambda a, c, t, u: c.get(
+        "/export/plans/map.png" + _plans_query(t))),
+    "/export/centres/gaps.<fmt>": Case("/centres", False, lambda a, c, t, u: c.get(
+        f"/export/centres/gaps.xlsx?round={ROUND_BE}&area={t[:6]}&d=10&level=3&sort=beyond")),
     "centres-plan-download.data": Case("/centres", False, _callback(
         "centres-plan-download.data",
         lambda t: {"centres-plan-export-csv": 1, "centres-plan-store": _plan_store(t)})),
@@ -229,7 +223,7 @@ CASES: dict[str, Case] = {
 
 def test_every_export_has_an_attack_case(app, clients):
     found = download_routes(app.server) | download_callbacks(app, clients)
-    assert {"/export/map.<fmt>", "/briefs/<job_id>.pdf", "plans-download-households.data"} <= found
+    assert {"/export/map.<fmt>", "/briefs/<job_id>.pdf", "/export/plans/<table>.<fmt>"} <= found
     missing = found - set(CASES)
     assert not missing, f"exports without an attack case in this file: {sorted(missing)}"
     gone = set(CASES) - found
