@@ -271,7 +271,7 @@ def test_chart_hover_and_map_tooltips_are_drawn_in_the_served_font(browser, live
     context, page = _signed_in(browser, live_server, "executive")
     try:
         page.goto(f"{live_server}/")
-        page.wait_for_function(READY, timeout=60_000)
+        wait_until_drawn(page, "/")
         page.locator("#overview-dimensions .trace.bars .point path").last.hover()
         hover = page.locator("#overview-dimensions .hoverlayer .hovertext")
         hover.first.wait_for(state="visible")
@@ -280,7 +280,7 @@ def test_chart_hover_and_map_tooltips_are_drawn_in_the_served_font(browser, live
         assert used and all(f.startswith("Sarabun") for f in used), used
         assert thai_font_fallbacks(page) == []
         page.goto(f"{live_server}/map")
-        page.wait_for_function(READY, timeout=60_000)
+        wait_until_drawn(page, "/map")
         page.wait_for_selector(".chipao-map[data-map-ready='1']", timeout=60_000)
         page.locator(".chipao-map canvas").focus()
         page.keyboard.press("]")

@@ -346,7 +346,7 @@ def test_browser_from_list_link_to_household_record(app, users, page, live_serve
     page.wait_for_selector(f"#{hh_ids.GRID} .ag-row a", timeout=20_000)
     expected = households_data.PER_TAMBON
     page.wait_for_function(
-        f"() => document.querySelector(f'#{hh_ids.COUNT}').textContent.includes('{expected}')")
+        f"() => document.querySelector('#{hh_ids.COUNT}').textContent.includes('{expected}')")
     # Filter by a dimension: the URL and the count follow.
     health = sql("SELECT count(*) FROM household_round WHERE round_id = 2 AND tambon_pcode = :t "
                  "AND dims_failed & 1 <> 0", t=TAMBON)
@@ -354,8 +354,8 @@ def test_browser_from_list_link_to_household_record(app, users, page, live_serve
     page.click("label.dash-dropdown-option:has(input[value='health'])")
     page.wait_for_url(re.compile(r"dim=health"), timeout=15_000)
     page.wait_for_function(
-        f"() => document.querySelector(f'#{hh_ids.COUNT}') && "
-        f"document.querySelector(f'#{hh_ids.COUNT}').textContent === '{health:,} ครัวเรือน'",
+        f"() => document.querySelector('#{hh_ids.COUNT}') && "
+        f"document.querySelector('#{hh_ids.COUNT}').textContent === '{health:,} ครัวเรือน'",
         timeout=15_000)
     link = page.locator(f"#{hh_ids.GRID} .ag-row a").first
     house = link.inner_text()
