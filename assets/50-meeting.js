@@ -64,6 +64,13 @@
 
   document.addEventListener("keydown", function (e) {
     if (!present() || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    if (window.location.pathname !== "/map") {  // other pages: F and Esc here, their
+      if (e.key === "Escape" && !document.fullscreenElement) { leave(); return; }  // own
+      if (e.key === "f" && document.documentElement.requestFullscreen) {  // steps in
+        document.documentElement.requestFullscreen().catch(() => {});  // 55-downloads.js
+      }
+      return;
+    }
     const tag = (e.target && e.target.tagName) || "";
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
     const actions = {ArrowRight: () => step(1), ArrowLeft: () => step(-1),

@@ -36,3 +36,15 @@ def chart_links(graph_id: str, filename: str, lang: Lang) -> html.Div:
                       **{"data-graph": graph_id, "data-format": fmt, "data-filename": filename})
           for fmt in ("png", "svg")),
     ], className="export-links d-flex align-items-center my-1", id=f"{graph_id}-downloads")
+
+
+def page_stamp(text: str, stamp_id: str) -> html.Div:
+    """The filter and source line printed at the foot of every printed page (hidden on
+    screen: assets/55-downloads.css)."""
+    return html.Div(text, id=stamp_id, className="page-print-stamp")
+
+
+def present_link(href: str, link_id: str, lang: Lang) -> html.A:
+    """Opens the same view in presentation mode (a link a colleague can open too)."""
+    return html.A(word("present", lang), href=href, id=link_id,
+                  className="btn btn-sm btn-outline-primary page-present-link")

@@ -35,6 +35,9 @@ def chart_title(text: str, size: int = 16) -> dict:
 def base_layout(fig: go.Figure, height: int = 360) -> go.Figure:
     fig.update_layout(
         font={"family": FONT, "size": 14, "color": "#212529"},
+        # hover labels do not inherit the layout's font (Plotly draws them in Arial,
+        # which has no Thai glyph: boxes on a machine without Thai system fonts)
+        hoverlabel={"font": {"family": FONT}},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         height=height,
         paper_bgcolor="white",

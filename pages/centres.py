@@ -57,7 +57,16 @@ from components.i18n import (
     t,
 )
 from geodata.serve import geometry_url
-from geodata.static_map import file_name
+from geodata.static_map import (
+    ATTRIBUTION_EN,
+    ATTRIBUTION_TH,
+    LegendEntry,
+    MapSpec,
+    file_name,
+    render,
+    shapes_frame,
+)
+from geodata.static_map import NO_DATA as NO_DATA_COLOR
 from queries import centres as q
 from queries.areas import area_names, get_area
 from queries.audit import record
@@ -193,7 +202,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                        marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)}),
             html.Div(t("centres.distance_note", lang), className="figure-note"),
         ], md=6),
-    ], className="g-2 mb-2")
+    ], className="g-2 mb-2 centres-controls")
     map_controls = dbc.Row([
         dbc.Col([
             *labelled_group(t("centres.view", lang), dbc.RadioItems(
@@ -227,7 +236,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                          placeholder=t("centres.services_any", lang),
                          options=[{"label": service_label(s, lang), "value": s} for s in services]),
         ], md=2),
-    ], className="g-2 mb-2")
+    ], className="g-2 mb-2 centres-map-controls")
     planner = dbc.Card(dbc.CardBody([
         html.H2(t("centres.plan.title", lang), className="h5"),
         html.Div(id="centres-plan-intro", className="figure-note mb-2"),
@@ -274,6 +283,8 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         html.Div(f"{round_label(current.year_be, lang)} · "
                  f"{pick(current.source_th, current.source_en, lang)}",
                  className="page-subtitle", id="centres-subtitle"),
+        dl.present_link("/centres?" + urlencode({"area": area, "d": distance, "present": 1}),
+                        "centres-present", lang),
         *notice,
         controls,
         html.Div(id="centres-kpis", className="mb-3"),
@@ -287,8 +298,12 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
                             legend=[html.Div(id="centres-legend"),
                                     html.Div(id="centres-points-legend")]),
                 cp.attribution(t("attribution", lang)),
+                dl.table_links("centres-map-export", {
+                    fmt: map_href(fmt, current.year_be, area, distance, _default_level(area),
+                                  "poverty", "poor") for fmt in ("png", "svg")}, lang),
+                dcc.Store(id="centres-print-sync"),
             ], lg=12),
-        ], className="g-2"),
+        ], className="g-2 centres-map-section"),
         html.Div(t("centres.coverage_note", lang), className="figure-note mt-1"),
         html.Div(id="centres-source"),
         html.H2(t("centres.gap.title", lang), className="h5 mt-4"),
@@ -317,7 +332,8 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         planner,
         dcc.Store(id="centres-plan-store"),
         dcc.Store(id="centres-plan-go"),
-    ])
+        dl.page_stamp("", "centres-print-stamp"),
+    ], id="centres-page")
 
 
 def area_level_invalid(conn, area: str) -> bool:
@@ -474,6 +490,9 @@ def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
     Output("centres-source", "children"),
     Output("centres-subtitle", "children"),
     Output("centres-plan-intro", "children"),
+    Output("centres-map-export-png", "href"),
+    Output("centres-map-export-svg", "href"),
+    Output("centres-print-stamp", "children"),
     Input("centres-province", "value"),
     Input("centres-district", "value"),
     Input("centres-distance", "value"),
@@ -525,8 +544,15 @@ def update_view(province, district, distance, view, measure, level, statuses, se
     title = f"{title} — {round_label(current.year_be, lang)}"
     subtitle = f"{round_label(current.year_be, lang)} · {pick(current.source_th, current.source_en, lang)}"
     intro = _fmt(t("centres.plan.intro", lang), d=distance)
+    links = [map_href(fmt, current.year_be, area, distance, level, view, measure)
+             for fmt in ("png", "svg")]
+    stamp = " · ".join([title, t("shell.country", lang) if area == "TH" else area,
+                        _fmt(t("centres.gap.note", lang), d=distance),
+                        t(f"centres.level.{level}", lang),
+                        f"{t('source', lang)}: {pick(current.source_th, current.source_en, lang)}",
+                        t("attribution", lang)])
     return (spec, values, legend, cw.points_legend(lang, bool(sites)), title, kpis,
-            _source(current, info, lang), subtitle, intro)
+            _source(current, info, lang), subtitle, intro, *links, stamp)
 
 
 @callback(
@@ -631,10 +657,77 @@ def gaps_file(fmt: str):
     return send(data, fmt, name)
 
 
+def map_href(fmt: str, year: int, area: str, distance: int, level: int, view: str,
+             measure: str) -> str:
+    """The map's picture for this view (map_file)."""
+    return (f"/export/centres/map.{fmt}?" + urlencode(
+        {"round": year, "area": area, "d": distance, "level": level, "view": view,
+         "measure": measure}))
+
+
+def map_file(fmt: str):
+    """The page's map (poverty or bivariate, the level and area shown) as PNG/SVG with
+    title, legend, round, source and attribution; also the page's print image."""
+    if fmt not in ("png", "svg"):
+        flask.abort(404)
+    scope, lang, area, distance, _lv, _sort, year = _gap_view(flask.request.args)
+    try:
+        level = int(flask.request.args.get("level") or _default_level(area))
+    except ValueError:
+        flask.abort(400, "level")
+    if level not in (1, 2, 3) or level <= pcode_level(area):
+        level = _default_level(area)
+    view = flask.request.args.get("view") or "poverty"
+    with scoped(scope) as conn:
+        current = _round(list_rounds(conn), year)
+        if current is None or area_level_invalid(conn, area):
+            flask.abort(404)
+        allowed = {m["measure"] for m in q.measure_options(conn)}
+        measure = flask.request.args.get("measure")
+        measure = measure if measure in allowed else "poor"
+        if view == "bivariate":
+            locations, z, (_h, _m, label), (classes, _legend) = _bivariate_layer(
+                conn, scope, current.round_id, level, area, distance, lang)
+            title = t("centres.map_title.bivariate", lang)
+        else:
+            locations, z, (_h, _m, label), (classes, _legend) = _poverty_layer(
+                conn, scope, current.round_id, level, area, measure, distance, lang)
+            title = _fmt(t("centres.map_title.poverty", lang),
+                         measure=pick(*_measure_name(conn, measure), lang))
+        frame = shapes_frame(conn, level, None if area == "TH" else area)
+        place = t("shell.country", lang) if area == "TH" else pick(
+            get_area(conn, area)["name_th"], get_area(conn, area)["name_en"], lang)
+        record(conn, scope, "export", target=f"centres-map:{area}",
+               details={"what": "map", "format": fmt, "round": current.year_be, "view": view,
+                        "level": level, "distance_km": distance,
+                        "purpose": flask.request.args.get("purpose", "download")})
+    colors = {p: (classes.colors[c] if c is not None and c >= 0 else None)
+              for p, c in zip(locations, z, strict=True)}
+    if view == "bivariate":
+        legend = [LegendEntry(c, f"{i + 1}") for i, c in enumerate(classes.colors)]
+    else:
+        legend, lower = [], classes.lower
+        for bound, color in zip(classes.bins, classes.colors, strict=True):
+            legend.append(LegendEntry(color, f"{fmt_pct(lower)} – {fmt_pct(bound)}"))
+            lower = bound
+    legend.append(LegendEntry(NO_DATA_COLOR, _fmt(t("centres.legend.too_few", lang),
+                                                  n=min_households())))
+    when = round_label(current.year_be, lang)
+    spec = MapSpec(colors, legend, title=f"{title} — {place}",
+                   subtitle=f"{place} · {when} · {t(f'centres.level.{level}', lang)} · "
+                            f"{_fmt(t('centres.gap.note', lang), d=distance)}",
+                   legend_title=label,
+                   source=f"{t('source', lang)}: {pick(current.source_th, current.source_en, lang)}",
+                   attribution=ATTRIBUTION_TH if lang == "th" else ATTRIBUTION_EN, lang=lang)
+    image = render(frame, spec, fmt, dpi=150)
+    return send(image, fmt, file_name(place, str(current.year_be), title, ext=fmt))
+
+
 def register_routes(server) -> None:
     """The centres page's downloads: the guard lets exactly the page's roles fetch them."""
     auth.add_download(server, "/export/centres/gaps.<fmt>", "export_centres_gaps", gaps_file,
                       PAGE)
+    auth.add_download(server, "/export/centres/map.<fmt>", "export_centres_map", map_file, PAGE)
 
 
 # ── the planner (background) ─────────────────────────────────────────────────
@@ -808,6 +901,14 @@ def export_plan(_csv, _xlsx, plan: dict | None):
         return dcc.send_bytes(to_xlsx_bytes(columns, rows, sheet_title=t(
             "centres.plan.title", lang), notes=notes), name)
     return dcc.send_bytes(to_csv_bytes(columns, rows), name)
+
+
+clientside_callback(  # assets/55-downloads.js: print the server's picture of this very map
+    ClientsideFunction("downloads", "printImage"),
+    Output("centres-print-sync", "data"),
+    Input("centres-map-export-png", "href"),
+    State("centres-print-sync", "id"),
+)
 
 
 clientside_callback(  # assets/20-chipao.js: the view's area and distance in the address

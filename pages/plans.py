@@ -341,12 +341,12 @@ def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
                  print_src=export_href("map", "png", state, purpose="print")),
             dl.table_links("plans-export-map", {fmt: export_href("map", fmt, state)
                                                 for fmt in ("png", "svg")}, lang),
-            html.Div(t("plans.map_hint", lang), className="figure-note"),
+            html.Div(t("plans.map_hint", lang), className="figure-note plans-map-hint"),
             _caption(f"{label} — {level_name}", data, lang),
         ], lg=9),
         dbc.Col([html.Div(t(f"plans.measure_note.{state.measure}", lang),
                           className="figure-note mt-2")], lg=3),
-    ], className="g-3 mb-3")
+    ], className="g-3 mb-3 plans-map-section")
 
 
 def _horizon_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
@@ -545,6 +545,16 @@ def _stalled_section(state: PlanState, scope: Scope, data: dict, lang: Lang) -> 
     return html.Div(parts, className="mb-4")
 
 
+def _stamp(state: PlanState, data: dict, lang: Lang) -> str:
+    """The filter and source line of every printed page."""
+    return " · ".join([
+        _area_name(data, lang), round_label(data["round"].year_be, lang),
+        t(f"plans.measure.{state.measure}", lang), t(f"plans.level.{state.level}", lang),
+        f"{t('plans.days_label', lang)} {state.days}",
+        t("plans.as_of_short", lang).format(date=fmt_date(data["as_of"], lang)),
+        f"{t('source', lang)}: {t('plans.source', lang)}", t("attribution", lang)])
+
+
 def _definitions(lang: Lang) -> html.Details:
     return html.Details([html.Summary(t("plans.definitions", lang)),
                          html.Ul([html.Li(t(f"plans.def.{k}", lang)) for k in (
@@ -589,6 +599,7 @@ def layout(**query) -> html.Div:
                  f"{_as_of_line(data, lang)}", className="page-subtitle", id="plans-as-of"),
         round_fallback_note(data["choice"].asked.year_be, data["choice"].shown.year_be,
                             t("round.what.plans", lang), lang, "plans-round-note"),
+        dl.present_link("/plans" + state.query() + "&present=1", "plans-present", lang),
     ]
     if pending:
         header.append(dbc.Alert(t("plans.pending", lang).format(n=pending), color="info",
@@ -599,7 +610,7 @@ def layout(**query) -> html.Div:
         *header,
         html.H2(t("plans.funnel", lang), className="h5 mt-3"),
         _funnel_section(state, data, lang),
-        html.H2(t("plans.map_title", lang), className="h5"),
+        html.H2(t("plans.map_title", lang), className="h5 plans-map-heading"),
         _map_section(state, data, lang),
         html.H2(t("plans.horizons", lang), className="h5"),
         _horizon_section(state, data, lang),
@@ -612,6 +623,7 @@ def layout(**query) -> html.Div:
         html.H2(t("plans.stalled", lang), className="h5"),
         _stalled_section(state, scope, data, lang),
         _definitions(lang),
+        dl.page_stamp(_stamp(state, data, lang), "plans-print-stamp"),
     ], id="plans-page")
     log.debug("plans page %s in %.0f ms", state.query(), (perf_counter() - started) * 1000)
     return page

@@ -290,3 +290,20 @@ def test_view_in_the_url_slider_marks_and_planner_export(store, live_server, pag
     raw = open(got.value.path(), encoding="utf-8-sig").read()
     assert len(list(csv.reader(io.StringIO(raw)))) - 1 == shown
     assert page.errors == []
+
+
+def test_map_picture_says_what_it_shows(store, app_server):
+    from urllib.parse import unquote
+
+    client = client_for(app_server, *create_user("province", areas=("TH50",)))
+    query = "?round=2566&area=TH50&d=5&level=3&view=poverty&measure=poor"
+    png = client.get("/export/centres/map.png" + query)
+    assert png.status_code == 200 and png.get_data()[:4] == b"\x89PNG"
+    name = unquote(png.headers["Content-Disposition"].split("UTF-8''")[1])
+    assert "-2566-" in name and name.endswith(".png"), name
+    svg = client.get("/export/centres/map.svg" + query.replace("poverty", "bivariate"))
+    assert svg.status_code == 200 and b"<svg" in svg.get_data()[:2000]
+    # the page offers it, and the presentation link
+    body = json.dumps(_outputs(client.post_callback(page_body("/centres?area=TH50&d=5"))),
+                      ensure_ascii=False)
+    assert "/export/centres/map.png?" in body and "present=1" in body

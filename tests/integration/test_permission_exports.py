@@ -211,6 +211,8 @@ CASES: dict[str, Case] = {
         "/export/plans/stalled_households.csv" + _plans_query(t))),
     "/export/plans/map.<fmt>": Case("/plans", False, lambda a, c, t, u: c.get(
         "/export/plans/map.png" + _plans_query(t))),
+    "/export/centres/map.<fmt>": Case("/centres", False, lambda a, c, t, u: c.get(
+        f"/export/centres/map.png?round={ROUND_BE}&area={t[:6]}&d=10&level=3&view=poverty")),
     "/export/centres/gaps.<fmt>": Case("/centres", False, lambda a, c, t, u: c.get(
         f"/export/centres/gaps.xlsx?round={ROUND_BE}&area={t[:6]}&d=10&level=3&sort=beyond")),
     "centres-plan-download.data": Case("/centres", False, _callback(
