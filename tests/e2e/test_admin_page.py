@@ -43,7 +43,11 @@ def _type_dates(page, start: str, end: str) -> None:
 
 
 def _first_time(page) -> str:
-    return page.inner_text(f"#{ids.LOG_TABLE} tbody tr td").strip()
+    """The newest row's time, once the log is shown (dcc.Loading hides it while it
+    redraws)."""
+    cell = page.locator(f"#{ids.LOG_TABLE} tbody tr td").first
+    cell.wait_for(state="visible")
+    return cell.inner_text().strip()
 
 
 def test_thai_mode_shows_buddhist_era_dates_and_bangkok_times(page, live_server):
