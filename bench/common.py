@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+from bench.signin import browser_login as login  # noqa: F401  (re-exported for the benchmarks)
+
 
 def use_database(name: str) -> dict[str, str]:
     """A database of the project-managed cluster, migrated, with the reference tables."""
@@ -84,15 +86,3 @@ def create_user(role: str, areas: tuple[str, ...] = ()) -> tuple[str, str]:
         users.create_user(conn, SYSTEM, username, Role(role), hash_password(password),
                           tuple(areas), username, False)
     return username, password
-
-
-def login(page, base: str, username: str, password: str, next_path: str = "/") -> None:
-    """Sign in through the real form in the browser; waits until the app page loads."""
-    page.goto(f"{base}/login?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("#login-submit")
-    if "/login" in page.url:
-        raise SystemExit(f"sign-in of {username} failed in the browser")
-    page.wait_for_selector("#_dash-app-content, #react-entry-point", timeout=20_000)

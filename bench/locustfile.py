@@ -12,24 +12,15 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
+import sys
+from pathlib import Path
 
 from locust import HttpUser, between, task
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.signin import CALLBACK_PATH, CSRF_COOKIE, login_form, page_body  # noqa: E402
+
 PLAN = json.loads(open(os.environ["CHIPAO_LOAD_PLAN"], encoding="utf-8").read())
-
-
-def page_body(url: str) -> dict:
-    pathname, _, query = url.partition("?")
-    return {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search",
-                    "value": f"?{query}" if query else ""}],
-        "state": [], "changedPropIds": ["_pages_location.pathname"],
-    }
 
 
 class ChipaoUser(HttpUser):
@@ -42,15 +33,13 @@ class ChipaoUser(HttpUser):
         self.account = accounts[random.randrange(len(accounts))]
         self.client.headers.update({"Origin": self.host})
         html = self.client.get("/login", name="sign-in form").text
-        token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
         self.client.post("/login", name="sign in", allow_redirects=False,
-                         data={"username": self.account["username"],
-                               "password": self.account["password"], "csrf": token,
-                               "next": "/"})
+                         data=login_form(html, self.account["username"],
+                                         self.account["password"]))
 
     def page(self, url: str, name: str) -> None:
-        csrf = self.client.cookies.get("_csrf_token", "")
-        with self.client.post("/_dash-update-component", json=page_body(url), name=name,
+        csrf = self.client.cookies.get(CSRF_COOKIE, "")
+        with self.client.post(CALLBACK_PATH, json=page_body(url), name=name,
                               headers={"X-CSRFToken": csrf}, catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}")

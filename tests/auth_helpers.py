@@ -22,10 +22,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 from typing import Any
 
 from sqlalchemy import text
+
+from bench.signin import CALLBACK_PATH, CSRF_COOKIE, browser_login, login_form, page_body  # noqa: F401
 
 # Real names for the P-codes the tests use most; others get a generated name.
 KNOWN_AREAS: dict[str, tuple[str, str]] = {
@@ -97,13 +98,6 @@ def create_user(role: str, areas: tuple[str, ...] | list[str] = (), username: st
 ORIGIN = "http://localhost"
 
 
-def _csrf_from(html: str) -> str:
-    m = re.search(r'name="csrf" value="([^"]+)"', html)
-    if not m:
-        raise AssertionError("no CSRF token on the sign-in page")
-    return m.group(1)
-
-
 def _client(flask_app):
     client = flask_app.test_client()
     client.environ_base["HTTP_ORIGIN"] = ORIGIN  # a browser names the page's origin
@@ -112,14 +106,13 @@ def _client(flask_app):
 
 def sign_in(client, username: str, password: str, next_path: str = "/"):
     """POST the sign-in form with a fresh CSRF token; returns the response."""
-    token = _csrf_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf": token, "next": next_path})
+    html = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data=login_form(html, username, password, next_path))
 
 
 def sign_out(client):
     """POST the sign-out form as the navigation's button does (with the CSRF token)."""
-    cookie = client.get_cookie("_csrf_token")
+    cookie = client.get_cookie(CSRF_COOKIE)
     return client.post("/logout", data={"csrf": cookie.value if cookie else ""})
 
 
@@ -141,9 +134,9 @@ def client_for(flask_app, username: str, password: str):
 
 
 def _post_callback(client, body: dict[str, Any], **kwargs):
-    cookie = client.get_cookie("_csrf_token")
+    cookie = client.get_cookie(CSRF_COOKIE)
     headers = {"X-CSRFToken": cookie.value if cookie else "", **kwargs.pop("headers", {})}
-    return client.post("/_dash-update-component", data=json.dumps(body),
+    return client.post(CALLBACK_PATH, data=json.dumps(body),
                        content_type="application/json", headers=headers, **kwargs)
 
 
@@ -154,29 +147,5 @@ def callback_body(output_id: str, prop: str = "children", inputs: list[dict] | N
             "inputs": inputs or [], "state": state or [], "changedPropIds": []}
 
 
-def page_body(url: str) -> dict:
-    """The request the Dash pages router sends to render a page's layout
-    (`url` may carry a query string: it goes to the location's `search`)."""
-    pathname, _, query = url.partition("?")
-    return {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search",
-                    "value": f"?{query}" if query else ""}],
-        "state": [], "changedPropIds": ["_pages_location.pathname"],
-    }
-
-
 # ── Playwright ───────────────────────────────────────────────────────────────
-def login(page, live_server: str, username: str, password: str, next_path: str = "/") -> None:
-    """Sign in through the real form in the browser; waits until the app page loads."""
-    page.goto(f"{live_server}/login?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("#login-submit")
-    if "/login" in page.url:
-        raise AssertionError(f"sign-in of {username} failed in the browser")
-    page.wait_for_selector("#_dash-app-content, #react-entry-point", timeout=20_000)
+login = browser_login  # sign in through the real form in the browser (bench/signin.py)

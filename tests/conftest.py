@@ -15,7 +15,7 @@ from chipao.cli import localdb
 @pytest.fixture(scope="session")
 def database() -> Iterator[dict[str, str]]:
     """A fresh, migrated database for this test session; yields its owner/app URLs."""
-    from tests.support_store import isolated_store
+    from tests.factory import isolated_store
 
     localdb.start()
     os.environ.setdefault("CHIPAO_SECRET_KEY", "test-secret-key-not-for-production")

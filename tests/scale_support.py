@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from bench.signin import CALLBACK_PATH, CSRF_COOKIE, login_form
 from chipao.settings import ROOT
 
 ORIGIN_HEADER = "Origin"
@@ -128,19 +129,17 @@ class Browserless:
 
     def sign_in(self, username: str, password: str) -> requests.Response:
         html = self.get("/login").text
-        token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
         return self.http.post(self.base + "/login", allow_redirects=False, timeout=60,
-                              data={"username": username, "password": password,
-                                    "csrf": token, "next": "/"})
+                              data=login_form(html, username, password))
 
     def sign_out(self) -> requests.Response:
         """The navigation's sign-out form: a POST with the session's CSRF token."""
         return self.http.post(self.base + "/logout", allow_redirects=False, timeout=60,
-                              data={"csrf": self.http.cookies.get("_csrf_token", "")})
+                              data={"csrf": self.http.cookies.get(CSRF_COOKIE, "")})
 
     def callback(self, body: dict) -> requests.Response:
-        csrf = self.http.cookies.get("_csrf_token", "")
-        return self.http.post(self.base + "/_dash-update-component", json=body, timeout=120,
+        csrf = self.http.cookies.get(CSRF_COOKIE, "")
+        return self.http.post(self.base + CALLBACK_PATH, json=body, timeout=120,
                               headers={"X-CSRFToken": csrf})
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.auth_helpers import login
-from tests.perm_data import permission_store
+from tests.factory import permission_store
 
 pytestmark = pytest.mark.browser
 

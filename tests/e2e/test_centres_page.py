@@ -14,7 +14,7 @@ from chipao.domain.coverage_planner import plan_sites
 from chipao.domain.scope import SYSTEM
 from queries import centres as q
 from queries.db import owner
-from tests import centres_fixtures as fx
+from tests import factory as fx
 from tests.auth_helpers import callback_body, client_for, create_user, login, page_body
 
 MAP = "window.chipaoMaps['centres-map']"
@@ -32,13 +32,6 @@ def _points(page) -> list[dict]:
 def store(database):
     with fx.centres_store() as info:
         yield info
-
-
-@pytest.fixture(scope="module")
-def app_server(store):
-    from app import app
-
-    return app.server
 
 
 def _expected_share(area: str, d: int) -> float:

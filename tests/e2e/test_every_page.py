@@ -16,7 +16,7 @@ from tests.e2e.browser_checks import (
     modebar_titles,
     thai_font_fallbacks,
 )
-from tests.support_store import isolated_store
+from tests.factory import isolated_store
 
 pytestmark = pytest.mark.browser
 
@@ -210,6 +210,8 @@ def test_overview_notes_headings_and_toolbar_do_not_overlap(browser, live_server
         title, toolbar = _box(page, "#overview-dimensions .gtitle"), _box(
             page, "#overview-dimensions .modebar-container")
         assert not _overlap(title, toolbar)
+        # nothing widens the page past the screen (the top-10 table scrolls in its box)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport[0]
     finally:
         context.close()
 

@@ -17,9 +17,9 @@ from pages import household_ids as rec_ids
 from pages import households_ids as hh_ids
 from queries import aggregates
 from queries.db import owner
-from tests import households_data
-from tests.auth_helpers import client_for, create_user, login
-from tests.support_store import isolated_store
+from tests import factory
+from tests.auth_helpers import client_for, create_user, login, page_body
+from tests.factory import isolated_store
 
 TAMBON, DISTRICT = "TH500101", "TH5001"
 
@@ -28,7 +28,7 @@ TAMBON, DISTRICT = "TH500101", "TH5001"
 def store(database):
     with isolated_store("chipao_test_hhp") as url:
         with owner() as conn:
-            data = households_data.build(conn, seed=11)
+            data = factory.households_build(conn, seed=11)
             aggregates.refresh(conn)  # the map page reads these
         yield {"url": url, **data}
 
@@ -64,15 +64,7 @@ def audit_rows(username: str, action: str) -> list[dict]:
 
 
 def render(client, pathname: str, search: str = "") -> str:
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search", "value": search}],
-        "state": [], "changedPropIds": ["_pages_location.pathname"],
-    }
-    response = client.post_callback(body)
+    response = client.post_callback(page_body(pathname + search))
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return json.dumps(response.get_json(), ensure_ascii=False)
 
@@ -141,7 +133,7 @@ def test_pages_in_english_when_chosen(app, users):
     record = render(client, f"/households/{TAMBON[2:]}0003")
     assert "Family notebook" in record and "Indicator results by survey round" in record
     rows = get_rows(client, {"startRow": 0, "endRow": 5}, {"area": TAMBON})
-    assert rows[hh_ids.COUNT]["children"] == f"{households_data.PER_TAMBON} households"
+    assert rows[hh_ids.COUNT]["children"] == f"{factory.PER_TAMBON} households"
 
 
 def test_area_picker_lists_the_scope(app, users):
@@ -158,7 +150,7 @@ def test_a_tambon_officer_with_one_tambon_lands_on_its_list(app, users):
     assert hh_ids.PICKER not in page and hh_ids.GRID in page
     assert TAMBON in page
     rows = get_rows(client, {"startRow": 0, "endRow": 5}, {"area": TAMBON})
-    assert rows[hh_ids.COUNT]["children"].startswith(f"{households_data.PER_TAMBON}")
+    assert rows[hh_ids.COUNT]["children"].startswith(f"{factory.PER_TAMBON}")
 
 
 def test_search_by_name_and_house_id(app, users):
@@ -172,7 +164,7 @@ def test_search_by_name_and_house_id(app, users):
     assert audit_rows(users["district"][0], "household_search")[-1]["details"]["params"]["q"] == "สมชาย"
     rows = get_rows(client, {"startRow": 0, "endRow": 100},
                     {"q": "5001020", "round": "2566"})[hh_ids.GRID]["getRowsResponse"]
-    assert rows["rowCount"] == households_data.PER_TAMBON
+    assert rows["rowCount"] == factory.PER_TAMBON
     # Another province's houses are not found by a search over the scope.
     rows = get_rows(client, {"startRow": 0, "endRow": 100},
                     {"q": "1001", "round": "2566"})[hh_ids.GRID]["getRowsResponse"]
@@ -255,7 +247,7 @@ def test_xlsx_export_has_thai_headers_and_a_source_sheet(app, users):
     table = wb.worksheets[0]
     header = [c.value for c in next(table.iter_rows(max_row=1))]
     assert header[:3] == ["รหัสบ้าน", "รหัสตำบล", "ตำบล"] and "หัวหน้าครัวเรือน" in header
-    assert table.max_row - 1 == households_data.PER_TAMBON
+    assert table.max_row - 1 == factory.PER_TAMBON
     notes = dict((r[0].value, r[1].value) for r in wb.worksheets[1].iter_rows())
     assert notes["รอบการสำรวจ"] == "พ.ศ. 2566" and "จปฐ" in notes["ที่มา"]
 
@@ -344,7 +336,7 @@ def test_browser_from_list_link_to_household_record(app, users, page, live_serve
     username, password = users["tambon"]
     login(page, live_server, username, password, next_path=f"/households?area={TAMBON}")
     page.wait_for_selector(f"#{hh_ids.GRID} .ag-row a", timeout=20_000)
-    expected = households_data.PER_TAMBON
+    expected = factory.PER_TAMBON
     page.wait_for_function(
         f"() => document.querySelector('#{hh_ids.COUNT}').textContent.includes('{expected}')")
     # Filter by a dimension: the URL and the count follow.

@@ -10,17 +10,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests import map_fixtures
-from tests.auth_helpers import create_user, login
+from tests.auth_helpers import create_user
+from tests.e2e.conftest import watched
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture(scope="module")
-def map_store(database):
-    """The map tests' own store (tests/map_fixtures.py)."""
-    with map_fixtures.map_store() as url:
-        yield url
 
 MAP = "map-view"
 FRAME = ".chipao-map:has(#map-view)"
@@ -39,26 +33,16 @@ def executive(map_store, live_server):
 
 
 @pytest.fixture(scope="module")
-def map_context(browser, live_server, executive):
+def map_context(signed_in_context, live_server, executive):
     """One signed-in browser context for the module (pages share its session)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
-    page = context.new_page()
-    login(page, live_server, *executive, next_path="/map")
-    page.close()
-    yield context
-    context.close()
+    with signed_in_context(live_server, executive, "/map") as context:
+        yield context
 
 
 @pytest.fixture
 def map_page(map_context):
     """A fresh page that records console errors in page.errors."""
-    pg = map_context.new_page()
-    pg.errors = []  # type: ignore[attr-defined]
-    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.add_init_script("""window.__cspViolations = [];
-        document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
-            e.violatedDirective + ' ' + e.blockedURI));""")
+    pg = watched(map_context.new_page(), csp=True)
     yield pg
     pg.close()
 
@@ -352,19 +336,15 @@ def test_round_selector_keeps_the_view(map_page, live_server):
     assert map_page.errors == []
 
 
-def test_public_view_shows_suppressed_areas_as_suppressed(browser, map_store, live_server):
+def test_public_view_shows_suppressed_areas_as_suppressed(signed_in_context, map_store,
+                                                         live_server):
     """A public viewer: TH400102 (3 households) is painted and named as suppressed and
     its count never shown (queries/suppression.py decides what else is hidden)."""
     from components.theme import SUPPRESSED
     from queries.suppression import threshold
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        login(page, live_server, *create_user("public"), next_path="/map")
+    with signed_in_context(live_server, create_user("public"), "/map") as context:
+        page = watched(context.new_page())
         _open(page, live_server, "?level=3&area=TH4001&measure=count&round=2566", 2)
         states = _states(page)
         assert states["TH400102"]["c"] == -2 and states["TH400102"]["fill"] == SUPPRESSED
@@ -375,6 +355,4 @@ def test_public_view_shows_suppressed_areas_as_suppressed(browser, map_store, li
         assert hidden in tip
         cells = page.locator("#map-ranking .ag-row[row-id='TH400102'] .ag-cell")
         assert "3" not in [c.strip() for c in cells.all_inner_texts()]  # the count stays hidden
-        assert errors == []
-    finally:
-        context.close()
+        assert page.errors == []

@@ -11,27 +11,27 @@ import re
 
 import pytest
 
-from tests import map_fixtures
-from tests.auth_helpers import create_user, login
+from tests import factory
+from tests.auth_helpers import create_user
 
 pytestmark = pytest.mark.browser
 HOUSEHOLDS = 9000
-SPARSE = "TH400102"
+SPARSE = factory.MAP_SPARSE
 
 
 @pytest.fixture(scope="module")
 def store(database):
     from geodata.serve import invalidate_geometry_cache
     from queries.db import owner
-    from tests.support_store import insert_test_areas, isolated_store
+    from tests.factory import insert_test_areas, isolated_store
 
     with isolated_store("chipao_map_reading") as url:
         invalidate_geometry_cache()
         with owner() as conn:
-            tambons = insert_test_areas(conn, map_fixtures.LAYOUT, size=0.1)
-            surveyed = [t for t in tambons if not t.startswith("TH77")]
-            surveyed.remove(SPARSE)  # last: only a handful of households (a small count)
-            map_fixtures.load(conn, [*surveyed, SPARSE], HOUSEHOLDS, seed=3, sparse_tambons=1)
+            tambons = insert_test_areas(conn, factory.MAP_LAYOUT, size=0.1)
+            # the sparse tambon last: only a handful of households (a small count)
+            factory.map_load(conn, factory.map_surveyed(tambons), HOUSEHOLDS, seed=3,
+                             sparse_tambons=1)
         try:
             yield url
         finally:
@@ -39,14 +39,10 @@ def store(database):
 
 
 @pytest.fixture(scope="module")
-def context(browser, live_server, store):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
-    ctx.add_cookies([{"name": "chipao_lang", "value": "en", "url": live_server}])
-    page = ctx.new_page()
-    login(page, live_server, *create_user("executive"), next_path="/map")
-    page.close()
-    yield ctx
-    ctx.close()
+def context(signed_in_context, live_server, store):
+    with signed_in_context(live_server, create_user("executive"), "/map", locale="en-GB",
+                           lang="en") as ctx:
+        yield ctx
 
 
 def _cells(page, col: str) -> list[str]:
@@ -96,23 +92,22 @@ def test_ranking_click_brings_the_map_into_view_and_ranks_say_which_end(context,
     page.close()
 
 
-def test_public_viewer_sees_small_counts_as_withheld_not_missing(browser, live_server, store):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
-    page = ctx.new_page()
-    login(page, live_server, *create_user("public"), next_path="/map")
-    page.goto(f"{live_server}/map?level=3&area=TH4001&measure=share")
-    page.wait_for_selector("#map-legend .legend-suppressed", timeout=30_000)
-    legend = page.inner_text("#map-legend")
-    assert "<5 · ปกปิด" in legend
-    assert "ไม่มีข้อมูล" not in legend  # every tambon here has households
-    row = page.locator(f"#map-ranking .ag-row[row-id='{SPARSE}'] .ag-cell[col-id='note']")
-    assert row.inner_text().strip().startswith("<5")
-    # the tambon is drawn in the withheld colour (a class of its own), not left out
-    from components.theme import SUPPRESSED
+def test_public_viewer_sees_small_counts_as_withheld_not_missing(signed_in_context, live_server,
+                                                                 store):
+    with signed_in_context(live_server, create_user("public"), "/map") as ctx:
+        page = ctx.new_page()
+        page.goto(f"{live_server}/map?level=3&area=TH4001&measure=share")
+        page.wait_for_selector("#map-legend .legend-suppressed", timeout=30_000)
+        legend = page.inner_text("#map-legend")
+        assert "<5 · ปกปิด" in legend
+        assert "ไม่มีข้อมูล" not in legend  # every tambon here has households
+        row = page.locator(f"#map-ranking .ag-row[row-id='{SPARSE}'] .ag-cell[col-id='note']")
+        assert row.inner_text().strip().startswith("<5")
+        # the tambon is drawn in the withheld colour (a class of its own), not left out
+        from components.theme import SUPPRESSED
 
-    page.wait_for_function("(p) => window.chipaoMaps && window.chipaoMaps['map-view'] && "
-                           "window.chipaoMaps['map-view'].featureState(p)", arg=SPARSE,
-                           timeout=30_000)
-    state = page.evaluate("(p) => window.chipaoMaps['map-view'].featureState(p)", SPARSE)
-    assert state["c"] == -2 and state["fill"] == SUPPRESSED, state
-    ctx.close()
+        page.wait_for_function("(p) => window.chipaoMaps && window.chipaoMaps['map-view'] && "
+                               "window.chipaoMaps['map-view'].featureState(p)", arg=SPARSE,
+                               timeout=30_000)
+        state = page.evaluate("(p) => window.chipaoMaps['map-view'].featureState(p)", SPARSE)
+        assert state["c"] == -2 and state["fill"] == SUPPRESSED, state

@@ -14,30 +14,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from tests import map_fixtures
 from tests.auth_helpers import create_user, login
 
 pytestmark = pytest.mark.browser
 QUERY = "?area=TH50&round=2566"
-
-
-@pytest.fixture(scope="module")
-def map_store(database):
-    with map_fixtures.map_store() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def province_context(browser, live_server, map_store):
-    user = create_user("province", ("TH50",))
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH",
-                                  accept_downloads=True)
-    page = context.new_page()
-    login(page, live_server, *user, next_path="/map")
-    page.close()
-    context.username = user[0]  # type: ignore[attr-defined]
-    yield context
-    context.close()
 
 
 @pytest.fixture

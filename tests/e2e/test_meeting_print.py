@@ -12,34 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests import map_fixtures
-from tests.auth_helpers import create_user, login
-
 pytestmark = pytest.mark.browser
 READY = """() => { const m = (window.chipaoMaps || {})['map-view'];
     return !!(m && m.ready && m.areas().length); }"""
 
 
-@pytest.fixture(scope="module")
-def map_store(database):
-    with map_fixtures.map_store() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def context(browser, live_server, map_store):
-    user = create_user("province", ("TH50",))
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="th-TH")
-    page = ctx.new_page()
-    login(page, live_server, *user, next_path="/map")
-    page.close()
-    yield ctx
-    ctx.close()
-
-
 @pytest.fixture
-def page(context):
-    pg = context.new_page()
+def page(province_context):
+    pg = province_context.new_page()
     yield pg
     pg.close()
 

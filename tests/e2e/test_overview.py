@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from queries.db import owner
 from tests.auth_helpers import create_user, login
-from tests.support_store import isolated_store
+from tests.factory import isolated_store
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,18 @@ from sqlalchemy import text
 from components.i18n import fmt_date
 from queries import plans
 from queries.db import owner
-from tests.auth_helpers import callback_body, client_for, create_user, login
-from tests.plans_data import insert_areas, insert_data, plans_store
+from tests.auth_helpers import callback_body, client_for, create_user, login, page_body
+from tests.factory import isolated_store, plans_areas, plans_build
 
 AS_OF = plans.bangkok_today()
 
 
 @pytest.fixture(scope="module")
 def store(database):
-    with plans_store("plans_page") as url:
+    with isolated_store("chipao_test_plans_page") as url:
         with owner() as conn:
-            insert_areas(conn)
-            ids = insert_data(conn, AS_OF)
+            plans_areas(conn)
+            ids = plans_build(conn, AS_OF)
             plans.refresh_plans(conn, AS_OF)
         from geodata.serve import invalidate_geometry_cache
 
@@ -31,23 +31,8 @@ def store(database):
         invalidate_geometry_cache()
 
 
-@pytest.fixture(scope="module")
-def app_server(store):
-    from app import app
-
-    return app.server
-
-
 def _render(client, search: str) -> dict:
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/plans"},
-                   {"id": "_pages_location", "property": "search", "value": search}],
-        "state": [], "changedPropIds": ["_pages_location.pathname"],
-    }
-    response = client.post_callback(body)
+    response = client.post_callback(page_body(f"/plans{search}"))
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return response.get_json()
 

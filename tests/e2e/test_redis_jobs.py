@@ -165,7 +165,7 @@ def test_with_redis_gone_jobs_refuse_to_start_and_the_cache_misses(database, tmp
 # ── the centres planner as a Celery background callback, in Chromium ─────────
 @pytest.mark.browser
 def test_planner_runs_on_celery_and_says_so_when_redis_is_gone(database, browser, tmp_path):
-    from tests import centres_fixtures as fx
+    from tests import factory as fx
     from tests.auth_helpers import login
 
     with fx.centres_store(), redis_server(tmp_path / "planner") as url, \

@@ -10,7 +10,7 @@ import pytest
 from chipao.domain.scope import Role, Scope
 from chipao.web import jobs
 from tests.auth_helpers import client_for, create_user
-from tests.perm_data import permission_store
+from tests.factory import permission_store
 
 PLANNER_OUTPUT = "centres-plan-store.data"
 

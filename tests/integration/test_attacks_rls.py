@@ -7,17 +7,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.perm_data import (
+from tests.factory import (
     IN_TAMBON,
-    LAYOUT,
     OTHER_TAMBON_SAME_DISTRICT,
     OUT_TAMBON,
+    PERM_LAYOUT,
     permission_store,
 )
 
 PERSONAL = ("household", "household_round", "member", "household_plan", "plan_item",
             "plan_item_event", "visit", "household_nearest_centre")
-HOUSEHOLDS = {tambon: n for tambon, n, _ in LAYOUT}
+HOUSEHOLDS = {tambon: n for tambon, n, _ in PERM_LAYOUT}
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +248,7 @@ def test_the_token_is_not_visible_to_other_app_connections(app_engine, accounts,
 
 
 def test_member_search_obeys_the_session(app_engine, accounts, app):
-    from tests.perm_data import surname
+    from tests.factory import surname
 
     token = _web_token(app, *accounts["tambon"])
     with app_engine.begin() as conn:

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from chipao.domain.scope import Role
 from chipao.web import auth
 from tests.auth_helpers import client_for, page_body
+from tests.factory import IN_TAMBON, ROLE_AREAS, permission_store
 from tests.integration.test_permissions import registered_pages
-from tests.perm_data import IN_TAMBON, ROLE_AREAS, permission_store
 
 
 @pytest.fixture(scope="module")

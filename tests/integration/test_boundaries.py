@@ -21,7 +21,7 @@ from geodata.boundaries import (
 )
 from queries import areas
 from queries.db import owner
-from tests.geo_fixtures import (
+from tests.factory import (
     BOWTIE,
     DISTRICTS,
     TAMBONS,

@@ -1,4 +1,4 @@
-"""The committee brief against a real store (tests/map_fixtures.py): the PDF's headline
+"""The committee brief against a real store (tests/factory.py): the PDF's headline
 figures (pdftotext) equal counts computed here straight from household_round, every
 page renders (pdftoppm) and is not blank, the Thai font is embedded (pdffonts), a Thai
 area name round-trips, a public brief holds no personal data and suppresses small
@@ -18,7 +18,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from chipao.domain.mapstate import format_k
-from tests import map_fixtures
+from tests import factory
 
 PROVINCE = "TH50"
 
@@ -33,7 +33,7 @@ def store(database, tmp_path_factory):
     old = os.environ.get("CHIPAO_CACHE_DIR")
     os.environ["CHIPAO_CACHE_DIR"] = str(cache)
     settings.settings.cache_clear()
-    with map_fixtures.map_store() as url:
+    with factory.map_store() as url:
         yield url
     if old is None:
         os.environ.pop("CHIPAO_CACHE_DIR", None)

@@ -20,7 +20,7 @@ from chipao.domain.scope import SYSTEM, Role, Scope
 from chipao.ingest import centre_csv
 from queries import centres as q
 from queries.db import owner, owner_engine, scoped
-from tests import centres_fixtures as fx
+from tests import factory as fx
 
 GEOD = Geod(ellps="WGS84")
 
@@ -97,7 +97,13 @@ def test_degrees_mislead_but_the_search_stays_exact(store):
     fake = [("F-east", (x + 0.100, y)), ("F-n1", (x, y + 0.097)), ("F-s1", (x, y - 0.097)),
             ("F-n2", (x + 0.004, y + 0.0972))]
     with rolled_back() as conn:
-        fx.insert_centres(conn, [(c, "TH500101", p, "open", []) for c, p in fake])
+        # Rows the centre importer would refuse (far outside their tambon): this test is
+        # about the search over raw points, so it writes them directly.
+        for code, (cx, cy) in fake:
+            conn.execute(text("""
+                INSERT INTO centre (code, name_th, tambon_pcode, location, status)
+                VALUES (:c, :c, 'TH500101', ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'open')
+            """), {"c": code, "x": cx, "y": cy})
         ids = dict(conn.execute(text("SELECT code, centre_id FROM centre WHERE code LIKE 'F-%'")).all())
         knn3 = conn.execute(text("""
             SELECT code FROM centre WHERE status = 'open'
@@ -155,7 +161,7 @@ def test_tambon_centroids_and_their_nearest_centre(store):
 
 
 def fx_tambons() -> list[str]:
-    return [f"{d}{k:02d}" for p in fx.LAYOUT.values() for d, n in p.items()
+    return [f"{d}{k:02d}" for p in fx.CENTRES_LAYOUT.values() for d, n in p.items()
             for k in range(1, n + 1)]
 
 

@@ -13,8 +13,8 @@ from chipao.domain.demo import DemoError, DemoInputs
 from chipao.ingest import demo
 from queries import households_load as hl
 from queries.db import owner
-from tests.demo_inputs import LAYOUT, memory_inputs
-from tests.support_store import insert_test_areas, isolated_store
+from tests.factory import DEMO_LAYOUT as LAYOUT
+from tests.factory import insert_test_areas, isolated_store, memory_inputs
 
 
 @pytest.fixture(scope="module")

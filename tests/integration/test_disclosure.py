@@ -28,8 +28,8 @@ from chipao.domain.scope import PUBLIC
 from queries import mpi, overview
 from queries import suppression as sdc
 from queries.db import owner, scoped
-from tests import map_fixtures
-from tests.support_store import insert_test_areas, isolated_store
+from tests import factory
+from tests.factory import insert_test_areas, isolated_store
 
 # Provinces → districts → tambons: small tambons, so many counts are below 5.
 LAYOUT = {"TH10": {"TH1001": 4, "TH1002": 3, "TH1003": 2},
@@ -47,7 +47,7 @@ def store(database):
     with isolated_store("chipao_test_disclosure") as url:
         with owner() as conn:
             tambons = insert_test_areas(conn, LAYOUT, size=0.05)
-            map_fixtures.load(conn, tambons, HOUSEHOLDS, seed=5, sparse_tambons=4)
+            factory.map_load(conn, tambons, HOUSEHOLDS, seed=5, sparse_tambons=4)
         yield url
     sdc.clear_cache()
     mpi.table_cache.clear()

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from chipao.domain.scope import SYSTEM
 from queries import mpi
-from tests import map_fixtures
+from tests import factory
 
 TOL = 1e-12
 K_VALUES = (Fraction(1, 5), Fraction(1, 3), Fraction(8, 15), Fraction(1))
@@ -21,7 +21,7 @@ K_VALUES = (Fraction(1, 5), Fraction(1, 3), Fraction(8, 15), Fraction(1))
 
 @pytest.fixture(scope="module")
 def store(database):
-    with map_fixtures.map_store() as url:
+    with factory.map_store() as url:
         yield url
 
 

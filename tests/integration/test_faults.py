@@ -31,8 +31,8 @@ from chipao.cli import localdb
 from chipao.settings import ROOT
 from queries.db import owner, owner_engine
 from tests.auth_helpers import create_user
+from tests.factory import insert_test_areas, isolated_store
 from tests.scale_support import Browserless, gunicorn_server
-from tests.support_store import insert_test_areas, isolated_store
 
 pytestmark = pytest.mark.scale
 

@@ -12,7 +12,7 @@ import pytest
 
 from geodata import serve
 from geodata.boundaries import import_boundaries
-from tests.geo_fixtures import (
+from tests.factory import (
     TAMBONS,
     geo_db,  # noqa: F401 - the module's database fixture
     small_frames,

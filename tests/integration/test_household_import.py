@@ -18,7 +18,7 @@ from chipao.ingest.household_csv import (
 )
 from queries import households_load as hl
 from queries.db import owner
-from tests.support_store import insert_test_areas, isolated_store
+from tests.factory import insert_test_areas, isolated_store
 
 CODES = ["H1", "H2", "H3", "H4", "E1", "E2", "E3", "E4", "I1", "I2", "I3",
          "L1", "L2", "L3", "L4", "A1", "A2"]

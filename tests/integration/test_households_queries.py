@@ -22,8 +22,8 @@ from chipao.domain.scope import Role, Scope
 from queries import households as hh
 from queries.db import owner, scoped
 from queries.household_record import household_record
-from tests import households_data
-from tests.support_store import isolated_store
+from tests import factory
+from tests.factory import isolated_store
 
 TAMBON = "TH500101"
 DISTRICT = "TH5001"
@@ -39,7 +39,7 @@ EXECUTIVE = Scope("exec", Role.EXECUTIVE, ())
 def store(database):
     with isolated_store("chipao_test_hh") as url:
         with owner() as conn:
-            data = households_data.build(conn)
+            data = factory.households_build(conn)
         yield {"url": url, **data}
 
 
@@ -254,7 +254,7 @@ def test_row_level_security_alone_hides_other_areas(store):
     good = ctx_for(PROVINCE_10, area="TH1001")
     forged = replace(good, scope_areas=PROVINCE_50.areas)
     with scoped(PROVINCE_10) as conn:
-        assert hh.select_count(conn, good) == 2 * households_data.PER_TAMBON
+        assert hh.select_count(conn, good) == 2 * factory.PER_TAMBON
     with scoped(PROVINCE_50) as conn:
         assert hh.select_rows(conn, forged, GridRequest(0, 500)) == []
         assert hh.select_count(conn, forged) == 0

@@ -14,8 +14,7 @@ from sqlalchemy import text
 
 from chipao.domain.scope import PUBLIC, SYSTEM
 from queries import mpi
-from tests import map_fixtures
-from tests.map_fixtures import LAYOUT
+from tests import factory
 
 K_VALUES = (0.2, 1 / 3, 0.5, 1.0)
 VIEWS = [(1, None), (2, None), (2, "TH50"), (3, None), (3, "TH50"), (3, "TH5001")]
@@ -24,8 +23,8 @@ PCODE_LEN = {1: 4, 2: 6, 3: 8}
 
 @pytest.fixture(scope="module")
 def map_store(database):
-    """The map tests' own store (tests/map_fixtures.py)."""
-    with map_fixtures.map_store() as url:
+    """The map tests' own store (tests/factory.py)."""
+    with factory.map_store() as url:
         yield url
 
 
@@ -314,7 +313,7 @@ def test_area_bounds_and_lookups(map_store):
 def test_area_without_households_has_no_value(ref):
     """Areas present in the boundaries but never surveyed: drawn, not coloured."""
     got = _values(ref, max(ref["rounds"].values()), 1, None, "overall", "share")
-    assert {a.pcode for a in got.areas} == set(LAYOUT)
+    assert {a.pcode for a in got.areas} == set(factory.MAP_LAYOUT)
     empty = [a for a in got.areas if a.surveyed is None]
     assert [a.pcode for a in empty] == ["TH77"]
     assert empty[0].value is None and empty[0].rank is None

@@ -19,7 +19,7 @@ from chipao.domain.scope import Role, Scope
 from chipao.web import auth
 from pages import admin_ids
 from tests.auth_helpers import anonymous_client, client_for, page_body
-from tests.perm_data import (
+from tests.factory import (
     IN_TAMBON,
     OUT_TAMBON,
     ROLE_AREAS,
@@ -299,7 +299,7 @@ def _audit(username: str, action: str) -> list[dict]:
 def test_reveal_in_scope_is_audited_once(app, accounts):
     from chipao.web.privacy import reveal
     from queries.db import scoped
-    from tests.perm_data import national_id
+    from tests.factory import national_id
 
     username = accounts["district"][0]
     scope = Scope(username, Role.DISTRICT, ("TH5001",))

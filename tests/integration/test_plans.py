@@ -13,15 +13,11 @@ from sqlalchemy import text
 from chipao.domain.scope import PUBLIC, SYSTEM, Role, Scope
 from queries import plans
 from queries.db import owner, scoped
-from tests.plans_data import (
-    DISTRICTS,
-    PROVINCES,
-    ROUNDS,
-    TAMBONS,
-    insert_areas,
-    insert_data,
-    plans_store,
-)
+from tests.factory import PLANS_DISTRICTS as DISTRICTS
+from tests.factory import PLANS_PROVINCES as PROVINCES
+from tests.factory import PLANS_ROUNDS as ROUNDS
+from tests.factory import PLANS_TAMBONS as TAMBONS
+from tests.factory import isolated_store, plans_areas, plans_build
 
 AS_OF = plans.bangkok_today()
 AREAS = ("TH", *PROVINCES, *DISTRICTS, *TAMBONS)
@@ -31,10 +27,10 @@ OFFICER = Scope("officer", Role.TAMBON, ("TH100101",))
 
 @pytest.fixture(scope="module")
 def store(database):
-    with plans_store("plans") as url:
+    with isolated_store("chipao_test_plans") as url:
         with owner() as conn:
-            insert_areas(conn)
-            ids = insert_data(conn, AS_OF)
+            plans_areas(conn)
+            ids = plans_build(conn, AS_OF)
             plans.refresh_plans(conn, AS_OF)
         yield {"url": url, **ids}
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from chipao.domain.scope import Role, Scope
 from queries.db import owner, scoped
 from queries.versions import data_versions
-from tests import centres_fixtures as fx
+from tests import factory as fx
 
 pytestmark = pytest.mark.scale
 

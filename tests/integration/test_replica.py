@@ -19,7 +19,7 @@ from queries import db
 from queries.db import owner, scoped, scoped_read
 from queries.sessions import open_session
 from tests.auth_helpers import client_for, create_user, page_body
-from tests.plans_data import insert_areas, insert_data, plans_store
+from tests.factory import isolated_store, plans_areas, plans_build
 from tests.scale_support import read_replicas, streaming_replica
 
 pytestmark = pytest.mark.scale
@@ -32,10 +32,10 @@ def store(database):
 
     global AS_OF_DEFAULT
     AS_OF_DEFAULT = plans.bangkok_today()
-    with plans_store("replica") as url:
+    with isolated_store("chipao_test_replica") as url:
         with owner() as conn:
-            insert_areas(conn)
-            ids = insert_data(conn, AS_OF_DEFAULT)
+            plans_areas(conn)
+            ids = plans_build(conn, AS_OF_DEFAULT)
             plans.refresh_plans(conn, AS_OF_DEFAULT)
         yield {"url": url, "db": url.rsplit("/", 1)[-1], **ids}
 

@@ -22,9 +22,9 @@ from sqlalchemy import text
 from chipao import settings as config
 from queries import aggregates
 from queries.db import owner
-from tests import households_data
+from tests import factory
 from tests.auth_helpers import callback_body, client_for, create_user, page_body
-from tests.support_store import isolated_store
+from tests.factory import isolated_store
 
 TAMBON, DISTRICT, PROVINCE = "TH500101", "TH5001", "TH50"
 AGENT = "Mozilla/5.0 (attack-test)"
@@ -34,7 +34,7 @@ AGENT = "Mozilla/5.0 (attack-test)"
 def store(database):
     with isolated_store("chipao_test_hardening") as url:
         with owner() as conn:
-            data = households_data.build(conn, seed=13)
+            data = factory.households_build(conn, seed=13)
             aggregates.refresh(conn)
         yield {"url": url, **data}
 

@@ -10,7 +10,7 @@ import pytest
 from chipao.domain.demo import DemoData, DemoError, DemoInputs
 from chipao.ingest import demo
 from chipao.ingest.household_csv import read_household_csv, validate_frame
-from tests.demo_inputs import CATALOGUE_ROWS, memory_inputs
+from tests.factory import CATALOGUE_ROWS, memory_inputs
 
 
 @pytest.fixture(scope="module")
