@@ -93,7 +93,9 @@ def table(rows: list[dict], lang: Lang, k_label: str, table_id: str) -> html.Tab
                                for key, _head in cols[1:]])
                     for r in rows]),
     ], className="table table-sm table-compact trend-table mb-1", id=table_id),
-        className="table-responsive")
+        # it scrolls sideways on a narrow screen: reachable by keyboard, and named
+        className="table-responsive", tabIndex="0", role="region",
+        **{"aria-label": word("title", lang)})
 
 
 def figure(rows: list[dict], lang: Lang, title: str, height: int = 300) -> go.Figure:
