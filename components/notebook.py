@@ -18,7 +18,9 @@ from components.i18n import STRINGS, Lang, fmt_date, fmt_int, pick, round_label,
 from components.theme import CATEGORICAL
 
 HOUSE_COLOUR, CENTRE_COLOUR = CATEGORICAL[0], CATEGORICAL[1]
-STATUS_CLASS = {"met": "text-success", "failed": "text-danger fw-semibold", "na": "text-muted"}
+# blue for met, dark vermillion (bold) for failed: a pair colour-blind readers tell apart,
+# each ≥ 5.6:1 on the table's light rows (assets/30-households.css); the words say it too
+STATUS_CLASS = {"met": "status-met", "failed": "status-failed fw-semibold", "na": "text-muted"}
 STATUS_MARK = {"met": "✓", "failed": "✗", "na": "–"}
 CHANGE_MARK = {"improved": "▲", "worsened": "▼", "same": "="}
 PLAN_BADGE = {"not_started": "secondary", "in_progress": "primary", "done": "success",

@@ -32,6 +32,10 @@ from components.theme import CATEGORICAL, FONT, NO_DATA, TOOLBAR_PX, chart_title
 
 STATUS_COLORS = {"done": "#009E73", "in_progress": "#0072B2", "not_started": "#E69F00",
                  "cancelled": "#767676"}
+# Text on a status badge: black on the light green and orange (6.1:1, 9.3:1), white on
+# the blue and grey (5.2:1, 4.5:1), so every badge reads at WCAG AA.
+STATUS_TEXT = {"done": "#000000", "in_progress": "#ffffff", "not_started": "#000000",
+               "cancelled": "#ffffff"}
 # ColorBrewer YlGnBu (9 classes): one colour per step reached; grey for none.
 STEP_COLORS = ["#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8",
                "#253494", "#081d58"]
@@ -339,7 +343,8 @@ def item_summary(item: dict, lang: Lang | None = None) -> list:
     return [
         html.Span(t(f"plans.status.{item['status']}", lang),
                   className=f"badge me-2 status-{item['status']}",
-                  style={"background": STATUS_COLORS[item["status"]]}),
+                  style={"background": STATUS_COLORS[item["status"]],
+                         "color": STATUS_TEXT[item["status"]]}),
         html.Strong(pick(item["category_th"], item["category_en"], lang)),
         html.Span(f" · {t('plans.horizon.' + item['horizon'], lang)} · "
                   f"{pick(item['agency_th'], item['agency_en'], lang)}"),

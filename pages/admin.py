@@ -5,7 +5,8 @@ and its callbacks to every other role, and the queries check the role again."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -14,7 +15,9 @@ from dash import Input, Output, State, callback, dcc, html
 
 from chipao.domain.exports import csv_text
 from chipao.web.session import current_scope
-from components.i18n import current_lang, fmt_int, pick
+from components.formatting import BE_OFFSET, bangkok, fmt_date, fmt_datetime, fmt_int
+from components.i18n import Lang, current_lang, pick
+from pages import admin_ids as ids
 from queries import audit, audit_log, users
 from queries.db import scoped
 
@@ -30,7 +33,11 @@ TEXT = {
                  "administration, recorded append-only"),
     "user": ("ผู้ใช้ (ขึ้นต้นด้วย)", "User (starts with)"),
     "action": ("การกระทำ", "Action"),
-    "dates": ("ช่วงวันที่", "Dates"),
+    "date_from": ("ตั้งแต่วันที่", "From"),
+    "date_to": ("ถึงวันที่", "To"),
+    "date_hint": ("วัน/เดือน/ปี พ.ศ. เช่น 2/12/2569", "day/month/year, e.g. 2/12/2026"),
+    "date_placeholder": ("วว/ดด/ปปปป", "dd/mm/yyyy"),
+    "period": ("ช่วงวันที่ {start} – {end}", "From {start} to {end}"),
     "apply": ("ค้นหา", "Search"),
     "export": ("ส่งออก CSV", "Export CSV"),
     "any": ("ทั้งหมด", "Any"),
@@ -50,7 +57,8 @@ TEXT = {
     "areas": ("พื้นที่", "Areas"),
     "state": ("สถานะ", "State"),
     "last": ("เข้าระบบล่าสุด", "Last sign-in"),
-    "bad_date": ("วันที่ไม่ถูกต้อง", "Invalid date"),
+    "bad_date": ("วันที่ไม่ถูกต้อง: เขียนเป็น วัน/เดือน/ปี พ.ศ. เช่น 2/12/2569",
+                 "Invalid date: write day/month/year, e.g. 2/12/2026"),
 }
 
 
@@ -59,30 +67,45 @@ def _t(key: str, lang: str) -> str:
     return pick(th, en, lang)
 
 
-def _fmt_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "–"
-
-
 def _details(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str) if value else ""
 
 
-def _parse_date(value: str | None) -> date | None:
-    return date.fromisoformat(value[:10]) if value else None
+_DMY = re.compile(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*")
+
+
+def parse_date(value: str | None, lang: Lang) -> date | None:
+    """A typed day/month/year in the user's calendar (Thai: Buddhist era, 2/12/2569;
+    English: Gregorian, 2/12/2026); empty is no limit. ValueError when it is no date."""
+    if value is None or not str(value).strip():
+        return None
+    m = _DMY.fullmatch(str(value))
+    if not m:
+        raise ValueError(value)
+    day, month, year = (int(g) for g in m.groups())
+    # a year in the other calendar (2026 in Thai mode, 2569 in English) is refused
+    # rather than read as a date 543 years away
+    if (year >= BE_OFFSET + 1900) != (lang == "th"):
+        raise ValueError(value)
+    return date(year - BE_OFFSET if lang == "th" else year, month, day)
 
 
 def _filter(username: str | None, action: str | None, start: str | None,
-            end: str | None) -> audit_log.AuditFilter:
+            end: str | None, lang: Lang) -> audit_log.AuditFilter:
+    if not isinstance(username, str | None) or not isinstance(action, str | None):
+        raise ValueError("filter")
+    if not isinstance(start, str | None) or not isinstance(end, str | None):
+        raise ValueError("date")
     return audit_log.AuditFilter(username=(username or "").strip() or None,
-                                 action=action or None, date_from=_parse_date(start),
-                                 date_to=_parse_date(end))
+                                 action=action or None, date_from=parse_date(start, lang),
+                                 date_to=parse_date(end, lang))
 
 
-def _log_table(rows: list[dict], lang: str) -> dbc.Table:
+def _log_table(rows: list[dict], lang: Lang) -> dbc.Table:
     cols = audit_log.COLUMNS
     head = html.Thead(html.Tr([html.Th(_t(c, lang) if c in TEXT else c) for c in cols]))
     body = html.Tbody([
-        html.Tr([html.Td(_fmt_time(r["at"]), className="text-nowrap"), html.Td(r["username"]),
+        html.Tr([html.Td(fmt_datetime(r["at"], lang), className="text-nowrap"), html.Td(r["username"]),
                  html.Td(r["role"]), html.Td(r["action"]), html.Td(r["target"] or ""),
                  html.Td(_details(r["details"]), className="small text-break"),
                  html.Td(r["ip"] or ""), html.Td(r["user_agent"] or "", className="small"),
@@ -91,10 +114,10 @@ def _log_table(rows: list[dict], lang: str) -> dbc.Table:
         for r in rows
     ])
     return dbc.Table([head, body], striped=True, hover=True, size="sm",
-                     className="table-compact", id="admin-log-table")
+                     className="table-compact", id=ids.LOG_TABLE)
 
 
-def _users_table(lang: str) -> dbc.Table:
+def _users_table(lang: Lang) -> dbc.Table:
     scope = current_scope()
     with scoped(scope) as conn:
         accounts = users.list_users(conn, scope)
@@ -104,10 +127,20 @@ def _users_table(lang: str) -> dbc.Table:
         html.Tr([html.Td(u.username), html.Td(str(u.role)), html.Td(", ".join(u.areas) or "–"),
                  html.Td(("disabled" if u.disabled else "locked" if u.locked_until else "active")
                          + (" · demo" if u.is_demo else "")),
-                 html.Td(_fmt_time(u.last_login_at))])
+                 html.Td(fmt_datetime(u.last_login_at, lang))])
         for u in accounts
     ])
-    return dbc.Table([head, body], size="sm", className="table-compact", id="admin-users-table")
+    return dbc.Table([head, body], size="sm", className="table-compact", id=ids.USERS_TABLE)
+
+
+def _date_field(field_id: str, label: str, lang: Lang) -> list:
+    # the label says how to write a date too (the hint below is not tied to the field:
+    # dbc.Input takes no aria-describedby)
+    return [dbc.Label([label, html.Span(f" ({_t('date_hint', lang)})", className="visually-hidden")],
+                      html_for=field_id),
+            dbc.Input(id=field_id, type="text", inputMode="numeric", maxLength=10,
+                      placeholder=_t("date_placeholder", lang), debounce=True,
+                      autoComplete="off")]
 
 
 def layout(**_query) -> html.Div:
@@ -119,22 +152,26 @@ def layout(**_query) -> html.Div:
         html.H1(_t("title", lang), className="page-title"),
         html.P(_t("subtitle", lang), className="page-subtitle"),
         dbc.Row([
-            dbc.Col([dbc.Label(_t("user", lang), html_for="admin-user"),
-                     dbc.Input(id="admin-user", type="text", maxLength=40, debounce=True)], md=3),
-            dbc.Col([dbc.Label(_t("action", lang), html_for="admin-action"),
-                     dcc.Dropdown(id="admin-action", options=action_names,
+            dbc.Col([dbc.Label(_t("user", lang), html_for=ids.USER),
+                     dbc.Input(id=ids.USER, type="text", maxLength=40, debounce=True)], md=3),
+            dbc.Col([dbc.Label(_t("action", lang), html_for=ids.ACTION),
+                     dcc.Dropdown(id=ids.ACTION, options=action_names,
                                   placeholder=_t("any", lang))], md=3),
-            dbc.Col([dbc.Label(_t("dates", lang), html_for="admin-dates"),
-                     dcc.DatePickerRange(id="admin-dates", display_format="YYYY-MM-DD",
-                                         clearable=True)], md=4),
-            dbc.Col([dbc.Button(_t("apply", lang), id="admin-apply", color="primary",
+            # dates typed in the user's calendar (B.E. in Thai): Dash's DatePickerRange
+            # shows Gregorian years only, and its ARIA is broken (aria-expanded on a
+            # role-less div, an aria-label on a bare <a>, English-only labels)
+            dbc.Col(_date_field(ids.DATE_FROM, _t("date_from", lang), lang), md=2),
+            dbc.Col(_date_field(ids.DATE_TO, _t("date_to", lang), lang), md=2),
+            dbc.Col([dbc.Button(_t("apply", lang), id=ids.APPLY, color="primary",
                                 className="me-2"),
-                     dbc.Button(_t("export", lang), id="admin-export", color="secondary",
+                     dbc.Button(_t("export", lang), id=ids.EXPORT, color="secondary",
                                 outline=True)], md=2, className="d-flex align-items-end"),
+            dbc.Col(html.Div(_t("date_hint", lang), id=ids.DATE_HINT, className="form-text mt-0",
+                             **{"aria-hidden": "true"}), md={"size": 4, "offset": 6}),
         ], className="g-2 mb-3"),
-        html.Div(id="admin-count", className="small text-muted mb-1"),
-        dcc.Loading(html.Div(id="admin-log")),
-        dcc.Download(id="admin-download"),
+        html.Div(id=ids.COUNT, className="small text-muted mb-1"),
+        dcc.Loading(html.Div(id=ids.LOG)),
+        dcc.Download(id=ids.DOWNLOAD),
         html.H2(_t("users", lang), className="h5 mt-4"),
         html.P(_t("users_note", lang), className="small text-muted"),
         _users_table(lang),
@@ -142,54 +179,58 @@ def layout(**_query) -> html.Div:
 
 
 @callback(
-    Output("admin-log", "children"),
-    Output("admin-count", "children"),
-    Input("admin-apply", "n_clicks"),
-    Input("admin-user", "value"),
-    Input("admin-action", "value"),
-    Input("admin-dates", "start_date"),
-    Input("admin-dates", "end_date"),
+    Output(ids.LOG, "children"),
+    Output(ids.COUNT, "children"),
+    Input(ids.APPLY, "n_clicks"),
+    Input(ids.USER, "value"),
+    Input(ids.ACTION, "value"),
+    Input(ids.DATE_FROM, "value"),
+    Input(ids.DATE_TO, "value"),
 )
 def show_log(_n, username, action, start, end):
     lang = current_lang()
     scope = current_scope()
     try:
-        f = _filter(username, action, start, end)
+        f = _filter(username, action, start, end, lang)
     except ValueError:
-        return dbc.Alert(_t("bad_date", lang), color="danger"), ""
+        return dbc.Alert(_t("bad_date", lang), color="danger", id=ids.BAD_DATE), ""
     with scoped(scope) as conn:
         total = audit_log.count(conn, scope, f)
         rows = audit_log.search(conn, scope, f, limit=PAGE_SIZE)
     shown = _t("shown", lang).format(shown=fmt_int(len(rows)), total=fmt_int(total))
+    if f.date_from or f.date_to:
+        shown += " · " + _t("period", lang).format(start=fmt_date(f.date_from, lang),
+                                                   end=fmt_date(f.date_to, lang))
     return _log_table(rows, lang), shown
 
 
 @callback(
-    Output("admin-download", "data"),
-    Input("admin-export", "n_clicks"),
-    State("admin-user", "value"),
-    State("admin-action", "value"),
-    State("admin-dates", "start_date"),
-    State("admin-dates", "end_date"),
+    Output(ids.DOWNLOAD, "data"),
+    Input(ids.EXPORT, "n_clicks"),
+    State(ids.USER, "value"),
+    State(ids.ACTION, "value"),
+    State(ids.DATE_FROM, "value"),
+    State(ids.DATE_TO, "value"),
     prevent_initial_call=True,
 )
 def export_log(_n, username, action, start, end):
     scope = current_scope()
     try:
-        f = _filter(username, action, start, end)
+        f = _filter(username, action, start, end, current_lang())
     except ValueError:
         return dash.no_update
     rows = []
     with scoped(scope) as conn:
         for r in audit_log.export(conn, scope, f):
-            rows.append([_fmt_time(r["at"]), r["username"], r["role"], r["action"],
+            # a file for machines as well as people: ISO 8601, Bangkok time with its offset
+            rows.append([bangkok(r["at"]).isoformat(timespec="seconds"), r["username"], r["role"], r["action"],
                          r["target"] or "", _details(r["details"]), r["ip"] or "",
                          r["user_agent"] or "", r["scope"] or "",
                          "" if r["rows"] is None else r["rows"]])
         n = len(rows)
         audit.record(conn, scope, "export", "audit_log", {"filters": f.as_dict(), "rows": n},
                      _request_ip(), rows=n)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = bangkok(datetime.now(UTC)).strftime("%Y%m%d-%H%M")
     # BOM (Thai in Excel); usernames and targets are user input: formula cells escaped
     return dcc.send_string(csv_text(audit_log.COLUMNS, rows), f"chipao-audit-{stamp}.csv",
                            type="text/csv")

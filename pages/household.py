@@ -21,6 +21,7 @@ from chipao.web.session import current_scope
 from components import notebook
 from components.i18n import Lang, current_lang, pick, round_label, t
 from geodata.serve import geometry_url
+from pages import household_ids as ids
 from queries import households as hh
 from queries.db import scoped
 from queries.household_record import household_record
@@ -39,7 +40,7 @@ def layout(house_id: str | None = None, **_query) -> html.Div:
         return html.Div([
             html.H1(t("rec.title", lang), className="page-title"),
             dbc.Alert([html.Strong(f"{t('hh.refused', lang)}: "), refused.text(lang)],
-                      color="danger", id="rec-refused"),
+                      color="danger", id=ids.REFUSED),
             dcc.Link(t("hh.pick_title", lang), href="/households"),
         ])
     return _record_layout(rec, scope, lang)
@@ -63,19 +64,19 @@ def _reveal_controls(scope: Scope, lang: Lang) -> html.Div:
     if not may_reveal(scope):
         return html.Div()
     return html.Div([
-        dbc.Button(t("rec.reveal", lang), id="rec-reveal-open", size="sm", color="warning",
-                   outline=True, className="mb-2"),
+        dbc.Button(t("rec.reveal", lang), id=ids.REVEAL_OPEN, size="sm", color="warning",
+                   className="mb-2"),
         dbc.Collapse([
-            html.Label(t("rec.reveal_reason", lang), htmlFor="rec-reveal-reason",
+            html.Label(t("rec.reveal_reason", lang), htmlFor=ids.REVEAL_REASON,
                        className="visually-hidden"),
             dbc.InputGroup([
-                dbc.Input(id="rec-reveal-reason", placeholder=t("rec.reveal_reason", lang),
+                dbc.Input(id=ids.REVEAL_REASON, placeholder=t("rec.reveal_reason", lang),
                           maxLength=MAX_REASON),
-                dbc.Button(t("rec.reveal_confirm", lang), id="rec-reveal-confirm",
+                dbc.Button(t("rec.reveal_confirm", lang), id=ids.REVEAL_CONFIRM,
                            color="warning"),
             ], size="sm"),
-        ], id="rec-reveal-form", is_open=False),
-        html.Div(id="rec-revealed", className="mt-2"),
+        ], id=ids.REVEAL_FORM, is_open=False),
+        html.Div(id=ids.REVEALED, className="mt-2"),
     ])
 
 
@@ -83,38 +84,38 @@ def _record_layout(rec: HouseholdRecord, scope: Scope, lang: Lang) -> html.Div:
     year = rec.latest["year_be"] if rec.latest else None
     back = f"/households?area={rec.tambon_pcode}" + (f"&round={year}" if year else "")
     return html.Div([
-        dcc.Link(f"‹ {t('rec.back', lang)}", href=back, className="small", id="rec-back"),
+        dcc.Link(f"‹ {t('rec.back', lang)}", href=back, className="small", id=ids.BACK),
         notebook.header(rec, lang),
         dbc.Row([
             dbc.Col(_card(t("rec.location", lang), notebook.location_block(
                 rec, lang, geometry_url(3, rec.tambon_pcode[:6])),
-                          "rec-location-card"), lg=5),
+                          ids.LOCATION_CARD), lg=5),
             dbc.Col(_card(t("rec.members", lang), html.Div([
-                html.Div(notebook.members_table(rec, lang, scope), id="rec-members"),
+                html.Div(notebook.members_table(rec, lang, scope), id=ids.MEMBERS),
                 html.Div(t("rec.masked_note", lang), className="figure-note mb-2"),
                 _reveal_controls(scope, lang),
-            ]), "rec-members-card"), lg=7),
+            ]), ids.MEMBERS_CARD), lg=7),
         ], className="g-3 my-2"),
         _card(t("rec.indicators", lang), html.Div([
             notebook.indicators_table(rec, lang),
             html.Div(t("hh.poor_rule", lang), className="figure-note"),
             _sources(rec, lang),
-        ]), "rec-indicators-card"),
+        ]), ids.INDICATORS_CARD),
         dbc.Row([
             dbc.Col(_card(t("rec.analysis", lang), notebook.analysis_block(rec, lang),
-                          "rec-analysis-card"), lg=4),
+                          ids.ANALYSIS_CARD), lg=4),
             dbc.Col(_card(t("rec.plan", lang), notebook.plan_block(rec, lang, scope.may_update_plans),
-                          "rec-plan-card"), lg=8),
+                          ids.PLAN_CARD), lg=8),
         ], className="g-3 my-2"),
-        _card(t("rec.visits", lang), notebook.visits_timeline(rec, lang), "rec-visits-card"),
-        dcc.Store(id="rec-house", data=rec.house_id),
+        _card(t("rec.visits", lang), notebook.visits_timeline(rec, lang), ids.VISITS_CARD),
+        dcc.Store(id=ids.HOUSE, data=rec.house_id),
     ])
 
 
 @callback(
-    Output("rec-reveal-form", "is_open"),
-    Input("rec-reveal-open", "n_clicks"),
-    State("rec-reveal-form", "is_open"),
+    Output(ids.REVEAL_FORM, "is_open"),
+    Input(ids.REVEAL_OPEN, "n_clicks"),
+    State(ids.REVEAL_FORM, "is_open"),
     prevent_initial_call=True,
 )
 def toggle_reveal(_n, is_open):
@@ -122,10 +123,10 @@ def toggle_reveal(_n, is_open):
 
 
 @callback(
-    Output("rec-revealed", "children"),
-    Input("rec-reveal-confirm", "n_clicks"),
-    State("rec-reveal-reason", "value"),
-    State("rec-house", "data"),
+    Output(ids.REVEALED, "children"),
+    Input(ids.REVEAL_CONFIRM, "n_clicks"),
+    State(ids.REVEAL_REASON, "value"),
+    State(ids.HOUSE, "data"),
     prevent_initial_call=True,
 )
 def reveal_identifiers(_n, reason, house_id):
@@ -137,7 +138,7 @@ def reveal_identifiers(_n, reason, house_id):
         with scoped(scope) as conn:
             shown = reveal(conn, scope, house_id, reason or "", flask.request.remote_addr)
     except RevealRefused as err:
-        return dbc.Alert(str(err), color="danger", id="rec-reveal-error")
+        return dbc.Alert(str(err), color="danger", id=ids.REVEAL_ERROR)
     rows = [html.Tr([html.Td(m["seq"]), html.Td(f"{m['first_name']} {m['last_name']}"),
                      html.Td(m["national_id"] or "–", className="font-monospace")])
             for m in shown["members"]]
@@ -146,5 +147,5 @@ def reveal_identifiers(_n, reason, house_id):
     return html.Div([
         dbc.Alert(t("rec.revealed", lang), color="warning", className="py-1 mb-1"),
         dbc.Table([head, html.Tbody(rows)], size="sm", className="table-compact",
-                  id="rec-revealed-table"),
+                  id=ids.REVEALED_TABLE),
     ])

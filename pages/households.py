@@ -35,6 +35,7 @@ from components.household_grid import (
     row_for_grid,
 )
 from components.i18n import Lang, current_lang, fmt_int, pick, round_label, t
+from pages import households_ids as ids
 from queries import areas
 from queries import households as hh
 from queries.db import scoped
@@ -43,7 +44,9 @@ from queries.rounds import list_rounds, resolve_round
 dash.register_page(__name__, path="/households", name="households", nav_key="nav.households",
                    order=2)
 
-CONTROLS = ("dim", "ind", "dims", "k", "plan", "visited", "welfare", "village")
+# list parameter → its filter drop-down
+CONTROLS = {"dim": ids.DIM, "ind": ids.IND, "dims": ids.DIMS, "k": ids.K, "plan": ids.PLAN,
+            "visited": ids.VISITED, "welfare": ids.WELFARE, "village": ids.VILLAGE}
 K_CHOICES = (0.1, 0.2, 0.25, 1 / 3, 0.4, 0.5, 0.6)
 
 
@@ -51,7 +54,7 @@ def _refused(refused: Refused, lang: Lang) -> html.Div:
     return html.Div([
         html.H1(t("hh.title", lang), className="page-title"),
         dbc.Alert([html.Strong(f"{t('hh.refused', lang)}: "), refused.text(lang)],
-                  color="danger", id="hh-refused"),
+                  color="danger", id=ids.REFUSED),
         dcc.Link(t("hh.pick_title", lang), href="/households"),
     ])
 
@@ -93,7 +96,7 @@ def _picker(conn, scope: Scope, lang: Lang, year: int | None) -> html.Div:
         label = pick(a["name_th"], a["name_en"], lang)
         n = counts.get(a["pcode"])
         link = dcc.Link(label, href=f"/households?area={a['pcode']}{suffix}",
-                        id=f"hh-pick-{a['pcode']}")
+                        id=f"{ids.PICK}{a['pcode']}")
         extra = html.Span(f" · {t('hh.count', lang).format(n=fmt_int(n))}",
                           className="text-muted") if n is not None else None
         if a["level"] == 2:
@@ -104,17 +107,17 @@ def _picker(conn, scope: Scope, lang: Lang, year: int | None) -> html.Div:
         html.H1(t("hh.title", lang), className="page-title"),
         html.Div(t("hh.pick_help", lang), className="page-subtitle"),
         _search_box(None, scope, lang, {"round": str(current.year_be)} if current else {}),
-        html.Div(items, id="hh-picker", className="mt-3"),
+        html.Div(items, id=ids.PICKER, className="mt-3"),
         *_hidden_controls(),
-        dcc.Store(id="hh-query", data={"round": str(current.year_be)} if current else {}),
-        dcc.Location(id="hh-location", refresh="callback-nav"),
+        dcc.Store(id=ids.QUERY, data={"round": str(current.year_be)} if current else {}),
+        dcc.Location(id=ids.LOCATION, refresh="callback-nav"),
     ])
 
 
 def _hidden_controls() -> list:
     """Every filter control exists on every variant of the page, so the callback that
     reads them always has its inputs."""
-    return [html.Div([dcc.Dropdown(id=f"hh-{c}") for c in CONTROLS], hidden=True)]
+    return [html.Div([dcc.Dropdown(id=cid) for cid in CONTROLS.values()], hidden=True)]
 
 
 # ── the list ─────────────────────────────────────────────────────────────────
@@ -122,12 +125,12 @@ def _search_box(q: str | None, scope: Scope, lang: Lang, _base: dict) -> html.Di
     placeholder = t("hh.search_placeholder" if scope.may_see_names else "hh.search_placeholder_id",
                     lang)
     return html.Div([
-        html.Label(placeholder, htmlFor="hh-q", className="visually-hidden"),
+        html.Label(placeholder, htmlFor=ids.Q, className="visually-hidden"),
         dbc.InputGroup([
-            dbc.Input(id="hh-q", value=q or "", type="search", placeholder=placeholder,
+            dbc.Input(id=ids.Q, value=q or "", type="search", placeholder=placeholder,
                       maxLength=60, debounce=False),
-            dbc.Button(t("hh.search", lang), id="hh-search", color="primary"),
-        ], className="hh-search", style={"maxWidth": "32rem"}),
+            dbc.Button(t("hh.search", lang), id=ids.SEARCH, color="primary"),
+        ], className=ids.SEARCH, style={"maxWidth": "32rem"}),
     ])
 
 
@@ -140,8 +143,8 @@ def _filters(lctx: hh.ListContext, lang: Lang, villages: list[dict]) -> dbc.Row:
 
     def control(key: str, label: str, options: list[dict], value, hidden: bool = False):
         return dbc.Col([
-            html.Label(label, htmlFor=f"hh-{key}", className="form-label small mb-0"),
-            dcc.Dropdown(id=f"hh-{key}", options=options, value=value, clearable=True,
+            html.Label(label, htmlFor=CONTROLS[key], className="form-label small mb-0"),
+            dcc.Dropdown(id=CONTROLS[key], options=options, value=value, clearable=True,
                          placeholder=t("hh.filter.any", lang), searchable=False),
         ], xs=12, sm=6, md=4, xl=True, className="d-none" if hidden else "")
 
@@ -171,7 +174,7 @@ def _filters(lctx: hh.ListContext, lang: Lang, villages: list[dict]) -> dbc.Row:
                          lang), None if p.visited is None else ("yes" if p.visited else "no")),
         control("welfare", t("hh.filter.welfare", lang), yes_no,
                 None if p.welfare is None else ("yes" if p.welfare else "no")),
-    ], className="g-2 mb-2 hh-filters", id="hh-filters")
+    ], className="g-2 mb-2 hh-filters", id=ids.FILTERS)
 
 
 def _trail(trail: list[dict], lang: Lang, year: int) -> list:
@@ -196,47 +199,47 @@ def _list_layout(lctx: hh.ListContext, scope: Scope, lang: Lang, villages: list[
     stored = {**p.as_params(), "round": str(year)}
     base = {k: v for k, v in stored.items() if k in ("area", "round")}
     return html.Div([
-        html.H1([t("hh.title", lang), " · ", html.Span(title, id="hh-area-name")],
+        html.H1([t("hh.title", lang), " · ", html.Span(title, id=ids.AREA_NAME)],
                 className="page-title"),
         html.Div([*_trail(trail, lang, year), " · " if trail else "", round_label(year, lang)],
                  className="page-subtitle"),
         dbc.Row([
             dbc.Col(_search_box(p.q, scope, lang, base), md=6),
             dbc.Col([
-                dbc.Button(t("hh.export_csv", lang), id="hh-export-csv", color="secondary",
+                dbc.Button(t("hh.export_csv", lang), id=ids.EXPORT_CSV, color="secondary",
                            outline=True, size="sm", className="me-2"),
-                dbc.Button(t("hh.export_xlsx", lang), id="hh-export-xlsx", color="secondary",
+                dbc.Button(t("hh.export_xlsx", lang), id=ids.EXPORT_XLSX, color="secondary",
                            outline=True, size="sm", className="me-2"),
                 dcc.Link(t("hh.filter.reset", lang), href=f"/households?{urlencode(base)}",
-                         className="small", id="hh-reset"),
+                         className="small", id=ids.RESET),
             ], md=6, className="text-md-end mt-2 mt-md-0"),
         ], className="mb-2 align-items-center"),
         _filters(lctx, lang, villages),
-        html.Div([html.Strong(id="hh-count"), " ",
+        html.Div([html.Strong(id=ids.COUNT), " ",
                   html.Span(t("hh.counts_what", lang).format(round=round_label(year, lang)),
                             className="text-muted small")], className="mb-1"),
-        html.Div(id="hh-message"),
-        dcc.Loading(html.Div(id="hh-export-msg"), type="dot"),
-        dcc.Download(id="hh-download"),
-        household_grid("hh-grid", lang, show_tambon=lctx.level != 3,
+        html.Div(id=ids.MESSAGE),
+        dcc.Loading(html.Div(id=ids.EXPORT_MSG), type="dot"),
+        dcc.Download(id=ids.DOWNLOAD),
+        household_grid(ids.GRID, lang, show_tambon=lctx.level != 3,
                        may_see_names=scope.may_see_names),
         html.Div(t("hh.poor_rule", lang), className="figure-note mt-1"),
         html.Div(t("hh.export_note", lang).format(cap=fmt_int(hh.EXPORT_CAP)),
                  className="figure-note"),
         source_line(t("source", lang), f"{source} · {round_label(year, lang)}"),
-        dcc.Store(id="hh-query", data=stored),
-        dcc.Location(id="hh-location", refresh="callback-nav"),
+        dcc.Store(id=ids.QUERY, data=stored),
+        dcc.Location(id=ids.LOCATION, refresh="callback-nav"),
     ])
 
 
 # ── callbacks ────────────────────────────────────────────────────────────────
 @callback(
-    Output("hh-location", "search"),
-    Input("hh-search", "n_clicks"),
-    Input("hh-q", "n_submit"),
-    *[Input(f"hh-{c}", "value") for c in CONTROLS],
-    State("hh-q", "value"),
-    State("hh-query", "data"),
+    Output(ids.LOCATION, "search"),
+    Input(ids.SEARCH, "n_clicks"),
+    Input(ids.Q, "n_submit"),
+    *[Input(cid, "value") for cid in CONTROLS.values()],
+    State(ids.Q, "value"),
+    State(ids.QUERY, "data"),
     prevent_initial_call=True,
 )
 def apply_filters(_clicks, _submit, *values):
@@ -253,11 +256,11 @@ def apply_filters(_clicks, _submit, *values):
 
 
 @callback(
-    Output("hh-grid", "getRowsResponse"),
-    Output("hh-count", "children"),
-    Output("hh-message", "children"),
-    Input("hh-grid", "getRowsRequest"),
-    State("hh-query", "data"),
+    Output(ids.GRID, "getRowsResponse"),
+    Output(ids.COUNT, "children"),
+    Output(ids.MESSAGE, "children"),
+    Input(ids.GRID, "getRowsRequest"),
+    State(ids.QUERY, "data"),
     prevent_initial_call=True,
 )
 def get_rows(request, stored):
@@ -276,13 +279,13 @@ def get_rows(request, stored):
         return ({"rowData": [], "rowCount": 0}, "",
                 dbc.Alert(t("hh.paging_limit", lang).format(
                     n=fmt_int(limit.limit), minutes=max(1, limit.seconds // 60)),
-                    color="warning", id="hh-paging-limit"))
+                    color="warning", id=ids.PAGING_LIMIT))
     except Refused as refused:
         hh.record_refusal(scope, refused, "households.get_rows",
                           {"request": request, "query": stored})
         return ({"rowData": [], "rowCount": 0}, "",
                 dbc.Alert([html.Strong(f"{t('hh.refused', lang)}: "), refused.text(lang)],
-                          color="danger", id="hh-refused"))
+                          color="danger", id=ids.REFUSED))
     dims = {d.sort: pick(d.name_th, d.name_en, lang) for d in lctx.catalogue.dimensions}
     data = [row_for_grid(r, lang, scope, dims, lctx.round.year_be) for r in rows]
     return ({"rowData": data, "rowCount": total},
@@ -290,18 +293,18 @@ def get_rows(request, stored):
 
 
 @callback(
-    Output("hh-download", "data"),
-    Output("hh-export-msg", "children"),
-    Input("hh-export-csv", "n_clicks"),
-    Input("hh-export-xlsx", "n_clicks"),
-    State("hh-query", "data"),
-    State("hh-grid", "getRowsRequest"),
+    Output(ids.DOWNLOAD, "data"),
+    Output(ids.EXPORT_MSG, "children"),
+    Input(ids.EXPORT_CSV, "n_clicks"),
+    Input(ids.EXPORT_XLSX, "n_clicks"),
+    State(ids.QUERY, "data"),
+    State(ids.GRID, "getRowsRequest"),
     prevent_initial_call=True,
 )
 def export(_csv, _xlsx, stored, last_request):
     """The list as the user sees it (filters, sort), as CSV or XLSX; audited."""
     lang, scope = current_lang(), current_scope()
-    fmt = "xlsx" if ctx.triggered_id == "hh-export-xlsx" else "csv"
+    fmt = "xlsx" if ctx.triggered_id == ids.EXPORT_XLSX else "csv"
     last = last_request if isinstance(last_request, dict) else {}
     try:
         params = parse_list_params(stored if isinstance(stored, dict) else {})
@@ -319,7 +322,7 @@ def export(_csv, _xlsx, stored, last_request):
         hh.record_refusal(scope, refused, "households.export",
                           {"query": stored, "request": last_request})
         return dash.no_update, dbc.Alert([html.Strong(f"{t('hh.refused', lang)}: "),
-                                          refused.text(lang)], color="danger", id="hh-refused")
+                                          refused.text(lang)], color="danger", id=ids.REFUSED)
     columns = export_columns()
     out = [row_for_export(r, scope, lctx.catalogue, lctx.round.year_be) for r in rows]
     name = f"households_{params.area or 'search'}_{lctx.round.year_be}"

@@ -13,6 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from pages import household_ids as rec_ids
+from pages import households_ids as hh_ids
 from queries import aggregates
 from queries.db import owner
 from tests import factory
@@ -70,12 +72,12 @@ def render(client, pathname: str, search: str = "") -> str:
 def get_rows(client, request: dict, query: dict):
     body = {
         "output": "..hh-grid.getRowsResponse...hh-count.children...hh-message.children..",
-        "outputs": [{"id": "hh-grid", "property": "getRowsResponse"},
-                    {"id": "hh-count", "property": "children"},
-                    {"id": "hh-message", "property": "children"}],
-        "inputs": [{"id": "hh-grid", "property": "getRowsRequest", "value": request}],
-        "state": [{"id": "hh-query", "property": "data", "value": query}],
-        "changedPropIds": ["hh-grid.getRowsRequest"],
+        "outputs": [{"id": hh_ids.GRID, "property": "getRowsResponse"},
+                    {"id": hh_ids.COUNT, "property": "children"},
+                    {"id": hh_ids.MESSAGE, "property": "children"}],
+        "inputs": [{"id": hh_ids.GRID, "property": "getRowsRequest", "value": request}],
+        "state": [{"id": hh_ids.QUERY, "property": "data", "value": query}],
+        "changedPropIds": [f"{hh_ids.GRID}.getRowsRequest"],
     }
     response = client.post_callback(body)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
@@ -83,17 +85,17 @@ def get_rows(client, request: dict, query: dict):
 
 
 def export(client, fmt: str, query: dict, request: dict | None = None):
-    trigger = f"hh-export-{fmt}"
+    trigger = {"csv": hh_ids.EXPORT_CSV, "xlsx": hh_ids.EXPORT_XLSX}[fmt]
     body = {
         "output": "..hh-download.data...hh-export-msg.children..",
-        "outputs": [{"id": "hh-download", "property": "data"},
-                    {"id": "hh-export-msg", "property": "children"}],
-        "inputs": [{"id": "hh-export-csv", "property": "n_clicks",
+        "outputs": [{"id": hh_ids.DOWNLOAD, "property": "data"},
+                    {"id": hh_ids.EXPORT_MSG, "property": "children"}],
+        "inputs": [{"id": hh_ids.EXPORT_CSV, "property": "n_clicks",
                     "value": 1 if fmt == "csv" else None},
-                   {"id": "hh-export-xlsx", "property": "n_clicks",
+                   {"id": hh_ids.EXPORT_XLSX, "property": "n_clicks",
                     "value": 1 if fmt == "xlsx" else None}],
-        "state": [{"id": "hh-query", "property": "data", "value": query},
-                  {"id": "hh-grid", "property": "getRowsRequest", "value": request}],
+        "state": [{"id": hh_ids.QUERY, "property": "data", "value": query},
+                  {"id": hh_ids.GRID, "property": "getRowsRequest", "value": request}],
         "changedPropIds": [f"{trigger}.n_clicks"],
     }
     response = client.post_callback(body)
@@ -105,18 +107,18 @@ def export(client, fmt: str, query: dict, request: dict | None = None):
 def test_list_page_and_rows_match_the_store(app, users):
     client = client_for(app.server, *users["district"])
     page = render(client, "/households", f"?area={DISTRICT}&dim=health")
-    assert "hh-grid" in page and "รายการครัวเรือน" in page
+    assert hh_ids.GRID in page and "รายการครัวเรือน" in page
     expected = sql("SELECT count(*) FROM household_round WHERE round_id = 2 "
                    "AND tambon_pcode LIKE 'TH5001%' AND dims_failed & 1 <> 0")
     out = get_rows(client, {"startRow": 0, "endRow": 100,
                             "sortModel": [{"colId": "score", "sort": "desc"}]},
                    {"area": DISTRICT, "dim": "health", "round": "2566"})
-    rows = out["hh-grid"]["getRowsResponse"]
+    rows = out[hh_ids.GRID]["getRowsResponse"]
     assert rows["rowCount"] == expected == len(rows["rowData"])
     scores = [float(r["score"]) for r in rows["rowData"]]
     assert scores == sorted(scores, reverse=True)
     assert all(r["house_id"].startswith("[5001") for r in rows["rowData"])
-    assert out["hh-count"]["children"] == f"{expected:,} ครัวเรือน"
+    assert out[hh_ids.COUNT]["children"] == f"{expected:,} ครัวเรือน"
     views = audit_rows(users["district"][0], "household_list")
     assert views and views[-1]["details"]["params"] == {"area": DISTRICT, "round": "2566",
                                                          "dim": "health"}
@@ -131,41 +133,41 @@ def test_pages_in_english_when_chosen(app, users):
     record = render(client, f"/households/{TAMBON[2:]}0003")
     assert "Family notebook" in record and "Indicator results by survey round" in record
     rows = get_rows(client, {"startRow": 0, "endRow": 5}, {"area": TAMBON})
-    assert rows["hh-count"]["children"] == f"{factory.PER_TAMBON} households"
+    assert rows[hh_ids.COUNT]["children"] == f"{factory.PER_TAMBON} households"
 
 
 def test_area_picker_lists_the_scope(app, users):
     client = client_for(app.server, *users["district"])
     page = render(client, "/households")
     for pcode in ("TH5001", "TH500101", "TH500102", "TH500103"):
-        assert f"hh-pick-{pcode}" in page
-    assert "hh-pick-TH5002" not in page and "hh-pick-TH1001" not in page
+        assert f"{hh_ids.PICK}{pcode}" in page
+    assert f"{hh_ids.PICK}TH5002" not in page and f"{hh_ids.PICK}TH1001" not in page
 
 
 def test_a_tambon_officer_with_one_tambon_lands_on_its_list(app, users):
     client = client_for(app.server, *users["tambon"])
     page = render(client, "/households")
-    assert "hh-picker" not in page and "hh-grid" in page
+    assert hh_ids.PICKER not in page and hh_ids.GRID in page
     assert TAMBON in page
     rows = get_rows(client, {"startRow": 0, "endRow": 5}, {"area": TAMBON})
-    assert rows["hh-count"]["children"].startswith(f"{factory.PER_TAMBON}")
+    assert rows[hh_ids.COUNT]["children"].startswith(f"{factory.PER_TAMBON}")
 
 
 def test_search_by_name_and_house_id(app, users):
     client = client_for(app.server, *users["district"])
     q = {"q": "สมชาย", "round": "2566"}
-    rows = get_rows(client, {"startRow": 0, "endRow": 500}, q)["hh-grid"]["getRowsResponse"]
+    rows = get_rows(client, {"startRow": 0, "endRow": 500}, q)[hh_ids.GRID]["getRowsResponse"]
     expected = sql("""SELECT count(*) FROM household_round r WHERE round_id = 2
         AND tambon_pcode LIKE 'TH5001%' AND EXISTS (SELECT 1 FROM member m
         WHERE m.house_id = r.house_id AND m.first_name || ' ' || m.last_name ILIKE '%สมชาย%')""")
     assert rows["rowCount"] == expected > 0
     assert audit_rows(users["district"][0], "household_search")[-1]["details"]["params"]["q"] == "สมชาย"
     rows = get_rows(client, {"startRow": 0, "endRow": 100},
-                    {"q": "5001020", "round": "2566"})["hh-grid"]["getRowsResponse"]
+                    {"q": "5001020", "round": "2566"})[hh_ids.GRID]["getRowsResponse"]
     assert rows["rowCount"] == factory.PER_TAMBON
     # Another province's houses are not found by a search over the scope.
     rows = get_rows(client, {"startRow": 0, "endRow": 100},
-                    {"q": "1001", "round": "2566"})["hh-grid"]["getRowsResponse"]
+                    {"q": "1001", "round": "2566"})[hh_ids.GRID]["getRowsResponse"]
     assert rows["rowCount"] == 0
 
 
@@ -184,9 +186,9 @@ def test_forged_callback_payloads_are_refused_and_logged(app, users, request_, q
     client = client_for(app.server, username, password)
     before = len(audit_rows(username, "refused"))
     out = get_rows(client, request_, query)
-    assert out["hh-grid"]["getRowsResponse"] == {"rowData": [], "rowCount": 0}
-    message = json.dumps(out["hh-message"], ensure_ascii=False)
-    assert "คำขอถูกปฏิเสธ" in message and "hh-refused" in message
+    assert out[hh_ids.GRID]["getRowsResponse"] == {"rowData": [], "rowCount": 0}
+    message = json.dumps(out[hh_ids.MESSAGE], ensure_ascii=False)
+    assert "คำขอถูกปฏิเสธ" in message and hh_ids.REFUSED in message
     refused = audit_rows(username, "refused")
     assert len(refused) == before + 1
     assert refused[-1]["details"]["where"] == "households.get_rows"
@@ -197,16 +199,16 @@ def test_out_of_scope_list_page_is_refused(app, users):
     client = client_for(app.server, username, password)
     before = len(audit_rows(username, "refused"))
     page = render(client, "/households", "?area=TH5002")
-    assert "hh-refused" in page and "นอกขอบเขต" in page
+    assert hh_ids.REFUSED in page and "นอกขอบเขต" in page
     assert len(audit_rows(username, "refused")) == before + 1
 
 
 def test_roles_without_records_cannot_call_the_list(app, users):
     client = client_for(app.server, *users["executive"])
-    body = {"output": "hh-count.children", "outputs": {"id": "hh-count", "property": "children"},
-            "inputs": [{"id": "hh-grid", "property": "getRowsRequest",
+    body = {"output": f"{hh_ids.COUNT}.children", "outputs": {"id": hh_ids.COUNT, "property": "children"},
+            "inputs": [{"id": hh_ids.GRID, "property": "getRowsRequest",
                         "value": {"startRow": 0, "endRow": 10}}],
-            "state": [{"id": "hh-query", "property": "data", "value": {"area": TAMBON}}],
+            "state": [{"id": hh_ids.QUERY, "property": "data", "value": {"area": TAMBON}}],
             "changedPropIds": []}
     assert client.post_callback(body).status_code == 403
 
@@ -220,7 +222,7 @@ def test_csv_export_matches_the_list_and_is_audited(app, users):
                "filterModel": {"size": {"filterType": "number", "type": "greaterThan",
                                         "filter": 2}}}
     out = export(client, "csv", query, request)
-    data = out["hh-download"]["data"]
+    data = out[hh_ids.DOWNLOAD]["data"]
     assert data["filename"] == "households_TH5001_2566.csv"
     raw = base64.b64decode(data["content"])
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -241,7 +243,7 @@ def test_csv_export_matches_the_list_and_is_audited(app, users):
 def test_xlsx_export_has_thai_headers_and_a_source_sheet(app, users):
     client = client_for(app.server, *users["tambon"])
     out = export(client, "xlsx", {"area": TAMBON, "round": "2566"}, None)
-    wb = load_workbook(io.BytesIO(base64.b64decode(out["hh-download"]["data"]["content"])))
+    wb = load_workbook(io.BytesIO(base64.b64decode(out[hh_ids.DOWNLOAD]["data"]["content"])))
     table = wb.worksheets[0]
     header = [c.value for c in next(table.iter_rows(max_row=1))]
     assert header[:3] == ["รหัสบ้าน", "รหัสตำบล", "ตำบล"] and "หัวหน้าครัวเรือน" in header
@@ -257,7 +259,7 @@ def test_xlsx_source_sheet_reads_as_people_read_filters(app, users):
             "filterModel": {"size": {"filterType": "number", "type": "greaterThan", "filter": 2}}}
     out = export(client, "xlsx", {"area": TAMBON, "round": "2566", "dim": "income",
                                   "welfare": "yes"}, last)
-    wb = load_workbook(io.BytesIO(base64.b64decode(out["hh-download"]["data"]["content"])))
+    wb = load_workbook(io.BytesIO(base64.b64decode(out[hh_ids.DOWNLOAD]["data"]["content"])))
     rows = [(r[0].value, r[1].value) for r in wb.worksheets[1].iter_rows()]
     text_all = " ".join(f"{a} {b}" for a, b in rows)
     assert "area=" not in text_all and "{'" not in text_all and "round=" not in text_all
@@ -274,7 +276,7 @@ def test_forged_export_is_refused(app, users):
     client = client_for(app.server, username, password)
     before = len(audit_rows(username, "refused"))
     out = export(client, "csv", {"area": "TH5002", "round": "2566"})
-    assert "hh-download" not in out
+    assert hh_ids.DOWNLOAD not in out
     assert "คำขอถูกปฏิเสธ" in json.dumps(out, ensure_ascii=False)
     assert len(audit_rows(username, "refused")) == before + 1
     assert audit_rows(username, "export") == [] or all(
@@ -302,8 +304,8 @@ def test_record_out_of_scope_is_refused_and_logged(app, users, house):
     client = client_for(app.server, username, password)
     before = len(audit_rows(username, "refused"))
     page = render(client, f"/households/{house}")
-    assert "rec-refused" in page and "ไม่" in page
-    assert "rec-members" not in page
+    assert rec_ids.REFUSED in page and "ไม่" in page
+    assert rec_ids.MEMBERS not in page
     assert len(audit_rows(username, "refused")) == before + 1
 
 
@@ -313,15 +315,15 @@ def test_reveal_needs_a_reason_and_is_audited(app, users):
     house = f"{TAMBON[2:]}0006"
 
     def call(reason):
-        body = {"output": "rec-revealed.children",
-                "outputs": {"id": "rec-revealed", "property": "children"},
-                "inputs": [{"id": "rec-reveal-confirm", "property": "n_clicks", "value": 1}],
-                "state": [{"id": "rec-reveal-reason", "property": "value", "value": reason},
-                          {"id": "rec-house", "property": "data", "value": house}],
-                "changedPropIds": ["rec-reveal-confirm.n_clicks"]}
+        body = {"output": f"{rec_ids.REVEALED}.children",
+                "outputs": {"id": rec_ids.REVEALED, "property": "children"},
+                "inputs": [{"id": rec_ids.REVEAL_CONFIRM, "property": "n_clicks", "value": 1}],
+                "state": [{"id": rec_ids.REVEAL_REASON, "property": "value", "value": reason},
+                          {"id": rec_ids.HOUSE, "property": "data", "value": house}],
+                "changedPropIds": [f"{rec_ids.REVEAL_CONFIRM}.n_clicks"]}
         return json.dumps(client.post_callback(body).get_json(), ensure_ascii=False)
 
-    assert "rec-reveal-error" in call("")
+    assert rec_ids.REVEAL_ERROR in call("")
     shown = call("เยี่ยมบ้านเพื่อจัดทำแผน")
     nid = sql("SELECT national_id FROM member WHERE house_id = :h AND seq = 1", h=house)
     assert nid in shown
@@ -333,21 +335,21 @@ def test_reveal_needs_a_reason_and_is_audited(app, users):
 def test_browser_from_list_link_to_household_record(app, users, page, live_server):
     username, password = users["tambon"]
     login(page, live_server, username, password, next_path=f"/households?area={TAMBON}")
-    page.wait_for_selector("#hh-grid .ag-row a", timeout=20_000)
+    page.wait_for_selector(f"#{hh_ids.GRID} .ag-row a", timeout=20_000)
     expected = factory.PER_TAMBON
     page.wait_for_function(
-        f"() => document.querySelector('#hh-count').textContent.includes('{expected}')")
+        f"() => document.querySelector('#{hh_ids.COUNT}').textContent.includes('{expected}')")
     # Filter by a dimension: the URL and the count follow.
     health = sql("SELECT count(*) FROM household_round WHERE round_id = 2 AND tambon_pcode = :t "
                  "AND dims_failed & 1 <> 0", t=TAMBON)
-    page.click("#hh-dim")
+    page.click(f"#{hh_ids.DIM}")
     page.click("label.dash-dropdown-option:has(input[value='health'])")
     page.wait_for_url(re.compile(r"dim=health"), timeout=15_000)
     page.wait_for_function(
-        f"() => document.querySelector('#hh-count') && "
-        f"document.querySelector('#hh-count').textContent === '{health:,} ครัวเรือน'",
+        f"() => document.querySelector('#{hh_ids.COUNT}') && "
+        f"document.querySelector('#{hh_ids.COUNT}').textContent === '{health:,} ครัวเรือน'",
         timeout=15_000)
-    link = page.locator("#hh-grid .ag-row a").first
+    link = page.locator(f"#{hh_ids.GRID} .ag-row a").first
     house = link.inner_text()
     link.click()
     page.wait_for_selector("#rec-house-id", timeout=20_000)
@@ -367,8 +369,8 @@ def test_browser_from_map_click_to_household_record(app, users, page, live_serve
     page.wait_for_selector("#map-households-link", timeout=30_000)
     page.click("#map-households-link")
     page.wait_for_url(re.compile(rf"/households\?area={TAMBON}"), timeout=15_000)
-    page.wait_for_selector("#hh-grid .ag-row a", timeout=20_000)
-    link = page.locator("#hh-grid .ag-row a").first
+    page.wait_for_selector(f"#{hh_ids.GRID} .ag-row a", timeout=20_000)
+    link = page.locator(f"#{hh_ids.GRID} .ag-row a").first
     house = link.inner_text()
     link.click()
     page.wait_for_selector("#rec-house-id", timeout=20_000)

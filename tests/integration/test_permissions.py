@@ -17,6 +17,7 @@ from sqlalchemy import text
 from chipao import settings
 from chipao.domain.scope import Role, Scope
 from chipao.web import auth
+from pages import admin_ids
 from tests.auth_helpers import anonymous_client, client_for, page_body
 from tests.factory import (
     IN_TAMBON,
@@ -360,8 +361,8 @@ def test_admin_page_filters_and_exports_the_log(app, clients, accounts):
               "inputs": [{"id": "admin-export", "property": "n_clicks", "value": 1}],
               "state": [{"id": "admin-user", "property": "value", "value": target},
                         {"id": "admin-action", "property": "value", "value": None},
-                        {"id": "admin-dates", "property": "start_date", "value": None},
-                        {"id": "admin-dates", "property": "end_date", "value": None}],
+                        {"id": admin_ids.DATE_FROM, "property": "value", "value": None},
+                        {"id": admin_ids.DATE_TO, "property": "value", "value": None}],
               "changedPropIds": ["admin-export.n_clicks"]}
     r = admin.post_callback(export)
     assert r.status_code == 200
