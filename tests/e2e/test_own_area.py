@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import text
 
-from tests import map_fixtures
 from tests.auth_helpers import create_user, login
 
 pytestmark = pytest.mark.browser
@@ -25,12 +24,6 @@ PAINTED = """() => { const f = document.querySelector('.chipao-map:has(#map-view
   return !document.querySelector('[data-dash-is-loading="true"]'); }"""
 OVERVIEW_DRAWN = """() => !!document.querySelector('#overview-top-title')
   && !document.querySelector('[data-dash-is-loading="true"]')"""
-
-
-@pytest.fixture(scope="module")
-def map_store(database):
-    with map_fixtures.map_store() as url:
-        yield url
 
 
 def _name(pcode: str) -> str:

@@ -19,7 +19,7 @@ from queries import plans
 from queries.db import owner
 from tests.auth_helpers import client_for, create_user
 from tests.e2e.test_plans_page import _render
-from tests.plans_data import insert_areas, insert_data, plans_store
+from tests.factory import isolated_store, plans_areas, plans_build
 
 AS_OF = plans.bangkok_today()
 VIEW = "?round=2565&days=1&level=1&area=TH"
@@ -27,23 +27,16 @@ VIEW = "?round=2565&days=1&level=1&area=TH"
 
 @pytest.fixture(scope="module")
 def store(database):
-    with plans_store("plans_exports") as url:
+    with isolated_store("chipao_test_plans_exports") as url:
         with owner() as conn:
-            insert_areas(conn)
-            insert_data(conn, AS_OF)
+            plans_areas(conn)
+            plans_build(conn, AS_OF)
             plans.refresh_plans(conn, AS_OF)
         from geodata.serve import invalidate_geometry_cache
 
         invalidate_geometry_cache()
         yield url
         invalidate_geometry_cache()
-
-
-@pytest.fixture(scope="module")
-def app_server(store):
-    from app import app
-
-    return app.server
 
 
 def _node(tree, node_id):

@@ -15,7 +15,7 @@ from PIL import Image
 from queries import plans
 from queries.db import owner
 from tests.auth_helpers import create_user, login
-from tests.plans_data import insert_areas, insert_data, plans_store
+from tests.factory import isolated_store, plans_areas, plans_build
 
 pytestmark = pytest.mark.browser
 VIEW = "?round=2565&level=1&area=TH&days=1"
@@ -25,10 +25,10 @@ READY = """() => { const m = (window.chipaoMaps || {})['plans-map'];
 
 @pytest.fixture(scope="module")
 def store(database):
-    with plans_store("plans_print") as url:
+    with isolated_store("chipao_test_plans_print") as url:
         with owner() as conn:
-            insert_areas(conn)
-            insert_data(conn, plans.bangkok_today())
+            plans_areas(conn)
+            plans_build(conn, plans.bangkok_today())
             plans.refresh_plans(conn, plans.bangkok_today())
         from geodata.serve import invalidate_geometry_cache
 

@@ -11,7 +11,7 @@ For each export × role × area (in the role's scope, outside it):
 - an allowed role: the file, and an audit row (``export``) for it;
 - a personal export (household rows) outside the user's scope: no household of that
   area in the answer, and an audit row (the refusal or the export of 0 rows).
-Real app, real PostGIS, real sessions (the store of tests/perm_data.py)."""
+Real app, real PostGIS, real sessions (the permission store of tests/factory.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from sqlalchemy import text
 from chipao.domain.scope import RECORD_ROLES, Role
 from chipao.web import auth
 from tests.auth_helpers import client_for, page_body
-from tests.perm_data import IN_TAMBON, OUT_TAMBON, ROLE_AREAS, house_id, permission_store
+from tests.factory import IN_TAMBON, OUT_TAMBON, ROLE_AREAS, house_id, permission_store
 
 ROUND_BE = 2566
 
