@@ -67,6 +67,7 @@ from geodata.static_map import (
     shapes_frame,
 )
 from geodata.static_map import NO_DATA as NO_DATA_COLOR
+from pages import centres_ids as ids
 from queries import centres as q
 from queries.areas import area_names, get_area
 from queries.audit import record
@@ -87,7 +88,7 @@ PAGE = "/centres"
 AREA_RE = re.compile(r"^TH(\d{2}(\d{2})?)?$")
 
 # Background jobs run in other processes: Celery workers with Redis, else diskcache.
-PLANNER = background_manager("centres-planner")
+PLANNER = background_manager(ids.PLANNER)
 
 
 @dash.hooks.custom_data("chipao_centres")
@@ -157,9 +158,9 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         try:
             current = resolve_round(rounds, round)
         except ValueError as err:
-            return message(f"{t('error.bad_param', lang)}: {err}", "danger", "centres-error")
+            return message(f"{t('error.bad_param', lang)}: {err}", "danger", ids.ERROR)
         if current is None:
-            return message(t("no_data", lang), msg_id="centres-error")
+            return message(t("no_data", lang), msg_id=ids.ERROR)
         provinces = area_names(conn, 1)
         measures = q.measure_options(conn)
         services = q.service_names(conn)
@@ -169,36 +170,36 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         area = (area or (scope.home_area or "TH")[:6]).upper()
         if not AREA_RE.match(area) or area_level_invalid(conn, area):
             return message(f"{t('error.bad_param', lang)}: area={area}", "danger",
-                           "centres-error")
+                           ids.ERROR)
         districts = area_names(conn, 2, area[:4]) if len(area) >= 4 else []
     distance = _distance(d)
     province = area[:4] if len(area) >= 4 else None
     district = area[:6] if len(area) >= 6 else None
     notice = [] if info else [message(t("centres.no_coverage", lang), "warning",
-                                      "centres-no-coverage")]
+                                      ids.NO_COVERAGE)]
     controls = dbc.Row([
         dbc.Col([
-            html.Label(t("centres.province", lang), htmlFor="centres-province",
+            html.Label(t("centres.province", lang), htmlFor=ids.PROVINCE,
                        className="form-label"),
-            dcc.Dropdown(id="centres-province", value=province, clearable=True,
+            dcc.Dropdown(id=ids.PROVINCE, value=province, clearable=True,
                          placeholder=t("centres.all_provinces", lang),
                          options=[{"label": pick(p["name_th"], p["name_en"], lang),
                                    "value": p["pcode"]} for p in provinces]),
         ], md=3),
         dbc.Col([
-            html.Label(t("centres.district", lang), htmlFor="centres-district",
+            html.Label(t("centres.district", lang), htmlFor=ids.DISTRICT,
                        className="form-label"),
-            dcc.Dropdown(id="centres-district", value=district, clearable=True,
+            dcc.Dropdown(id=ids.DISTRICT, value=district, clearable=True,
                          placeholder=t("centres.all_districts", lang),
                          options=[{"label": pick(x["name_th"], x["name_en"], lang),
                                    "value": x["pcode"]} for x in districts]),
         ], md=3),
         dbc.Col([
-            html.Label(t("centres.distance", lang), htmlFor="centres-distance",
+            html.Label(t("centres.distance", lang), htmlFor=ids.DISTANCE,
                        className="form-label"),
             # no tooltip: the number box beside the slider shows the value, and a tooltip
             # below the thumb covered the note
-            dcc.Slider(id="centres-distance", min=1, max=MAX_DISTANCE, step=1, value=distance,
+            dcc.Slider(id=ids.DISTANCE, min=1, max=MAX_DISTANCE, step=1, value=distance,
                        marks={v: str(v) for v in (1, 5, 10, 15, 20, 30, 40, 50)}),
             html.Div(t("centres.distance_note", lang), className="figure-note"),
         ], md=6),
@@ -206,134 +207,134 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
     map_controls = dbc.Row([
         dbc.Col([
             *labelled_group(t("centres.view", lang), dbc.RadioItems(
-                id="centres-view", value="poverty", inline=True, options=[
+                id=ids.VIEW, value="poverty", inline=True, options=[
                     {"label": t("centres.view.poverty", lang), "value": "poverty"},
                     {"label": t("centres.view.bivariate", lang), "value": "bivariate"}]),
-                "centres-view-group"),
+                ids.VIEW_GROUP),
         ], md=3),
         dbc.Col([
-            html.Label(t("centres.measure", lang), htmlFor="centres-measure",
+            html.Label(t("centres.measure", lang), htmlFor=ids.MEASURE,
                        className="form-label"),
-            dcc.Dropdown(id="centres-measure", value="poor", clearable=False,
+            dcc.Dropdown(id=ids.MEASURE, value="poor", clearable=False,
                          options=[{"label": pick(m["name_th"], m["name_en"], lang),
                                    "value": m["measure"]} for m in measures]),
         ], md=3),
         dbc.Col([
             *labelled_group(t("centres.level", lang), dbc.RadioItems(
-                id="centres-level", inline=True, value=_default_level(area),
-                options=_level_options(area, lang)), "centres-level-group"),
+                id=ids.LEVEL, inline=True, value=_default_level(area),
+                options=_level_options(area, lang)), ids.LEVEL_GROUP),
         ], md=2),
         dbc.Col([
             *labelled_group(t("centres.status", lang), dbc.Checklist(
-                id="centres-status", inline=True, value=["open", "planned"],
+                id=ids.STATUS, inline=True, value=["open", "planned"],
                 options=[{"label": t(f"centres.status.{s}", lang), "value": s}
-                         for s in q.STATUSES]), "centres-status-group", role="group"),
+                         for s in q.STATUSES]), ids.STATUS_GROUP, role="group"),
         ], md=2),
         dbc.Col([
-            html.Label(t("centres.services", lang), htmlFor="centres-services",
+            html.Label(t("centres.services", lang), htmlFor=ids.SERVICES,
                        className="form-label"),
-            dcc.Dropdown(id="centres-services", multi=True, value=[],
+            dcc.Dropdown(id=ids.SERVICES, multi=True, value=[],
                          placeholder=t("centres.services_any", lang),
                          options=[{"label": service_label(s, lang), "value": s} for s in services]),
         ], md=2),
     ], className="g-2 mb-2 centres-map-controls")
     planner = dbc.Card(dbc.CardBody([
         html.H2(t("centres.plan.title", lang), className="h5"),
-        html.Div(id="centres-plan-intro", className="figure-note mb-2"),
+        html.Div(id=ids.PLAN_INTRO, className="figure-note mb-2"),
         dbc.Row([
             dbc.Col([
-                html.Label(t("centres.plan.n", lang), htmlFor="centres-plan-n",
+                html.Label(t("centres.plan.n", lang), htmlFor=ids.PLAN_N,
                            className="form-label"),
-                dbc.Input(id="centres-plan-n", type="number", min=1, max=MAX_SITES, step=1,
+                dbc.Input(id=ids.PLAN_N, type="number", min=1, max=MAX_SITES, step=1,
                           value=10),
             ], md=2),
-            dbc.Col(dbc.Checklist(id="centres-plan-only-without", switch=True, value=[],
+            dbc.Col(dbc.Checklist(id=ids.PLAN_ONLY_WITHOUT, switch=True, value=[],
                                   options=[{"label": t("centres.plan.only_without", lang),
                                             "value": "only"}]),
                     md=4, className="d-flex align-items-end"),
             dbc.Col([
-                dbc.Button(t("centres.plan.run", lang), id="centres-plan-run", color="primary",
+                dbc.Button(t("centres.plan.run", lang), id=ids.PLAN_RUN, color="primary",
                            className="me-2"),
-                dbc.Button(t("centres.plan.cancel", lang), id="centres-plan-cancel",
+                dbc.Button(t("centres.plan.cancel", lang), id=ids.PLAN_CANCEL,
                            color="secondary", outline=True, disabled=True),
             ], md=6, className="d-flex align-items-end"),
         ], className="g-2 mb-2"),
-        html.Div(dbc.Progress(id="centres-plan-progress", value=0, striped=True, animated=True,
+        html.Div(dbc.Progress(id=ids.PLAN_PROGRESS, value=0, striped=True, animated=True,
                               label=""),
-                 id="centres-plan-progress-box", style={"display": "none"}, className="mb-2"),
-        html.Div(id="centres-plan-unavailable"),
-        html.Div(id="centres-plan-result"),
+                 id=ids.PLAN_PROGRESS_BOX, style={"display": "none"}, className="mb-2"),
+        html.Div(id=ids.PLAN_UNAVAILABLE),
+        html.Div(id=ids.PLAN_RESULT),
         html.Div([
-            dbc.Button(t("centres.plan.export_csv", lang), id="centres-plan-export-csv",
+            dbc.Button(t("centres.plan.export_csv", lang), id=ids.PLAN_EXPORT_CSV,
                        color="secondary", outline=True, size="sm", className="me-2"),
-            dbc.Button(t("centres.plan.export_xlsx", lang), id="centres-plan-export-xlsx",
+            dbc.Button(t("centres.plan.export_xlsx", lang), id=ids.PLAN_EXPORT_XLSX,
                        color="secondary", outline=True, size="sm"),
-            dcc.Download(id="centres-plan-download"),
-        ], id="centres-plan-export", style={"display": "none"}, className="mb-2"),
+            dcc.Download(id=ids.PLAN_DOWNLOAD),
+        ], id=ids.PLAN_EXPORT, style={"display": "none"}, className="mb-2"),
         html.Div([
             html.H3(t("centres.plan.households", lang), className="h6 mt-3"),
-            dcc.Dropdown(id="centres-plan-site", placeholder=t("centres.plan.pick_site", lang)),
+            dcc.Dropdown(id=ids.PLAN_SITE, placeholder=t("centres.plan.pick_site", lang)),
             html.Div(_fmt(t("centres.plan.list_note", lang), n=HOUSEHOLD_LIST_LIMIT),
                      className="figure-note"),
-            dcc.Loading(html.Div(id="centres-plan-households"), delay_show=300),
-        ], id="centres-plan-households-box", style={"display": "none"}),  # record roles
-    ]), className="mt-3", id="centres-planner")
+            dcc.Loading(html.Div(id=ids.PLAN_HOUSEHOLDS), delay_show=300),
+        ], id=ids.PLAN_HOUSEHOLDS_BOX, style={"display": "none"}),  # record roles
+    ]), className="mt-3", id=ids.PLANNER)
     return html.Div([
         html.H1(t("centres.title", lang), className="page-title"),
         html.Div(f"{round_label(current.year_be, lang)} · "
                  f"{pick(current.source_th, current.source_en, lang)}",
-                 className="page-subtitle", id="centres-subtitle"),
+                 className="page-subtitle", id=ids.SUBTITLE),
         dl.present_link("/centres?" + urlencode({"area": area, "d": distance, "present": 1}),
-                        "centres-present", lang),
+                        ids.PRESENT, lang),
         *notice,
         controls,
-        html.Div(id="centres-kpis", className="mb-3"),
+        html.Div(id=ids.KPIS, className="mb-3"),
         map_controls,
         dbc.Row([
             dbc.Col([
-                html.Div(id="centres-map-title", className="fw-semibold mb-1"),
-                mv.map_view("centres-map", label=t("map.aria", lang).replace(
+                html.Div(id=ids.MAP_TITLE, className="fw-semibold mb-1"),
+                mv.map_view(ids.MAP, label=t("map.aria", lang).replace(
                                 "{what}", t("centres.title", lang)),
                             keys_help=t("map.keys", lang), height=MAP_HEIGHT,
-                            legend=[html.Div(id="centres-legend"),
-                                    html.Div(id="centres-points-legend")]),
+                            legend=[html.Div(id=ids.LEGEND),
+                                    html.Div(id=ids.POINTS_LEGEND)]),
                 cp.attribution(t("attribution", lang)),
-                dl.table_links("centres-map-export", {
+                dl.table_links(ids.MAP_EXPORT, {
                     fmt: map_href(fmt, current.year_be, area, distance, _default_level(area),
                                   "poverty", "poor") for fmt in ("png", "svg")}, lang),
-                dcc.Store(id="centres-print-sync"),
+                dcc.Store(id=ids.PRINT_SYNC),
             ], lg=12),
         ], className="g-2 centres-map-section"),
         html.Div(t("centres.coverage_note", lang), className="figure-note mt-1"),
-        html.Div(id="centres-source"),
+        html.Div(id=ids.SOURCE),
         html.H2(t("centres.gap.title", lang), className="h5 mt-4"),
         dbc.Row([
             dbc.Col([
                 *labelled_group(t("centres.gap.level", lang), dbc.RadioItems(
-                    id="centres-gap-level", inline=True, value=3, options=[
+                    id=ids.GAP_LEVEL, inline=True, value=3, options=[
                         {"label": t("centres.level.3", lang), "value": 3},
                         {"label": t("centres.level.2", lang), "value": 2}]),
-                    "centres-gap-level-group", label_class="form-label me-2"),
+                    ids.GAP_LEVEL_GROUP, label_class="form-label me-2"),
             ], md=4),
             dbc.Col([
-                html.Label(t("centres.gap.sort", lang), htmlFor="centres-gap-sort",
+                html.Label(t("centres.gap.sort", lang), htmlFor=ids.GAP_SORT,
                            className="form-label"),
-                dcc.Dropdown(id="centres-gap-sort", value="beyond", clearable=False,
+                dcc.Dropdown(id=ids.GAP_SORT, value="beyond", clearable=False,
                              options=[{"label": t(f"centres.gap.sort.{k}", lang), "value": k}
                                       for k in q.GAP_SORTS]),
             ], md=4),
-            dbc.Col(dl.table_links("centres-gap-export", {
+            dbc.Col(dl.table_links(ids.GAP_EXPORT, {
                 fmt: gap_href(fmt, current.year_be, area, distance, 3, "beyond")
                 for fmt in ("csv", "xlsx")}, lang),
                 md=4, className="d-flex align-items-end justify-content-end"),
         ], className="g-2 mb-2"),
-        html.Div(id="centres-gap-note", className="figure-note mb-1"),
-        dcc.Loading(html.Div(id="centres-gap"), delay_show=300),
+        html.Div(id=ids.GAP_NOTE, className="figure-note mb-1"),
+        dcc.Loading(html.Div(id=ids.GAP), delay_show=300),
         planner,
-        dcc.Store(id="centres-plan-store"),
-        dcc.Store(id="centres-plan-go"),
-        dl.page_stamp("", "centres-print-stamp"),
-    ], id="centres-page")
+        dcc.Store(id=ids.PLAN_STORE),
+        dcc.Store(id=ids.PLAN_GO),
+        dl.page_stamp("", ids.PRINT_STAMP),
+    ], id=ids.PAGE)
 
 
 def area_level_invalid(conn, area: str) -> bool:
@@ -342,10 +343,10 @@ def area_level_invalid(conn, area: str) -> bool:
 
 # ── the view ─────────────────────────────────────────────────────────────────
 @callback(
-    Output("centres-district", "options"),
-    Output("centres-district", "value"),
-    Input("centres-province", "value"),
-    State("centres-district", "value"),
+    Output(ids.DISTRICT, "options"),
+    Output(ids.DISTRICT, "value"),
+    Input(ids.PROVINCE, "value"),
+    State(ids.DISTRICT, "value"),
 )
 def district_options(province: str | None, district: str | None):
     if not province or not AREA_RE.match(province):
@@ -359,11 +360,11 @@ def district_options(province: str | None, district: str | None):
 
 
 @callback(
-    Output("centres-level", "options"),
-    Output("centres-level", "value"),
-    Input("centres-province", "value"),
-    Input("centres-district", "value"),
-    State("centres-level", "value"),
+    Output(ids.LEVEL, "options"),
+    Output(ids.LEVEL, "value"),
+    Input(ids.PROVINCE, "value"),
+    Input(ids.DISTRICT, "value"),
+    State(ids.LEVEL, "value"),
 )
 def level_options(province: str | None, district: str | None, level: int | None):
     area = _area(province, district)
@@ -392,7 +393,7 @@ def _poverty_layer(conn, scope: Scope, round_id: int, level: int, area: str, mea
              else pick(*_measure_name(conn, measure), lang))
     legend = cp.legend(classes, fmt_pct, label,
                        insufficient_label=_fmt(t("centres.legend.too_few", lang), n=min_n),
-                       legend_id="centres-legend-poverty")
+                       legend_id=ids.LEGEND_POVERTY)
     return [r["pcode"] for r in rows], z, (hover, more, label), (classes, legend)
 
 
@@ -431,18 +432,18 @@ def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lan
             within, fmt_pct(cov["share_within"]),
             _fmt(t("centres.kpi.within_detail", lang), n=fmt_int(cov["poor_within"]),
                  total=fmt_int(cov["poor"])),
-            _unlocated_note(counts, cov, lang), card_id="centres-kpi-within"), md=6, xl=3),
+            _unlocated_note(counts, cov, lang), card_id=ids.KPI_WITHIN), md=6, xl=3),
         dbc.Col(kpi_card(
             _fmt(t("centres.kpi.beyond", lang), d=distance), fmt_int(cov["poor_beyond"]),
             _fmt(t("centres.kpi.beyond_detail", lang), km=fmt_km(cov["mean_km"])),
             _fmt(t("centres.kpi.no_centre", lang), n=fmt_int(cov["poor_no_centre"]))
-            if cov["poor_no_centre"] else None, card_id="centres-kpi-beyond"), md=6, xl=3),
+            if cov["poor_no_centre"] else None, card_id=ids.KPI_BEYOND), md=6, xl=3),
         dbc.Col(kpi_card(
             t("centres.kpi.tambons", lang), fmt_int(net["tambons_open"]),
             _fmt(t("centres.kpi.tambons_detail", lang), n=fmt_int(net["tambons_open"]),
                  total=fmt_int(net["tambons"]), without=fmt_int(net["tambons_without"]),
                  planned=fmt_int(net["tambons_planned_only"])),
-            card_id="centres-kpi-tambons"), md=6, xl=3),
+            card_id=ids.KPI_TAMBONS), md=6, xl=3),
     ]
     if area == "TH":
         missing = q.provinces_without_centre(conn, scope)
@@ -454,13 +455,13 @@ def _kpis(conn, scope: Scope, round_id: int, area: str, distance: int, lang: Lan
             _fmt(t("centres.kpi.provinces_detail", lang), n=net["provinces_open"],
                  total=net["provinces"], target=net["province_target"]),
             _fmt(t("centres.kpi.provinces_missing", lang), names=names) if missing else None,
-            card_id="centres-kpi-provinces"), md=6, xl=3))
+            card_id=ids.KPI_PROVINCES), md=6, xl=3))
     else:
         cards.append(dbc.Col(kpi_card(
             t("centres.kpi.centres", lang), fmt_int(net["open_centres"]),
             _fmt(t("centres.kpi.centres_detail", lang), open=fmt_int(net["open_centres"]),
                  planned=fmt_int(net["planned_centres"])),
-            card_id="centres-kpi-centres"), md=6, xl=3))
+            card_id=ids.KPI_CENTRES), md=6, xl=3))
     return [dbc.Row(cards, className="g-3")]
 
 
@@ -481,27 +482,27 @@ def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
 
 
 @callback(
-    Output(mv.spec_id("centres-map"), "data"),
-    Output(mv.values_id("centres-map"), "data"),
-    Output("centres-legend", "children"),
-    Output("centres-points-legend", "children"),
-    Output("centres-map-title", "children"),
-    Output("centres-kpis", "children"),
-    Output("centres-source", "children"),
-    Output("centres-subtitle", "children"),
-    Output("centres-plan-intro", "children"),
-    Output("centres-map-export-png", "href"),
-    Output("centres-map-export-svg", "href"),
-    Output("centres-print-stamp", "children"),
-    Input("centres-province", "value"),
-    Input("centres-district", "value"),
-    Input("centres-distance", "value"),
-    Input("centres-view", "value"),
-    Input("centres-measure", "value"),
-    Input("centres-level", "value"),
-    Input("centres-status", "value"),
-    Input("centres-services", "value"),
-    Input("centres-plan-store", "data"),
+    Output(mv.spec_id(ids.MAP), "data"),
+    Output(mv.values_id(ids.MAP), "data"),
+    Output(ids.LEGEND, "children"),
+    Output(ids.POINTS_LEGEND, "children"),
+    Output(ids.MAP_TITLE, "children"),
+    Output(ids.KPIS, "children"),
+    Output(ids.SOURCE, "children"),
+    Output(ids.SUBTITLE, "children"),
+    Output(ids.PLAN_INTRO, "children"),
+    Output(ids.MAP_EXPORT_PNG, "href"),
+    Output(ids.MAP_EXPORT_SVG, "href"),
+    Output(ids.PRINT_STAMP, "children"),
+    Input(ids.PROVINCE, "value"),
+    Input(ids.DISTRICT, "value"),
+    Input(ids.DISTANCE, "value"),
+    Input(ids.VIEW, "value"),
+    Input(ids.MEASURE, "value"),
+    Input(ids.LEVEL, "value"),
+    Input(ids.STATUS, "value"),
+    Input(ids.SERVICES, "value"),
+    Input(ids.PLAN_STORE, "data"),
     Input("shell-round", "value"),
 )
 def update_view(province, district, distance, view, measure, level, statuses, services,
@@ -556,15 +557,15 @@ def update_view(province, district, distance, view, measure, level, statuses, se
 
 
 @callback(
-    Output("centres-gap", "children"),
-    Output("centres-gap-note", "children"),
-    Output("centres-gap-export-csv", "href"),
-    Output("centres-gap-export-xlsx", "href"),
-    Input("centres-province", "value"),
-    Input("centres-district", "value"),
-    Input("centres-distance", "value"),
-    Input("centres-gap-level", "value"),
-    Input("centres-gap-sort", "value"),
+    Output(ids.GAP, "children"),
+    Output(ids.GAP_NOTE, "children"),
+    Output(ids.GAP_EXPORT_CSV, "href"),
+    Output(ids.GAP_EXPORT_XLSX, "href"),
+    Input(ids.PROVINCE, "value"),
+    Input(ids.DISTRICT, "value"),
+    Input(ids.DISTANCE, "value"),
+    Input(ids.GAP_LEVEL, "value"),
+    Input(ids.GAP_SORT, "value"),
     Input("shell-round", "value"),
 )
 def update_gaps(province, district, distance, level, sort, year):
@@ -777,9 +778,9 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
 
 
 @callback(
-    Output("centres-plan-go", "data"),
-    Output("centres-plan-unavailable", "children"),
-    Input("centres-plan-run", "n_clicks"),
+    Output(ids.PLAN_GO, "data"),
+    Output(ids.PLAN_UNAVAILABLE, "children"),
+    Input(ids.PLAN_RUN, "n_clicks"),
     prevent_initial_call=True,
 )
 def start_planner(n_clicks):
@@ -788,26 +789,26 @@ def start_planner(n_clicks):
     if jobs_available():
         return n_clicks, None
     text = UNAVAILABLE_EN if current_lang() == "en" else UNAVAILABLE_TH
-    return dash.no_update, message(text, "warning", "centres-plan-jobs-down")
+    return dash.no_update, message(text, "warning", ids.PLAN_JOBS_DOWN)
 
 
 @callback(
-    Output("centres-plan-store", "data"),
-    Input("centres-plan-go", "data"),
+    Output(ids.PLAN_STORE, "data"),
+    Input(ids.PLAN_GO, "data"),
     State("shell-round", "value"),
-    State("centres-province", "value"),
-    State("centres-district", "value"),
-    State("centres-distance", "value"),
-    State("centres-plan-n", "value"),
-    State("centres-plan-only-without", "value"),
+    State(ids.PROVINCE, "value"),
+    State(ids.DISTRICT, "value"),
+    State(ids.DISTANCE, "value"),
+    State(ids.PLAN_N, "value"),
+    State(ids.PLAN_ONLY_WITHOUT, "value"),
     background=True,
     manager=PLANNER,
-    running=[(Output("centres-plan-run", "disabled"), True, False),
-             (Output("centres-plan-cancel", "disabled"), False, True),
-             (Output("centres-plan-progress-box", "style"), {"display": "block"},
+    running=[(Output(ids.PLAN_RUN, "disabled"), True, False),
+             (Output(ids.PLAN_CANCEL, "disabled"), False, True),
+             (Output(ids.PLAN_PROGRESS_BOX, "style"), {"display": "block"},
               {"display": "none"})],
-    progress=[Output("centres-plan-progress", "value"), Output("centres-plan-progress", "label")],
-    cancel=[Input("centres-plan-cancel", "n_clicks")],
+    progress=[Output(ids.PLAN_PROGRESS, "value"), Output(ids.PLAN_PROGRESS, "label")],
+    cancel=[Input(ids.PLAN_CANCEL, "n_clicks")],
     prevent_initial_call=True,
 )
 def run_planner(set_progress, _n, year, province, district, distance, n_sites, only_without):
@@ -828,12 +829,12 @@ def run_planner(set_progress, _n, year, province, district, distance, n_sites, o
 
 
 @callback(
-    Output("centres-plan-result", "children"),
-    Output("centres-plan-site", "options"),
-    Output("centres-plan-site", "value"),
-    Output("centres-plan-households-box", "style"),
-    Output("centres-plan-export", "style"),
-    Input("centres-plan-store", "data"),
+    Output(ids.PLAN_RESULT, "children"),
+    Output(ids.PLAN_SITE, "options"),
+    Output(ids.PLAN_SITE, "value"),
+    Output(ids.PLAN_HOUSEHOLDS_BOX, "style"),
+    Output(ids.PLAN_EXPORT, "style"),
+    Input(ids.PLAN_STORE, "data"),
     prevent_initial_call=True,
 )
 def show_plan(plan: dict | None):
@@ -842,10 +843,10 @@ def show_plan(plan: dict | None):
     if not plan:
         raise PreventUpdate
     if plan.get("error"):
-        return message(plan["error"], "danger", "centres-plan-error"), [], None, hidden, hidden
+        return message(plan["error"], "danger", ids.PLAN_ERROR), [], None, hidden, hidden
     sites, d = plan["sites"], plan["distance"]
     if not sites:
-        return message(t("centres.plan.none", lang), "info", "centres-plan-none"), [], None, \
+        return message(t("centres.plan.none", lang), "info", ids.PLAN_NONE), [], None, \
             hidden, hidden
     summary = _fmt(t("centres.plan.summary", lang), d=d,
                    before=f"{fmt_int(plan['before'])} ({fmt_pct(plan['share_before'])})",
@@ -854,16 +855,16 @@ def show_plan(plan: dict | None):
     cards = dbc.Row([
         dbc.Col(kpi_card(t("centres.plan.before", lang), fmt_pct(plan["share_before"]),
                          f"{fmt_int(plan['before'])} / {fmt_int(plan['total'])}",
-                         card_id="centres-plan-before"), md=6),
+                         card_id=ids.PLAN_BEFORE), md=6),
         dbc.Col(kpi_card(_fmt(t("centres.plan.after", lang), n=len(sites)),
                          fmt_pct(plan["share_after"]),
                          f"{fmt_int(plan['after'])} / {fmt_int(plan['total'])}",
-                         card_id="centres-plan-after"), md=6),
+                         card_id=ids.PLAN_AFTER), md=6),
     ], className="g-3 mb-2")
-    body = [cards, html.Div(summary, id="centres-plan-summary", className="mb-2")]
+    body = [cards, html.Div(summary, id=ids.PLAN_SUMMARY, className="mb-2")]
     if len(sites) < plan["n"]:
         body.append(message(_fmt(t("centres.plan.fewer", lang), k=len(sites)), "info",
-                            "centres-plan-fewer"))
+                            ids.PLAN_FEWER))
     body += [cw.plan_table(sites, lang),
              html.Div(f"{t('centres.plan.note', lang)} · {round_label(plan['year'], lang)} · "
                       f"{plan['demand_cells']:,} / {plan['candidates']:,} · {plan['seconds']} s",
@@ -875,10 +876,10 @@ def show_plan(plan: dict | None):
 
 
 @callback(
-    Output("centres-plan-download", "data"),
-    Input("centres-plan-export-csv", "n_clicks"),
-    Input("centres-plan-export-xlsx", "n_clicks"),
-    State("centres-plan-store", "data"),
+    Output(ids.PLAN_DOWNLOAD, "data"),
+    Input(ids.PLAN_EXPORT_CSV, "n_clicks"),
+    Input(ids.PLAN_EXPORT_XLSX, "n_clicks"),
+    State(ids.PLAN_STORE, "data"),
     prevent_initial_call=True,
 )
 def export_plan(_csv, _xlsx, plan: dict | None):
@@ -887,7 +888,7 @@ def export_plan(_csv, _xlsx, plan: dict | None):
     if not isinstance(plan, dict) or not isinstance(plan.get("sites"), list) or not plan["sites"]:
         raise PreventUpdate
     lang, scope = current_lang(), current_scope()
-    fmt = "xlsx" if ctx.triggered_id == "centres-plan-export-xlsx" else "csv"
+    fmt = "xlsx" if ctx.triggered_id == ids.PLAN_EXPORT_XLSX else "csv"
     try:
         columns, rows, notes = cw.plan_export(plan, lang)
     except (KeyError, TypeError, ValueError):  # a forged store: nothing to write
@@ -905,26 +906,26 @@ def export_plan(_csv, _xlsx, plan: dict | None):
 
 clientside_callback(  # assets/55-downloads.js: print the server's picture of this very map
     ClientsideFunction("downloads", "printImage"),
-    Output("centres-print-sync", "data"),
-    Input("centres-map-export-png", "href"),
-    State("centres-print-sync", "id"),
+    Output(ids.PRINT_SYNC, "data"),
+    Input(ids.MAP_EXPORT_PNG, "href"),
+    State(ids.PRINT_SYNC, "id"),
 )
 
 
 clientside_callback(  # assets/20-chipao.js: the view's area and distance in the address
     ClientsideFunction("chipao", "centresUrl"),
-    Output("centres-subtitle", "className"),
-    Input("centres-province", "value"),
-    Input("centres-district", "value"),
-    Input("centres-distance", "value"),
+    Output(ids.SUBTITLE, "className"),
+    Input(ids.PROVINCE, "value"),
+    Input(ids.DISTRICT, "value"),
+    Input(ids.DISTANCE, "value"),
     prevent_initial_call=True,
 )
 
 
 @callback(
-    Output("centres-plan-households", "children"),
-    Input("centres-plan-site", "value"),
-    State("centres-plan-store", "data"),
+    Output(ids.PLAN_HOUSEHOLDS, "children"),
+    Input(ids.PLAN_SITE, "value"),
+    State(ids.PLAN_STORE, "data"),
     prevent_initial_call=True,
 )
 def show_households(rank: int | None, plan: dict | None):
@@ -945,7 +946,7 @@ def show_households(rank: int | None, plan: dict | None):
                                           _distance(plan.get("distance")),
                                           limit=HOUSEHOLD_LIST_LIMIT)
     if not rows:
-        return html.Div(t("centres.plan.no_households", lang), id="centres-households-none",
+        return html.Div(t("centres.plan.no_households", lang), id=ids.HOUSEHOLDS_NONE,
                         className="text-muted")
     return cw.households_table(rows, lang)
 

@@ -89,7 +89,8 @@ def _province_table(rows: list[dict], lang: str, level: int = 1) -> dbc.Table:
         ])
         for r in rows
     ])
-    return dbc.Table([head, body], striped=True, hover=True, size="sm",
+    # responsive: on a phone the table scrolls in its box instead of widening the page
+    return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
                      className="table-compact", id="overview-top-provinces")
 
 

@@ -59,6 +59,7 @@ from components.i18n import (
 from components.theme import GRAPH_CONFIG
 from geodata import static_map as sm
 from geodata.serve import geometry_url
+from pages import plans_ids as ids
 from queries import plans
 from queries.areas import ancestors, get_area
 from queries.db import scoped
@@ -79,7 +80,7 @@ def export_href(table: str, fmt: str, state: PlanState, **extra: str) -> str:
 
 
 def _table_links(table: str, state: PlanState, lang: Lang) -> html.Div:
-    return dl.table_links(f"plans-export-{table.replace('_', '-')}",
+    return dl.table_links(f"{ids.PREFIX}export-{table.replace('_', '-')}",
                           {fmt: export_href(table, fmt, state) for fmt in ("csv", "xlsx")}, lang)
 
 
@@ -237,7 +238,7 @@ def _breadcrumb(state: PlanState, data: dict, lang: Lang) -> html.Nav:
             round=state.round, days=state.days)
         items += [html.Span(" › "), dcc.Link(pick(a["name_th"], a["name_en"], lang),
                                               href="/plans" + target.query())]
-    return html.Nav(items, className="mb-2", id="plans-breadcrumb", **{"aria-label": "breadcrumb"})
+    return html.Nav(items, className="mb-2", id=ids.BREADCRUMB, **{"aria-label": "breadcrumb"})
 
 
 def _funnel_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
@@ -251,21 +252,21 @@ def _funnel_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     active, done = f["items_active"], f["items_done"]
     cards = [
         kpi_card(t("plans.stage.target", lang), pw._count(target, lang),
-                 t("plans.kpi.target_detail", lang), card_id="plans-kpi-target"),
+                 t("plans.kpi.target_detail", lang), card_id=ids.KPI_TARGET),
         kpi_card(t("plans.stage.with_plan", lang), pw._count(f["with_plan"], lang),
                  fmt_pct(f["with_plan"] / target if target and f["with_plan"] is not None else None)
-                 + " " + t("plans.of_target", lang), card_id="plans-kpi-with-plan"),
+                 + " " + t("plans.of_target", lang), card_id=ids.KPI_WITH_PLAN),
         kpi_card(t("plans.kpi.items_done", lang), fmt_pct(done / active if active and done is not None else None),
                  f"{pw._count(done, lang)} / {pw._count(active, lang)} {t('plans.kpi.items', lang)}",
-                 card_id="plans-kpi-items-done"),
+                 card_id=ids.KPI_ITEMS_DONE),
         kpi_card(t("plans.col.overdue", lang), pw._count(f["items_overdue"], lang),
-                 t("plans.kpi.overdue_detail", lang), card_id="plans-kpi-overdue"),
+                 t("plans.kpi.overdue_detail", lang), card_id=ids.KPI_OVERDUE),
     ]
     left_note = (t("plans.left_poverty_note", lang).format(
         now=round_label(year, lang), next=round_label(nxt[0].year_be, lang))
         if nxt else t("plans.left_poverty_none", lang))
     return dbc.Row([
-        dbc.Col([*_graph("plans-funnel", fig, data, lang, t("plans.funnel", lang)),
+        dbc.Col([*_graph(ids.FUNNEL, fig, data, lang, t("plans.funnel", lang)),
                  html.Div(t("plans.funnel_note", lang), className="figure-note"),
                  html.Div(left_note, className="figure-note"),
                  _caption(t("plans.funnel_counts", lang), data, lang),
@@ -328,18 +329,18 @@ def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     label = t(f"plans.measure.{state.measure}", lang)
     legend = cm.legend(classes, lambda v: fmt_pct(v, 0), label,
                        insufficient_label=t("plans.too_few", lang).format(n=minimum),
-                       legend_id="plans-map-legend")
+                       legend_id=ids.MAP_LEGEND)
     level_name = t(f"plans.level.{state.level}", lang)
     return dbc.Row([
         dbc.Col([
-            dbc.RadioItems(id="plans-measure", inline=True, value=state.measure,
+            dbc.RadioItems(id=ids.MEASURE, inline=True, value=state.measure,
                            options=[{"label": t(f"plans.measure.{m}", lang), "value": m}
                                     for m in MEASURES], className="mb-2"),
-            _map("plans-map", state.level, state.area, locations, z, texts, classes,
+            _map(ids.MAP, state.level, state.area, locations, z, texts, classes,
                  _bounds(data["frame"]), 520, label, lang, state.sel, more, legend,
-                 legend_id="plans-map-legend-box",
+                 legend_id=ids.MAP_LEGEND_BOX,
                  print_src=export_href("map", "png", state, purpose="print")),
-            dl.table_links("plans-export-map", {fmt: export_href("map", fmt, state)
+            dl.table_links(ids.EXPORT_MAP, {fmt: export_href("map", fmt, state)
                                                 for fmt in ("png", "svg")}, lang),
             html.Div(t("plans.map_hint", lang), className="figure-note plans-map-hint"),
             _caption(f"{label} — {level_name}", data, lang),
@@ -352,7 +353,7 @@ def _map_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
 def _horizon_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     title = f"{t('plans.horizons', lang)} — {_area_name(data, lang)}"
     return dbc.Row([
-        dbc.Col(_graph("plans-horizons", pw.horizon_figure(data["horizons"], title, lang),
+        dbc.Col(_graph(ids.HORIZONS, pw.horizon_figure(data["horizons"], title, lang),
                        data, lang, t("plans.horizons", lang)), lg=7),
         dbc.Col([pw.horizon_table(data["horizons"], lang),
                  html.Div(t("plans.horizon_note", lang), className="figure-note"),
@@ -370,14 +371,14 @@ def _agency_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
         unmet = kpi_card(t("plans.most_unmet", lang), pick(a["name_th"], a["name_en"], lang),
                          t("plans.most_unmet_detail", lang).format(
                              open=fmt_int(top["open"]), overdue=fmt_int(top["overdue"])),
-                         t("plans.most_unmet_note", lang), card_id="plans-most-unmet")
+                         t("plans.most_unmet_note", lang), card_id=ids.MOST_UNMET)
     else:
         unmet = kpi_card(t("plans.most_unmet", lang), "–", t("plans.nothing_open", lang),
-                         card_id="plans-most-unmet")
+                         card_id=ids.MOST_UNMET)
     unmet.className = "kpi-card"  # not h-100: the agency table follows it in the column
     title = f"{t('plans.agencies', lang)} — {_area_name(data, lang)}"
     return dbc.Row([
-        dbc.Col([*_graph("plans-agency-matrix", pw.agency_heatmap(
+        dbc.Col([*_graph(ids.AGENCY_MATRIX, pw.agency_heatmap(
                      data["matrix"], cat["agencies"], cat["categories"], title, lang),
                      data, lang, t("plans.agencies", lang)),
                  _table_links("agency_matrix", state, lang)], lg=8),
@@ -400,7 +401,7 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
     zi = [int(v) - 1 if v > 0 else cm.INSUFFICIENT for v in z]
     province = data["trail"][0] if data["trail"] else None
     mark = data["focus"][:4] if level == 1 else data["focus"][:6]
-    steps_map = _map("plans-steps-map", level, parent, [a["pcode"] for a in areas], zi, hover,
+    steps_map = _map(ids.STEPS_MAP, level, parent, [a["pcode"] for a in areas], zi, hover,
                      classes, _bounds(data["province_area"]) if level == 2 else None, 440,
                      t("plans.col.highest_step", lang), lang,
                      mark if province and len(data["focus"]) >= 2 + 2 * level else None,
@@ -412,7 +413,7 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
             pw.area_steps_table(data["province_steps"], lang)]
     if data["district_steps"] and len(data["trail"]) > 1:
         table = pw.area_steps_table(data["district_steps"], lang)
-        table.id = "plans-steps-district"
+        table.id = ids.STEPS_DISTRICT
         detail += [html.H3(t("plans.steps_of", lang).format(area=pick(
             data["trail"][1]["name_th"], data["trail"][1]["name_en"], lang)), className="h6"),
             table]
@@ -420,7 +421,7 @@ def _steps_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
         dbc.Col([steps_map], lg=5),
         dbc.Col([pw.steps_legend(steps, lang)], lg=2),
         dbc.Col(detail or [html.Div(t("plans.steps_pick", lang), className="text-muted")], lg=5),
-        dbc.Col([html.Div(_graph("plans-steps-matrix", pw.steps_matrix_figure(
+        dbc.Col([html.Div(_graph(ids.STEPS_MATRIX, pw.steps_matrix_figure(
                                         areas, steps, t("plans.steps_matrix", lang), lang),
                                  data, lang, dl.word("steps_file", lang)),
                           style={"maxHeight": "520px", "overflowY": "auto"},
@@ -499,8 +500,8 @@ def _targets_section(state: PlanState, data: dict, lang: Lang) -> dbc.Row:
                           style={"maxHeight": "520px", "overflowY": "auto"},
                           className="plans-targets-scroll"),
                  _table_links("targets", state, lang)], lg=6),
-        dbc.Col([*_graph("plans-pace", fig, data, lang, t("plans.pace_title", lang)),
-                 html.Div(summary, className="kpi-detail", id="plans-projection")], lg=6),
+        dbc.Col([*_graph(ids.PACE, fig, data, lang, t("plans.pace_title", lang)),
+                 html.Div(summary, className="kpi-detail", id=ids.PROJECTION)], lg=6),
         dbc.Col([html.Div(t("plans.pace_note", lang).format(months=DEFAULT_PACE_MONTHS),
                           className="figure-note"),
                  html.Div(t("plans.targets_note", lang), className="figure-note"),
@@ -517,11 +518,11 @@ def _stalled_section(state: PlanState, scope: Scope, data: dict, lang: Lang) -> 
         days=state.days, area=_area_name(data, lang))
     parts = [
         dbc.Row([
-            dbc.Col([dbc.Label(t("plans.days_label", lang), html_for="plans-days"),
-                     dcc.Input(id="plans-days", type="number", min=1, max=MAX_DAYS, step=1,
+            dbc.Col([dbc.Label(t("plans.days_label", lang), html_for=ids.DAYS),
+                     dcc.Input(id=ids.DAYS, type="number", min=1, max=MAX_DAYS, step=1,
                                value=state.days, debounce=True, className="form-control")],
                     md=3),
-            dbc.Col(html.Div(head, className="kpi-detail mt-4", id="plans-stalled-summary"),
+            dbc.Col(html.Div(head, className="kpi-detail mt-4", id=ids.STALLED_SUMMARY),
                     md=9),
         ], className="g-2 mb-2"),
         html.H3(t("plans.stalled_areas", lang).format(level=t(f"plans.level.{state.level}", lang)),
@@ -559,7 +560,7 @@ def _definitions(lang: Lang) -> html.Details:
     return html.Details([html.Summary(t("plans.definitions", lang)),
                          html.Ul([html.Li(t(f"plans.def.{k}", lang)) for k in (
                              "period", "funnel", "overdue", "idle", "refresh", "suppressed")])],
-                        className="figure-note mb-4", id="plans-definitions")
+                        className="figure-note mb-4", id=ids.DEFINITIONS)
 
 
 def page_state(query, scope: Scope) -> PlanState:
@@ -596,17 +597,17 @@ def layout(**query) -> html.Div:
         html.H1(t("plans.title", lang), className="page-title"),
         _breadcrumb(state, data, lang),
         html.Div(f"{_area_name(data, lang)} · {round_label(data['round'].year_be, lang)} · "
-                 f"{_as_of_line(data, lang)}", className="page-subtitle", id="plans-as-of"),
+                 f"{_as_of_line(data, lang)}", className="page-subtitle", id=ids.AS_OF),
         round_fallback_note(data["choice"].asked.year_be, data["choice"].shown.year_be,
-                            t("round.what.plans", lang), lang, "plans-round-note"),
-        dl.present_link("/plans" + state.query() + "&present=1", "plans-present", lang),
+                            t("round.what.plans", lang), lang, ids.ROUND_NOTE),
+        dl.present_link("/plans" + state.query() + "&present=1", ids.PRESENT, lang),
     ]
     if pending:
         header.append(dbc.Alert(t("plans.pending", lang).format(n=pending), color="info",
-                                className="py-1 small", id="plans-pending"))
+                                className="py-1 small", id=ids.PENDING))
     page = html.Div([
-        dcc.Location(id="plans-nav", refresh="callback-nav"),
-        dcc.Store(id="plans-state", data=state.params()),
+        dcc.Location(id=ids.NAV, refresh="callback-nav"),
+        dcc.Store(id=ids.STATE, data=state.params()),
         *header,
         html.H2(t("plans.funnel", lang), className="h5 mt-3"),
         _funnel_section(state, data, lang),
@@ -623,8 +624,8 @@ def layout(**query) -> html.Div:
         html.H2(t("plans.stalled", lang), className="h5"),
         _stalled_section(state, scope, data, lang),
         _definitions(lang),
-        dl.page_stamp(_stamp(state, data, lang), "plans-print-stamp"),
-    ], id="plans-page")
+        dl.page_stamp(_stamp(state, data, lang), ids.PRINT_STAMP),
+    ], id=ids.PAGE)
     log.debug("plans page %s in %.0f ms", state.query(), (perf_counter() - started) * 1000)
     return page
 
@@ -638,12 +639,12 @@ def _state(data: dict | None) -> PlanState:
 
 
 @callback(
-    Output("plans-nav", "search"),
-    Input(mv.event_id("plans-map"), "data"),
-    Input(mv.event_id("plans-steps-map"), "data"),
-    Input("plans-measure", "value"),
-    Input("plans-days", "value"),
-    State("plans-state", "data"),
+    Output(ids.NAV, "search"),
+    Input(mv.event_id(ids.MAP), "data"),
+    Input(mv.event_id(ids.STEPS_MAP), "data"),
+    Input(ids.MEASURE, "value"),
+    Input(ids.DAYS, "value"),
+    State(ids.STATE, "data"),
     prevent_initial_call=True,
 )
 def navigate(map_click, steps_click, measure, days, data):
@@ -651,14 +652,14 @@ def navigate(map_click, steps_click, measure, days, data):
     state = _state(data)
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):  # an area picked on one of the maps (map component)
-        steps = trigger.get("map") == "plans-steps-map"
+        steps = trigger.get("map") == ids.STEPS_MAP
         pcode = ((steps_click if steps else map_click) or {}).get("pcode")
         if not isinstance(pcode, str) or not pcode:
             return dash.no_update
         nxt = state.up_to(pcode) if steps else state.drill(pcode)
-    elif trigger == "plans-measure" and measure in MEASURES:
+    elif trigger == ids.MEASURE and measure in MEASURES:
         nxt = replace(state, measure=measure)
-    elif trigger == "plans-days" and isinstance(days, int | float) and 1 <= days <= MAX_DAYS:
+    elif trigger == ids.DAYS and isinstance(days, int | float) and 1 <= days <= MAX_DAYS:
         nxt = replace(state, days=int(days))
     else:
         return dash.no_update

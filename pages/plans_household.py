@@ -23,6 +23,7 @@ from chipao.web.session import current_scope, note_write
 from components import plan_widgets as pw
 from components.cards import message
 from components.i18n import Lang, current_lang, fmt_date, round_label, t
+from pages import plans_household_ids as ids
 from queries import audit, plans
 from queries.db import scoped
 from queries.rounds import list_rounds
@@ -56,13 +57,13 @@ def layout(house: str | None = None, item: str | None = None, **_query) -> html.
                      rows=1 if items else 0)
     if not items:
         return message(t("plans.household_none", lang).format(house=house), "warning",
-                       msg_id="plans-household-none")
+                       msg_id=ids.HOUSEHOLD_NONE)
     can_update = scope.may_update_plans
     sections: list = [
         html.H1(t("plans.household_title", lang).format(house=house), className="page-title"),
         html.Div(t("plans.household_subtitle", lang), className="page-subtitle"),
         dcc.Link(t("plans.back_household", lang), href=f"/households/{house}",
-                 className="d-block mb-2", id="plans-household-back"),
+                 className="d-block mb-2", id=ids.HOUSEHOLD_BACK),
     ]
     if not can_update:
         sections.append(html.Div(t("plans.read_only", lang), className="figure-note mb-2"))
@@ -72,7 +73,7 @@ def layout(house: str | None = None, item: str | None = None, **_query) -> html.
         sections += [html.Div(pw.item_status_form(i, lang, today=today, can_update=can_update),
                               className="plans-item-chosen" if str(i["item_id"]) == item else None)
                      for i in items if i["round_id"] == round_id]
-    return html.Div(sections, id="plans-household")
+    return html.Div(sections, id=ids.HOUSEHOLD)
 
 
 def _form_date(day, month, year) -> date:
@@ -98,18 +99,18 @@ def _error_text(err: plans.PlanUpdateError, lang: Lang) -> str:
 
 
 @callback(
-    Output({"type": "plans-item-message", "item": MATCH}, "children"),
-    Output({"type": "plans-item-summary", "item": MATCH}, "children"),
-    Output({"type": "plans-item-status", "item": MATCH}, "options"),
-    Output({"type": "plans-item-status", "item": MATCH}, "value"),
-    Output({"type": "plans-item-note", "item": MATCH}, "value"),
-    Input({"type": "plans-item-save", "item": MATCH}, "n_clicks"),
-    State({"type": "plans-item-save", "item": MATCH}, "id"),
-    State({"type": "plans-item-status", "item": MATCH}, "value"),
-    State({"type": "plans-item-date-day", "item": MATCH}, "value"),
-    State({"type": "plans-item-date-month", "item": MATCH}, "value"),
-    State({"type": "plans-item-date-year", "item": MATCH}, "value"),
-    State({"type": "plans-item-note", "item": MATCH}, "value"),
+    Output({"type": ids.ITEM_MESSAGE, "item": MATCH}, "children"),
+    Output({"type": ids.ITEM_SUMMARY, "item": MATCH}, "children"),
+    Output({"type": ids.ITEM_STATUS, "item": MATCH}, "options"),
+    Output({"type": ids.ITEM_STATUS, "item": MATCH}, "value"),
+    Output({"type": ids.ITEM_NOTE, "item": MATCH}, "value"),
+    Input({"type": ids.ITEM_SAVE, "item": MATCH}, "n_clicks"),
+    State({"type": ids.ITEM_SAVE, "item": MATCH}, "id"),
+    State({"type": ids.ITEM_STATUS, "item": MATCH}, "value"),
+    State({"type": ids.ITEM_DATE_DAY, "item": MATCH}, "value"),
+    State({"type": ids.ITEM_DATE_MONTH, "item": MATCH}, "value"),
+    State({"type": ids.ITEM_DATE_YEAR, "item": MATCH}, "value"),
+    State({"type": ids.ITEM_NOTE, "item": MATCH}, "value"),
     prevent_initial_call=True,
 )
 def save_item_status(n_clicks, button_id, status, day, month, year, note):
@@ -132,11 +133,11 @@ def save_item_status(n_clicks, button_id, status, day, month, year, note):
                 audit.record(conn, scope, "refused", target=f"plan_item:{item_id}",
                              details={"reason": err.code, "status": status}, ip=_ip())
         alert = dbc.Alert(_error_text(err, lang), color="danger", className="py-1 mb-0",
-                          id={"type": "plans-item-error", "item": item_id})
+                          id={"type": ids.ITEM_ERROR, "item": item_id})
         return alert, dash.no_update, dash.no_update, dash.no_update, dash.no_update
     ok = dbc.Alert(t("plans.saved", lang).format(status=t(f"plans.status.{item['status']}", lang),
                                                  date=fmt_date(on_date, lang)),
                    color="success", className="py-1 mb-0",
-                   id={"type": "plans-item-saved", "item": item_id})
+                   id={"type": ids.ITEM_SAVED, "item": item_id})
     # the form now stands on the saved status: saving again changes nothing
     return ok, pw.item_summary(item, lang), pw.status_options(item, lang), item["status"], ""

@@ -1,0 +1,17 @@
+"""Component ids of /plans/household (pages/plans_household.py): page-prefixed, so the callback
+guard (chipao.web.auth.CALLBACK_PREFIXES) knows their page."""
+
+PREFIX = "plans-"  # the record page of /plans: its form ids are "plans-item-…"
+HOUSEHOLD = "plans-household"
+HOUSEHOLD_BACK = "plans-household-back"
+HOUSEHOLD_NONE = "plans-household-none"
+ITEM_DATE_DAY = "plans-item-date-day"
+ITEM_DATE_MONTH = "plans-item-date-month"
+ITEM_DATE_YEAR = "plans-item-date-year"
+ITEM_ERROR = "plans-item-error"
+ITEM_MESSAGE = "plans-item-message"
+ITEM_NOTE = "plans-item-note"
+ITEM_SAVE = "plans-item-save"
+ITEM_SAVED = "plans-item-saved"
+ITEM_STATUS = "plans-item-status"
+ITEM_SUMMARY = "plans-item-summary"
