@@ -7,7 +7,7 @@
                     "dim:access"];
 
   function stamp() {
-    const box = document.getElementById("meeting-print-stamp");
+    const box = document.querySelector(".meeting-print-stamp");
     if (!box) { return; }
     const parts = [];
     for (const sel of ["#map-figure-title", ".figure-source", "#map-definition",

@@ -15,6 +15,12 @@ from components.formatting import fmt_km
 from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, round_label, service_label, t
 from components.theme import NO_DATA
 
+# Ids of what this component draws on /centres; pages/centres_ids.py re-exports them
+GAP_TABLE = "centres-gap-table"
+HOUSEHOLDS_TABLE = "centres-households-table"
+LEGEND_BIVARIATE = "centres-legend-bivariate"
+PLAN_TABLE = "centres-plan-table"
+
 # Okabe–Ito colours, readable by colour-blind viewers, on either map.
 STATUS_COLOURS = {"open": "#0072B2", "planned": "#009E73", "closed": "#595959"}
 SUGGESTED_COLOUR = "#000000"
@@ -140,7 +146,7 @@ def bivariate_legend(lang: Lang, breaks: tuple[float, float] | None, distance_km
                   html.Span(t("centres.legend.too_few", lang).replace("{n}",
                                                                       str(min_households)))],
                  className="legend-row mt-1"),
-    ], className="map-legend", id="centres-legend-bivariate")
+    ], className="map-legend", id=LEGEND_BIVARIATE)
 
 
 # ── tables ───────────────────────────────────────────────────────────────────
@@ -192,7 +198,7 @@ def gap_table(rows: list[dict], distance_km: int, lang: Lang, level: int) -> dbc
                                for k, h in cols]))
     body = html.Tbody([html.Tr([cell(k, r.get(k)) for k, _ in cols]) for r in gap_rows(rows, lang)])
     return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
-                     className="table-compact", id="centres-gap-table")
+                     className="table-compact", id=GAP_TABLE)
 
 
 def plan_table(sites: list[dict], lang: Lang) -> dbc.Table:
@@ -213,7 +219,7 @@ def plan_table(sites: list[dict], lang: Lang) -> dbc.Table:
         html.Td("✓" if s["has_centre"] else ""),
     ]) for s in sites])
     return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
-                     className="table-compact", id="centres-plan-table")
+                     className="table-compact", id=PLAN_TABLE)
 
 
 def plan_export(plan: dict, lang: Lang) -> tuple[list[tuple[str, str]], list[dict], list]:
@@ -269,4 +275,4 @@ def households_table(rows: list[dict], lang: Lang) -> dbc.Table:
                 className="text-end"),
     ]) for r in rows])
     return dbc.Table([head, body], striped=True, size="sm", responsive=True,
-                     className="table-compact", id="centres-households-table")
+                     className="table-compact", id=HOUSEHOLDS_TABLE)

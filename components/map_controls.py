@@ -16,6 +16,15 @@ from components.formatting import format_k
 from components.forms import labelled_group
 from components.i18n import Lang, pick, round_label, t
 
+# Ids of what this component draws on /map; pages/map_ids.py re-exports them
+CLASSES = "map-classes"
+COMPARE = "map-compare"
+K = "map-k"
+LEVEL = "map-level"
+MEASURE = "map-measure"
+SUBJECT = "map-subject"
+CONTROLS = "map-controls"
+
 LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}
 
 
@@ -104,30 +113,30 @@ def controls(state: MapState, catalogue, round_years: list[int], lang: Lang) -> 
     return html.Div(
         [
             _field(t("map.subject", lang), dcc.Dropdown(
-                id="map-subject", options=subject_options(catalogue, lang), value=state.subject,
+                id=SUBJECT, options=subject_options(catalogue, lang), value=state.subject,
                 clearable=False, searchable=True, className="map-subject",
                 disabled=not state.uses_subject), "map-subject"),
             _field(t("map.measure", lang), dcc.Dropdown(
-                id="map-measure",
+                id=MEASURE,
                 options=[{"label": t(f"map.measure.{m}", lang), "value": m} for m in MEASURES],
                 value=state.measure, clearable=False, searchable=False), "map-measure"),
             _field(t("map.k", lang), dcc.Input(
-                id="map-k", type="number", min=0.01, max=1, step="any",
+                id=K, type="number", min=0.01, max=1, step="any",
                 value=round(state.k, 4), debounce=True, disabled=not state.uses_k,
                 className="form-control form-control-sm map-k"), "map-k",
                 t("map.k_hint", lang)),
             _field(t("map.level", lang), dbc.RadioItems(  # plain inputs and labels (Dash's own nests them)
-                id="map-level", options=level_options(area_level, lang), value=state.level,
+                id=LEVEL, options=level_options(area_level, lang), value=state.level,
                 inline=True, className="map-level"), "map-level", group=True),
             _field(t("map.classes", lang), dcc.Dropdown(
-                id="map-classes",
+                id=CLASSES,
                 options=[{"label": t(f"map.classes.{c}", lang), "value": c}
                          for c in CLASS_METHODS],
                 value=state.classes, clearable=False, searchable=False), "map-classes"),
             _field(t("map.compare", lang), dcc.Dropdown(
-                id="map-compare", options=compare_options(round_years, state.round, lang),
+                id=COMPARE, options=compare_options(round_years, state.round, lang),
                 value=str(state.compare) if state.compare else "none", clearable=False,
                 searchable=False), "map-compare"),
         ],
-        className="map-controls", id="map-controls",
+        className="map-controls", id=CONTROLS,
     )

@@ -58,11 +58,11 @@ def toolbar(prefix: str, lang: Lang, search: str = "") -> html.Div:
         id=f"{prefix}-toolbar")
 
 
-def print_stamp(lang: Lang) -> html.Div:
+def print_stamp(lang: Lang, stamp_id: str, hint_id: str) -> html.Div:
     """The line printed at the foot of every page (filled from the figure's caption by
-    assets/50-meeting.js), and the key help shown in presentation mode."""
+    assets/50-meeting.js), and the key help shown in presentation mode; the page names
+    both (its ids module)."""
     return html.Div([
-        html.Div(id="meeting-print-stamp", className="meeting-print-stamp"),
-        html.Div(word("present_keys", lang), className="meeting-present-hint",
-                 id="meeting-present-hint"),
+        html.Div(id=stamp_id, className="meeting-print-stamp"),
+        html.Div(word("present_keys", lang), className="meeting-present-hint", id=hint_id),
     ])

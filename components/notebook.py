@@ -17,6 +17,22 @@ from components import map_view as mv
 from components.i18n import STRINGS, Lang, fmt_date, fmt_int, pick, round_label, t
 from components.theme import CATEGORICAL
 
+# Ids of what this component draws on the household record page; pages/household_ids.py re-exports them
+ANALYSIS = "rec-analysis"
+AREA = "rec-area"
+CENTRE = "rec-centre"
+CENTRE_DISTANCE = "rec-centre-distance"
+HOUSE_ID = "rec-house-id"
+INDICATORS = "rec-indicators"
+LEFT_POVERTY = "rec-left-poverty"
+MAP = "rec-map"
+MEMBERS_TABLE = "rec-members-table"
+PLAN = "rec-plan"
+POOR_BADGE = "rec-poor-badge"
+SCORE = "rec-score"
+UPDATE_PLAN = "rec-update-plan"
+VISITS = "rec-visits"
+
 HOUSE_COLOUR, CENTRE_COLOUR = CATEGORICAL[0], CATEGORICAL[1]
 # blue for met, dark vermillion (bold) for failed: a pair colour-blind readers tell apart,
 # each ≥ 5.6:1 on the table's light rows (assets/30-households.css); the words say it too
@@ -63,10 +79,10 @@ def header(rec: HouseholdRecord, lang: Lang) -> html.Div:
         poor = latest["dims_failed"] != 0
         badges.append(dbc.Badge(t("rec.poor" if poor else "rec.not_poor", lang),
                                 color="danger" if poor else "success", className="me-1",
-                                id="rec-poor-badge"))
+                                id=POOR_BADGE))
     if rec.left_poverty:
         badges.append(dbc.Badge(t("rec.left_poverty", lang), color="success", className="me-1",
-                                id="rec-left-poverty"))
+                                id=LEFT_POVERTY))
         # a page tooltip (Sarabun), not a title attribute (a system font, maybe no Thai)
         badges.append(dbc.Tooltip(t("rec.left_poverty_note", lang), target="rec-left-poverty"))
     if latest is not None and latest["welfare_card"]:
@@ -77,7 +93,7 @@ def header(rec: HouseholdRecord, lang: Lang) -> html.Div:
     if latest is not None:
         facts = [
             html.Div([html.Span(f"{t('rec.score', lang)}: ", className="text-muted"),
-                      html.Strong(f"{latest['score']:.3f}", id="rec-score"),
+                      html.Strong(f"{latest['score']:.3f}", id=SCORE),
                       html.Span(f" · {round_label(latest['year_be'], lang)}", className="text-muted")]),
             html.Div([html.Span(f"{t('hh.col.size', lang)}: ", className="text-muted"),
                       html.Strong(fmt_int(latest["size"])),
@@ -85,9 +101,9 @@ def header(rec: HouseholdRecord, lang: Lang) -> html.Div:
                       html.Strong(fmt_int(latest["n_dims_failed"]))]),
         ]
     return html.Div([
-        html.H1([t("rec.title", lang), " · ", html.Span(rec.house_id, id="rec-house-id")],
+        html.H1([t("rec.title", lang), " · ", html.Span(rec.house_id, id=HOUSE_ID)],
                 className="page-title"),
-        html.Div(" › ".join([*names, village]), className="page-subtitle", id="rec-area"),
+        html.Div(" › ".join([*names, village]), className="page-subtitle", id=AREA),
         html.Div(badges, className="my-2"),
         *facts,
     ])
@@ -135,14 +151,14 @@ def location_block(rec: HouseholdRecord, lang: Lang, geometry_url: str) -> html.
         centre_text = [html.Span(f"{t('rec.nearest', lang)}: "),
                        html.Strong(pick(centre["name_th"], centre["name_en"] or "", lang)),
                        html.Span(f" · {t('rec.distance', lang)} "),
-                       html.Strong(f"{km:,.1f} km", id="rec-centre-distance")]
+                       html.Strong(f"{km:,.1f} km", id=CENTRE_DISTANCE)]
     body: list = []
     if located is None:
-        body.append(html.Div(t("rec.no_location", lang), className="text-muted", id="rec-map"))
+        body.append(html.Div(t("rec.no_location", lang), className="text-muted", id=MAP))
     else:
         body.append(located)
         body.append(html.Div(t("rec.map_note", lang), className="figure-note"))
-    body.append(html.Div(centre_text, className="mt-1", id="rec-centre"))
+    body.append(html.Div(centre_text, className="mt-1", id=CENTRE))
     return html.Div(body)
 
 
@@ -167,7 +183,7 @@ def members_table(rec: HouseholdRecord, lang: Lang, scope: Scope,
             html.Td(_label("rel.", m["relation"], lang)),
         ]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="table-compact",
-                     id="rec-members-table")
+                     id=MEMBERS_TABLE)
 
 
 # ── indicators by round ──────────────────────────────────────────────────────
@@ -207,7 +223,7 @@ def indicators_table(rec: HouseholdRecord, lang: Lang) -> dbc.Table:
                         + [html.Td(f"{last['score'] - prev['score']:+.3f}" if prev else "",
                                    className="text-center")]))
     return dbc.Table([head, html.Tbody(body)], size="sm", bordered=True, hover=True,
-                     className="table-compact", id="rec-indicators")
+                     className="table-compact", id=INDICATORS)
 
 
 # ── analysis, plan, visits ───────────────────────────────────────────────────
@@ -222,7 +238,7 @@ def _unique(values: list[Any]) -> list[Any]:
 def analysis_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
     """Poverty type (latest visit that recorded one), causes and needs (every visit)."""
     if not rec.visits:
-        return html.Div(t("rec.no_visits", lang), className="text-muted", id="rec-analysis")
+        return html.Div(t("rec.no_visits", lang), className="text-muted", id=ANALYSIS)
     ptype = next((v["poverty_type"] for v in rec.visits if v["poverty_type"]), None)
     causes = _unique([c for v in rec.visits for c in v["causes"]])
     needs = _unique([n for v in rec.visits for n in v["needs"]])
@@ -232,7 +248,7 @@ def analysis_block(rec: HouseholdRecord, lang: Lang) -> html.Div:
         html.Dd(", ".join(_label("cause.", c, lang) for c in causes) or "–"),
         html.Dt(t("rec.needs", lang)),
         html.Dd(", ".join(_label("need.", n, lang) for n in needs) or "–"),
-    ], id="rec-analysis")
+    ], id=ANALYSIS)
 
 
 def plan_update_href(house_id: str, item_id: int | None = None) -> str:
@@ -244,7 +260,7 @@ def plan_block(rec: HouseholdRecord, lang: Lang, can_update: bool = False) -> ht
     """The household's plan items; with `can_update` (tambon officers) each row links to
     its update form and a link opens the form of every item."""
     if not rec.plan_items:
-        return html.Div(t("rec.no_plan", lang), className="text-muted", id="rec-plan")
+        return html.Div(t("rec.no_plan", lang), className="text-muted", id=PLAN)
     sections = []
     for horizon in ("urgent", "medium", "long"):
         items = [i for i in rec.plan_items if i["horizon"] == horizon]
@@ -271,14 +287,14 @@ def plan_block(rec: HouseholdRecord, lang: Lang, can_update: bool = False) -> ht
     plans = sorted({i["plan_year"] for i in rec.plan_items})
     note = f"{t('rec.plan_round', lang)} " + ", ".join(round_label(y, lang) for y in plans)
     update = ([dcc.Link(t("rec.update_plan", lang), href=plan_update_href(rec.house_id),
-                        className="btn btn-sm btn-primary mt-1", id="rec-update-plan")]
+                        className="btn btn-sm btn-primary mt-1", id=UPDATE_PLAN)]
               if can_update else [])
-    return html.Div([*sections, html.Div(note, className="figure-note"), *update], id="rec-plan")
+    return html.Div([*sections, html.Div(note, className="figure-note"), *update], id=PLAN)
 
 
 def visits_timeline(rec: HouseholdRecord, lang: Lang) -> html.Div:
     if not rec.visits:
-        return html.Div(t("rec.no_visits", lang), className="text-muted", id="rec-visits")
+        return html.Div(t("rec.no_visits", lang), className="text-muted", id=VISITS)
     items = []
     for v in rec.visits:
         details = []
@@ -296,4 +312,4 @@ def visits_timeline(rec: HouseholdRecord, lang: Lang) -> html.Div:
             html.Div(" · ".join(details), className="small"),
             html.Div(v["note"], className="small text-muted") if v["note"] else None,
         ], className="timeline-item", id=f"rec-visit-{v['visit_id']}"))
-    return html.Ul(items, className="timeline list-unstyled", id="rec-visits")
+    return html.Ul(items, className="timeline list-unstyled", id=VISITS)

@@ -30,6 +30,15 @@ from components.i18n import (
 )
 from components.theme import CATEGORICAL, FONT, NO_DATA, TOOLBAR_PX, chart_title
 
+# Ids of what this component draws on /plans; pages/plans_ids.py re-exports them
+AGENCY_TABLE = "plans-agency-table"
+HORIZON_TABLE = "plans-horizon-table"
+STALLED_AREAS = "plans-stalled-areas"
+STALLED_HOUSEHOLDS = "plans-stalled-households"
+STEPS_AREA = "plans-steps-area"
+STEPS_LEGEND = "plans-steps-legend"
+TARGETS_TABLE = "plans-targets-table"
+
 STATUS_COLORS = {"done": "#009E73", "in_progress": "#0072B2", "not_started": "#E69F00",
                  "cancelled": "#767676"}
 # Text on a status badge: black on the light green and orange (6.1:1, 9.3:1), white on
@@ -133,7 +142,7 @@ def horizon_table(rows: Sequence[dict], lang: Lang) -> dbc.Table:
             html.Td("–" if r["median_days"] is None else f"{r['median_days']:,.0f}"),
         ]))
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True,
-                     className="table-compact plans-numeric", id="plans-horizon-table")
+                     className="table-compact plans-numeric", id=HORIZON_TABLE)
 
 
 # ── agencies ─────────────────────────────────────────────────────────────────
@@ -177,7 +186,7 @@ def agency_totals_table(matrix: Sequence[dict], agencies: Sequence[dict], lang: 
                        for k in ("done", "open", "overdue"))])
             for a in agencies]
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True,
-                     className="table-compact plans-numeric", id="plans-agency-table")
+                     className="table-compact plans-numeric", id=AGENCY_TABLE)
 
 
 # ── the 9-step process ───────────────────────────────────────────────────────
@@ -223,7 +232,7 @@ def area_steps_table(steps: Sequence[dict], lang: Lang) -> dbc.Table:
                      html.Td(_date(s["started_on"])), html.Td(_date(s["completed_on"]))])
             for s in steps]
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True,
-                     className="table-compact", id="plans-steps-area")
+                     className="table-compact", id=STEPS_AREA)
 
 
 def steps_legend(steps: Sequence[dict], lang: Lang) -> html.Div:
@@ -234,7 +243,7 @@ def steps_legend(steps: Sequence[dict], lang: Lang) -> html.Div:
                               html.Span(f"{s['step_no']}. {pick(s['name_th'], s['name_en'], lang)}")],
                              className="legend-row"))
     return html.Div([html.Div(t("plans.steps_legend", lang), className="legend-title"), *rows],
-                    className="map-legend", id="plans-steps-legend")
+                    className="map-legend", id=STEPS_LEGEND)
 
 
 # ── targets and pace ─────────────────────────────────────────────────────────
@@ -285,14 +294,14 @@ def targets_table(rows: Sequence[dict], lang: Lang, href) -> dbc.Table:
             html.Td(r.get("eta_text", "–")),
         ]))
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, hover=True,
-                     className="table-compact plans-numeric", id="plans-targets-table")
+                     className="table-compact plans-numeric", id=TARGETS_TABLE)
 
 
 # ── stalled work ─────────────────────────────────────────────────────────────
 def stalled_areas_table(rows: Sequence[dict], lang: Lang, href, limit: int = 50) -> html.Div:
     if not rows:
         return html.Div(t("plans.nothing_stalled", lang), className="text-muted",
-                        id="plans-stalled-areas")
+                        id=STALLED_AREAS)
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
         "plans.col.area", "plans.col.stalled_households", "plans.col.stalled_items",
         "plans.col.open_items")]))
@@ -302,13 +311,13 @@ def stalled_areas_table(rows: Sequence[dict], lang: Lang, href, limit: int = 50)
                      html.Td(_count(r["open_items"], lang))])
             for r in rows[:limit]]
     return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", striped=True, hover=True,
-                              className="table-compact plans-numeric"), id="plans-stalled-areas")
+                              className="table-compact plans-numeric"), id=STALLED_AREAS)
 
 
 def stalled_households_table(rows: Sequence[dict], lang: Lang, href) -> html.Div:
     if not rows:
         return html.Div(t("plans.nothing_stalled", lang), className="text-muted",
-                        id="plans-stalled-households")
+                        id=STALLED_HOUSEHOLDS)
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
         "plans.col.house", "plans.col.tambon", "plans.col.village", "plans.col.open_items",
         "plans.col.overdue", "plans.col.last_change", "plans.col.idle_days",
@@ -323,7 +332,7 @@ def stalled_households_table(rows: Sequence[dict], lang: Lang, href) -> html.Div
                      html.Td(_date(r["earliest_due"]))])
             for r in rows]
     return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", striped=True, hover=True,
-                              className="table-compact"), id="plans-stalled-households")
+                              className="table-compact"), id=STALLED_HOUSEHOLDS)
 
 
 # ── the plan-item status form ────────────────────────────────────────────────

@@ -42,6 +42,7 @@ from components import centre_widgets as cw
 from components import choropleth as cp
 from components import downloads as dl
 from components import map_view as mv
+from components import shell_ids
 from components.cards import kpi_card, message, source_line
 from components.formatting import fmt_km
 from components.forms import labelled_group
@@ -503,7 +504,7 @@ def _source(current: SurveyRound, info: dict | None, lang: Lang) -> html.Div:
     Input(ids.STATUS, "value"),
     Input(ids.SERVICES, "value"),
     Input(ids.PLAN_STORE, "data"),
-    Input("shell-round", "value"),
+    Input(shell_ids.ROUND, "value"),
 )
 def update_view(province, district, distance, view, measure, level, statuses, services,
                 plan, year):
@@ -566,7 +567,7 @@ def update_view(province, district, distance, view, measure, level, statuses, se
     Input(ids.DISTANCE, "value"),
     Input(ids.GAP_LEVEL, "value"),
     Input(ids.GAP_SORT, "value"),
-    Input("shell-round", "value"),
+    Input(shell_ids.ROUND, "value"),
 )
 def update_gaps(province, district, distance, level, sort, year):
     """The ranking's first rows and the download links of the same view."""
@@ -795,7 +796,7 @@ def start_planner(n_clicks):
 @callback(
     Output(ids.PLAN_STORE, "data"),
     Input(ids.PLAN_GO, "data"),
-    State("shell-round", "value"),
+    State(shell_ids.ROUND, "value"),
     State(ids.PROVINCE, "value"),
     State(ids.DISTRICT, "value"),
     State(ids.DISTANCE, "value"),

@@ -1,6 +1,12 @@
 """Component ids of /centres (pages/centres.py): page-prefixed, so the callback
 guard (chipao.web.auth.CALLBACK_PREFIXES) knows their page."""
 
+# drawn by components.centre_widgets
+from components.centre_widgets import GAP_TABLE as GAP_TABLE
+from components.centre_widgets import HOUSEHOLDS_TABLE as HOUSEHOLDS_TABLE
+from components.centre_widgets import LEGEND_BIVARIATE as LEGEND_BIVARIATE
+from components.centre_widgets import PLAN_TABLE as PLAN_TABLE
+
 PREFIX = "centres-"
 DISTANCE = "centres-distance"
 DISTRICT = "centres-district"

@@ -3,6 +3,22 @@ sections (components/notebook.py) name theirs with the same prefix."""
 
 from __future__ import annotations
 
+# drawn by components.notebook
+from components.notebook import ANALYSIS as ANALYSIS
+from components.notebook import AREA as AREA
+from components.notebook import CENTRE as CENTRE
+from components.notebook import CENTRE_DISTANCE as CENTRE_DISTANCE
+from components.notebook import HOUSE_ID as HOUSE_ID
+from components.notebook import INDICATORS as INDICATORS
+from components.notebook import LEFT_POVERTY as LEFT_POVERTY
+from components.notebook import MAP as MAP
+from components.notebook import MEMBERS_TABLE as MEMBERS_TABLE
+from components.notebook import PLAN as PLAN
+from components.notebook import POOR_BADGE as POOR_BADGE
+from components.notebook import SCORE as SCORE
+from components.notebook import UPDATE_PLAN as UPDATE_PLAN
+from components.notebook import VISITS as VISITS
+
 PREFIX = "rec-"
 
 REFUSED = "rec-refused"

@@ -545,7 +545,7 @@ def layout(**query) -> html.Div:
         html.Div(view.get(f"{ids.MESSAGE}.children"), id=ids.MESSAGE),
         controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
         toolbar(ex_ids.TOOLBAR_PREFIX, lang, view.get(f"{shell_ids.URL}.search") or ""),
-        print_stamp(lang),
+        print_stamp(lang, ids.PRINT_STAMP, ids.PRESENT_HINT),
         html.Div(dbc.Row([
             dbc.Col([
                 html.Div(view.get(f"{ids.CAPTION}.children"), id=ids.CAPTION),

@@ -1,24 +1,29 @@
-"""Component ids of /map (pages/map.py). The controls (components/map_controls.py)
-and the map component (components/map_view.py) make some of these themselves from
-the same values; the meeting toolbar and the brief job are in map_exports_ids.py."""
+"""Component ids of /map (pages/map.py). The controls' ids are named where they are
+drawn (components/map_controls.py) and re-exported here; the map component
+(components/map_view.py) derives its parts' ids from VIEW; the meeting toolbar and
+the brief job are in map_exports_ids.py."""
+
+# drawn by components.map_controls
+from components.map_controls import CLASSES as CLASSES
+from components.map_controls import COMPARE as COMPARE
+from components.map_controls import CONTROLS as CONTROLS
+from components.map_controls import LEVEL as LEVEL
+from components.map_controls import MEASURE as MEASURE
+from components.map_controls import SUBJECT as SUBJECT
+from components.map_controls import K as K
 
 PREFIX = "map-"
 BODY = "map-body"
 BREADCRUMB = "map-breadcrumb"
 CAPTION = "map-caption"
-CLASSES = "map-classes"
-COMPARE = "map-compare"
 DEFINITION = "map-definition"
 ERROR = "map-error"
 FIGURE_TITLE = "map-figure-title"
 GEOMETRY = "map-geometry"
 HOUSEHOLDS_LINK = "map-households-link"
-K = "map-k"
 LEGEND = "map-legend"
 LEGEND_BOX = "map-legend-box"
 LEGEND_DIRECTION = "map-legend-direction"
-LEVEL = "map-level"
-MEASURE = "map-measure"
 MESSAGE = "map-message"
 NOTE = "map-note"
 PANEL = "map-panel"
@@ -30,7 +35,6 @@ RANKING_ALL = "map-ranking-all"
 RANKING_TITLE = "map-ranking-title"
 SHOWN = "map-shown"
 SPEC = "map-spec"
-SUBJECT = "map-subject"
 URL = "map-url"
 VALUES = "map-values"
 VIEW = "map-view"
@@ -47,3 +51,5 @@ PANEL_TREND_SVG = "map-panel-trend-svg"
 RANKING_MORE = "map-ranking-more"
 HOME = "map-home"  # the user's own area, written into the address (assets/20-chipao.js)
 HOME_MARK = "map-home-mark"
+PRINT_STAMP = "map-print-stamp"
+PRESENT_HINT = "map-present-hint"

@@ -1,6 +1,4 @@
-"""Component ids of / (pages/overview.py). The headline cards keep their older
-`kpi-…` values: tests, the load test and bookmarks of other sessions read them, and no
-callback uses them (the callback guard's prefix is only needed by callbacks)."""
+"""Component ids of / (pages/overview.py)."""
 
 PREFIX = "overview-"
 SUBTITLE = "overview-subtitle"
@@ -16,10 +14,10 @@ DIMENSIONS_SVG = "overview-dimensions_svg"
 TREND_PNG = "overview-trend_png"
 TREND_SVG = "overview-trend_svg"
 PRESENT = "overview-present"
-KPI_SURVEYED = "kpi-surveyed"
-KPI_POOR = "kpi-poor"
-KPI_TARGET_POOR = "kpi-target-poor"
-KPI_LEFT_POVERTY = "kpi-left-poverty"
+KPI_SURVEYED = "overview-kpi-surveyed"
+KPI_POOR = "overview-kpi-poor"
+KPI_TARGET_POOR = "overview-kpi-target-poor"
+KPI_LEFT_POVERTY = "overview-kpi-left-poverty"
 FIGURES_TABLE = "overview-figures-table"
 DIMENSIONS = "overview-dimensions"
 CHART_NOTE = "overview-chart-note"

@@ -1,6 +1,15 @@
 """Component ids of /plans (pages/plans.py): page-prefixed, so the callback
 guard (chipao.web.auth.CALLBACK_PREFIXES) knows their page."""
 
+# drawn by components.plan_widgets
+from components.plan_widgets import AGENCY_TABLE as AGENCY_TABLE
+from components.plan_widgets import HORIZON_TABLE as HORIZON_TABLE
+from components.plan_widgets import STALLED_AREAS as STALLED_AREAS
+from components.plan_widgets import STALLED_HOUSEHOLDS as STALLED_HOUSEHOLDS
+from components.plan_widgets import STEPS_AREA as STEPS_AREA
+from components.plan_widgets import STEPS_LEGEND as STEPS_LEGEND
+from components.plan_widgets import TARGETS_TABLE as TARGETS_TABLE
+
 PREFIX = "plans-"
 AGENCY_MATRIX = "plans-agency-matrix"
 AS_OF = "plans-as-of"

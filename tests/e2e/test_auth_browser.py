@@ -32,8 +32,8 @@ def test_sign_in_in_the_browser_then_the_overview_without_console_errors(page, l
     page.errors.clear()  # the refused sign-in answers 401, which Chromium logs
 
     login(page, live_server, username, password)
-    page.wait_for_selector("#kpi-surveyed", timeout=20_000)
-    assert "18" in page.inner_text("#kpi-surveyed")  # the store's households, exactly
+    page.wait_for_selector("#overview-kpi-surveyed", timeout=20_000)
+    assert "18" in page.inner_text("#overview-kpi-surveyed")  # the store's households, exactly
     page.wait_for_selector("#shell-user")
     assert "ศจพ.อำเภอ" in page.inner_text("#shell-user")
     nav = page.inner_text(".shell-navbar")
@@ -51,8 +51,8 @@ def test_sign_in_in_the_browser_then_the_overview_without_console_errors(page, l
 def test_public_viewer_sees_suppressed_counts_and_no_record_pages(page, live_server, accounts):
     username, password = accounts["public"]
     login(page, live_server, username, password)
-    page.wait_for_selector("#kpi-poor", timeout=20_000)
-    assert "<5" in page.inner_text("#kpi-poor")
+    page.wait_for_selector("#overview-kpi-poor", timeout=20_000)
+    assert "<5" in page.inner_text("#overview-kpi-poor")
     nav = page.inner_text(".shell-navbar")
     assert "ครัวเรือน" not in nav and "แผนพัฒนา" not in nav
     assert page.errors == []

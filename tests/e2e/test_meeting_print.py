@@ -43,7 +43,7 @@ def test_presentation_shows_map_legend_and_names_without_controls(page, live_ser
         assert box["y"] >= 0 and box["y"] + box["h"] <= 768 + 1, box
     assert canvas["h"] >= 500  # the map fills the projector's screen
     assert page.evaluate("window.chipaoMaps['map-view'].labels().length") >= 2  # names
-    assert page.is_visible("#meeting-present-hint")
+    assert page.is_visible("#map-present-hint")
     page.screenshot(path=str(tmp_path / "present.png"))
     shot = np.asarray(Image.open(tmp_path / "present.png").convert("RGB")).astype(int)
     assert ((shot.max(axis=2) - shot.min(axis=2)) > 60).mean() > 0.02  # a coloured map
@@ -77,7 +77,7 @@ def test_print_media_pdf_has_a_static_map_image(page, live_server, tmp_path):
     page.emulate_media(media="print")
     assert not page.is_visible(".map-controls") and not page.is_visible(".meeting-toolbar")
     assert not page.is_visible(".chipao-map-canvas")
-    stamp = page.inner_text("#meeting-print-stamp")
+    stamp = page.inner_text("#map-print-stamp")
     assert "พ.ศ. 2566" in stamp and "OCHA" in stamp
     pdf = tmp_path / "map.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)

@@ -50,10 +50,10 @@ def test_overview_shows_what_sql_counts(store, live_server, page):
                        "AND failed <> 0 AND welfare_card", r=latest)
     user = create_user("executive")
     login(page, live_server, *user, next_path="/")
-    page.wait_for_selector("#kpi-surveyed .kpi-value")
-    assert _number(page, "kpi-surveyed") == surveyed
-    assert _number(page, "kpi-poor") == poor
-    assert _number(page, "kpi-target-poor") == target_poor
+    page.wait_for_selector("#overview-kpi-surveyed .kpi-value")
+    assert _number(page, "overview-kpi-surveyed") == surveyed
+    assert _number(page, "overview-kpi-poor") == poor
+    assert _number(page, "overview-kpi-target-poor") == target_poor
     top = page.locator("#overview-top-provinces tbody tr")
     assert top.count() == 10
     first_province = top.nth(0).locator("td").nth(1).inner_text()
@@ -76,6 +76,6 @@ def test_english_and_a_bad_round(store, live_server, page):
     page.wait_for_selector("#page-message")
     assert "Invalid parameter" in page.locator("#page-message").inner_text()
     page.goto(f"{live_server}/")
-    page.wait_for_selector("#kpi-surveyed")
-    assert "Households surveyed" in page.locator("#kpi-surveyed").inner_text()
+    page.wait_for_selector("#overview-kpi-surveyed")
+    assert "Households surveyed" in page.locator("#overview-kpi-surveyed").inner_text()
     assert page.errors == []

@@ -157,8 +157,8 @@ def test_overview_and_map_panel_show_the_trend(page, live_server):
         assert row[5] == _fmt(want["poor_people"])
         assert row[7] == f"{100 * want['af_poor'] / want['surveyed']:.1f}%"  # H
     # people beside households in the headline cards
-    assert f"{truth[-1]['people']:,}" in page.inner_text("#kpi-surveyed")
-    assert f"{truth[-1]['poor_people']:,}" in page.inner_text("#kpi-poor")
+    assert f"{truth[-1]['people']:,}" in page.inner_text("#overview-kpi-surveyed")
+    assert f"{truth[-1]['poor_people']:,}" in page.inner_text("#overview-kpi-poor")
     # the map's area profile: the province's trend over the three rounds
     province = _truth("TH50")
     page.goto(f"{live_server}/map?area=TH50&round=2566")
@@ -358,10 +358,10 @@ def test_presentation_mode_at_1366x768(page, live_server, tmp_path):
     for hidden in (".shell-navbar", "#overview-toolbar", ".modebar-container",
                    "#overview-figures-table"):
         assert not page.is_visible(hidden), hidden
-    size = page.eval_on_selector("#kpi-poor .kpi-value",
+    size = page.eval_on_selector("#overview-kpi-poor .kpi-value",
                                  "e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 40  # read from the back of a room
-    for card in ("#kpi-surveyed", "#kpi-poor", "#kpi-target-poor", "#kpi-left-poverty"):
+    for card in ("#overview-kpi-surveyed", "#overview-kpi-poor", "#overview-kpi-target-poor", "#overview-kpi-left-poverty"):
         box = _box(page, card)
         assert 0 <= box["top"] and box["bottom"] <= 768, card  # the headline on the first screen
     page.screenshot(path=str(tmp_path / "present.png"))
