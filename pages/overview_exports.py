@@ -110,7 +110,7 @@ def provinces_table(fmt: str):
     if fmt not in TABLES:
         flask.abort(404)
     view, scope, lang = _view()
-    withheld = f"{fmt_suppressed()} " + ("ปกปิด" if lang == "th" else "withheld")
+    withheld = f"{fmt_suppressed()} " + t("overview.withheld", lang)
     rows = [{"rank": r["rank"], "pcode": r["pcode"],
              "province": pick(r["name_th"], r["name_en"], lang), "poor": r["poor"],
              "share": None if r["share"] is None else round(100 * r["share"], 1),
@@ -161,7 +161,7 @@ def dimensions_chart(fmt: str):
         notes=(t("overview.poor_note", lang),))
     image = _chart(spec, fmt)
     _audit(scope, "overview_dimensions_chart", fmt)
-    label = "รายมิติ" if lang == "th" else "dimensions"
+    label = t("overview.dimensions_file", lang)
     return _send(image, fmt, sm.file_name(view["area_name"], str(current.year_be), label,
                                           ext=fmt))
 
@@ -202,7 +202,7 @@ def trend_export(fmt: str):
         flask.abort(400, str(err))
     rows, year = view["rows"], view["round"].year_be
     title = f"{t('trend.title', lang)} — {view['area']}"
-    name = sm.file_name(view["area"], str(year), "แนวโน้ม" if lang == "th" else "trend", ext=fmt)
+    name = sm.file_name(view["area"], str(year), t("overview.trend_file", lang), ext=fmt)
     attribution = sm.ATTRIBUTION_TH if lang == "th" else sm.ATTRIBUTION_EN
     if fmt in TABLES:
         notes = [(t("overview.area", lang), view["area"]), (t("shell.round", lang),
