@@ -68,8 +68,7 @@ def household_grid(grid_id: str, lang: Lang, show_tambon: bool, may_see_names: b
             "cacheBlockSize": BLOCK, "maxBlocksInCache": 20, "infiniteInitialRowCount": BLOCK,
             "maxConcurrentDatasourceRequests": 1, "rowBuffer": 10, "blockLoadDebounceMillis": 80,
             "multiSortKey": "ctrl", "animateRows": False,
-            "localeText": {"loadingOoo": "กำลังโหลด…" if lang == "th" else "Loading…",
-                           "noRowsToShow": "ไม่พบครัวเรือน" if lang == "th" else "No households"},
+            "localeText": {"loadingOoo": t("loading", lang), "noRowsToShow": t("hh.grid.no_rows", lang)},
         },
         getRowId="params.data.house_id_raw",
         style={"height": "62vh", "width": "100%"},
@@ -107,7 +106,7 @@ def plan_summary(row: dict, lang: Lang) -> str:
 
 # ── exports (Thai column names; no national IDs) ─────────────────────────────
 _EXPORT = (
-    ("house_id", "hh.col.house_id"), ("tambon_pcode", None), ("tambon", "hh.col.tambon"),
+    ("house_id", "hh.col.house_id"), ("tambon_pcode", "hh.col.tambon_pcode"), ("tambon", "hh.col.tambon"),
     ("village_no", "hh.col.village"), ("size", "hh.col.size"), ("welfare_card", "hh.col.welfare"),
     ("dims", "hh.col.dims"), ("n_dims_failed", "hh.col.n_dims"), ("score", "hh.col.score"),
     ("poor", "hh.col.poor"), ("plan", "hh.col.plan"), ("plan_done", "hh.col.plan_done"),
@@ -117,7 +116,7 @@ _EXPORT = (
 
 
 def export_columns() -> list[tuple[str, str]]:
-    return [(key, t(label, "th") if label else "รหัสตำบล") for key, label in _EXPORT]
+    return [(key, t(label, "th")) for key, label in _EXPORT]
 
 
 def row_for_export(row: dict, scope: Scope, catalogue, round_year: int) -> dict:
@@ -126,9 +125,9 @@ def row_for_export(row: dict, scope: Scope, catalogue, round_year: int) -> dict:
     return {
         "house_id": row["house_id"], "tambon_pcode": row["tambon_pcode"],
         "tambon": row["tambon_th"], "village_no": row["village_no"], "size": row["size"],
-        "welfare_card": {True: "มี", False: "ไม่มี"}.get(row["welfare_card"], "ไม่ทราบ"),
+        "welfare_card": t({True: "hh.yes", False: "hh.no"}.get(row["welfare_card"], "rec.unknown"), "th"),
         "dims": ", ".join(dims), "n_dims_failed": row["n_dims_failed"],
-        "score": round(row["score"], 4), "poor": "ยากจน" if row["poor"] else "ไม่ยากจน",
+        "score": round(row["score"], 4), "poor": t("hh.export.poor" if row["poor"] else "hh.export.not_poor", "th"),
         "plan": t(f"plan.{row['plan_state']}", "th"),
         "plan_done": row["n_done"], "plan_total": row["plan_total"],
         "last_visit": row["last_visit"],

@@ -7,29 +7,13 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.i18n import Lang
-
-WORDS = {
-    "brief": ("สรุปสำหรับการประชุม (PDF)", "Meeting brief (PDF)"),
-    "downloads": ("ดาวน์โหลด", "Download"),
-    "map_png": ("แผนที่ PNG", "Map PNG"),
-    "map_svg": ("แผนที่ SVG", "Map SVG"),
-    "ranking_csv": ("อันดับ CSV", "Ranking CSV"),
-    "ranking_xlsx": ("อันดับ XLSX", "Ranking XLSX"),
-    "profile_csv": ("ข้อมูลพื้นที่ CSV", "Area profile CSV"),
-    "profile_xlsx": ("ข้อมูลพื้นที่ XLSX", "Area profile XLSX"),
-    "ready": ("ดาวน์โหลดสรุป", "Download the brief"),
-    "working": ("กำลังจัดทำสรุป…", "Making the brief…"),
-    "failed": ("จัดทำสรุปไม่สำเร็จ", "The brief could not be made"),
-    "present": ("โหมดนำเสนอ", "Present"),
-    "present_keys": ("← → พื้นที่ถัดไป · ↑ ↓ มิติ · F เต็มจอ · Esc ออก",
-                     "← → next area · ↑ ↓ dimension · F full screen · Esc leaves"),
-}
+from components.i18n import Lang, t
 
 
 def word(key: str, lang: Lang) -> str:
-    th, en = WORDS[key]
-    return en if lang == "en" else th
+    """A toolbar word (`meeting.*` in the catalogues) by its short key: the toolbar's
+    links are named by the key that is also their id suffix."""
+    return t(f"meeting.{key}", lang)
 
 
 def toolbar(prefix: str, lang: Lang, search: str = "") -> html.Div:
@@ -39,13 +23,13 @@ def toolbar(prefix: str, lang: Lang, search: str = "") -> html.Div:
                       className="btn btn-sm btn-outline-secondary", download="")
 
     return html.Div([
-        dbc.Button(word("brief", lang), id=f"{prefix}-brief", size="sm", color="primary",
+        dbc.Button(t("meeting.brief", lang), id=f"{prefix}-brief", size="sm", color="primary",
                    className="me-2"),
-        html.Span(word("downloads", lang) + ":", className="small text-muted me-1"),
+        html.Span(t("meeting.downloads", lang) + ":", className="small text-muted me-1"),
         link("map_png", "/export/map.png"), link("map_svg", "/export/map.svg"),
         link("ranking_csv", "/export/ranking.csv"), link("ranking_xlsx", "/export/ranking.xlsx"),
         link("profile_csv", "/export/profile.csv"), link("profile_xlsx", "/export/profile.xlsx"),
-        html.A(word("present", lang), href=f"/map?present=1{('&' + search[1:]) if search else ''}",
+        html.A(t("meeting.present", lang), href=f"/map?present=1{('&' + search[1:]) if search else ''}",
                id=f"{prefix}-present", className="btn btn-sm btn-outline-primary ms-2"),
         html.Div([dbc.Progress(id=f"{prefix}-brief-progress", value=0, striped=True,
                                animated=True, style={"height": "1.1rem"}, className="mt-2"),
@@ -64,5 +48,5 @@ def print_stamp(lang: Lang, stamp_id: str, hint_id: str) -> html.Div:
     both (its ids module)."""
     return html.Div([
         html.Div(id=stamp_id, className="meeting-print-stamp"),
-        html.Div(word("present_keys", lang), className="meeting-present-hint", id=hint_id),
+        html.Div(t("meeting.present_keys", lang), className="meeting-present-hint", id=hint_id),
     ])

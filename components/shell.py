@@ -27,7 +27,7 @@ from dash import (
 )
 
 from components import shell_ids as ids
-from components.i18n import current_lang, round_label, t
+from components.i18n import STRINGS, current_lang, round_label, t
 from components.loading import busy
 
 NAV_ORDER = ["/", "/map", "/households", "/plans", "/centres", "/admin"]
@@ -46,13 +46,21 @@ def _nav_items(lang: str, allowed: Collection[str] | None) -> list:
     return items
 
 
+def role_label(user: Any, lang: str) -> str:
+    """The signed-in user's role (`role.*` in the catalogues) and their areas' names."""
+    key = f"role.{user.role}"
+    label = t(key, lang) if key in STRINGS else str(user.role)
+    names = user.names_en if lang == "en" else user.names_th
+    return f"{label} {', '.join(names)}" if names else label
+
+
 def _user_menu(lang: str, user: Any, csrf: str) -> html.Div:
     if user is None:  # an anonymous visitor (public aggregates): offer the sign-in
         return html.Div(html.A(t("nav.signin", lang), href="/login", id=ids.SIGNIN,
                                className="btn btn-sm btn-outline-light"))
     return html.Div(
         [
-            html.Span(f"{user.display_name or user.username} · {user.role_label(lang)}",
+            html.Span(f"{user.display_name or user.username} · {role_label(user, lang)}",
                       className="shell-user me-2", id=ids.USER),
             # a POST with the session's CSRF token: a cross-site link or image cannot
             # sign anyone out

@@ -9,41 +9,23 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.formatting import DASH, fmt_int, fmt_pct, round_label
-from components.i18n import Lang
+from components.i18n import Lang, t
 from components.theme import CATEGORICAL, GRAPH_CONFIG, TOOLBAR_PX, base_layout, chart_title
 
-WORDS = {
-    "title": ("แนวโน้มทุกรอบการสำรวจ", "Trend over every survey round"),
-    "round": ("รอบการสำรวจ", "Survey round"),
-    "surveyed": ("ครัวเรือนที่สำรวจ", "Households surveyed"),
-    "people": ("สมาชิกครัวเรือนที่สำรวจ (คน)", "Members of surveyed households (people)"),
-    "poor": ("ครัวเรือนยากจน (เกณฑ์ TPMAP)", "Poor households (TPMAP rule)"),
-    "poor_share": ("สัดส่วนครัวเรือนยากจน", "Share of households poor"),
-    "poor_people": ("สมาชิกครัวเรือนยากจน (คน)", "Members of poor households (people)"),
-    "target_poor": ("คนจนเป้าหมาย (ครัวเรือน)", "Target poor (households)"),
-    "H": ("H อัตราความยากจน", "H headcount ratio"),
-    "A": ("A ความรุนแรง", "A intensity"),
-    "M0": ("M0 = H×A", "M0 = H×A"),
-    "one_round": ("มีข้อมูลเพียงรอบเดียว: ยังไม่มีแนวโน้ม",
-                  "Only one round in the store: no trend yet"),
-    "note": ("ครัวเรือนยากจนตามเกณฑ์ TPMAP: ขาดแคลนอย่างน้อยหนึ่งมิติ; H, A, M0 ตามวิธี "
-             "Alkire–Foster ที่ k = {k}",
-             "Poor by TPMAP's rule: deprived in at least one dimension; H, A, M0 by "
-             "Alkire–Foster at k = {k}"),
-}
 COUNTS = ("surveyed", "people", "poor", "poor_people", "target_poor")
 RATES = ("poor_share", "H", "A")
 
 
 def word(key: str, lang: Lang) -> str:
-    th, en = WORDS[key]
-    return en if lang == "en" else th
+    """A trend word (`trend.*` in the catalogues) by its short key: the table's columns
+    are named by their key in COUNTS/RATES, as the overview's and map's exports are."""
+    return t(f"trend.{key}", lang)
 
 
 def columns(lang: Lang, k_label: str) -> list[tuple[str, str]]:
     """(key, header) of the table and of its downloads, in order."""
-    heads = {"H": f"{word('H', lang)} (k = {k_label})"}
-    return [("round", word("round", lang))] + [
+    heads = {"H": f"{t('trend.H', lang)} (k = {k_label})"}
+    return [("round", t("trend.round", lang))] + [
         (key, heads.get(key, word(key, lang)))
         for key in ("surveyed", "people", "poor", "poor_share", "poor_people",
                     "target_poor", "H", "A", "M0")]
@@ -85,7 +67,7 @@ def table(rows: list[dict], lang: Lang, k_label: str, table_id: str) -> html.Tab
     """Rounds down, figures across (a committee reads a round's line)."""
     cols = columns(lang, k_label)
     return html.Div(html.Table([
-        html.Caption(word("title", lang), className="visually-hidden"),
+        html.Caption(t("trend.title", lang), className="visually-hidden"),
         html.Thead(html.Tr([html.Th(head, scope="col", className="text-end" if i else "")
                             for i, (_key, head) in enumerate(cols)])),
         html.Tbody([html.Tr([html.Th(_cell("round", r, lang), scope="row")]
@@ -95,7 +77,7 @@ def table(rows: list[dict], lang: Lang, k_label: str, table_id: str) -> html.Tab
     ], className="table table-sm table-compact trend-table mb-1", id=table_id),
         # it scrolls sideways on a narrow screen: reachable by keyboard, and named
         className="table-responsive", tabIndex="0", role="region",
-        **{"aria-label": word("title", lang)})
+        **{"aria-label": t("trend.title", lang)})
 
 
 def figure(rows: list[dict], lang: Lang, title: str, height: int = 300) -> go.Figure:
@@ -139,7 +121,7 @@ def block(rows: list[dict], lang: Lang, k_label: str, prefix: str, title: str,
                                   config=GRAPH_CONFIG, style={"height": f"{height}px"},
                                   className="trend-chart"))
     else:
-        children.append(html.Div(word("one_round", lang), className="figure-note"))
+        children.append(html.Div(t("trend.one_round", lang), className="figure-note"))
     children += [table(rows, lang, k_label, f"{prefix}-trend-table"),
-                 html.Div(word("note", lang).replace("{k}", k_label), className="figure-note")]
+                 html.Div(t("trend.note", lang).replace("{k}", k_label), className="figure-note")]
     return html.Div(children, id=f"{prefix}-trend", className="trend-block")

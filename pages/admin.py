@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 from chipao.domain.exports import csv_text
 from chipao.web.session import current_scope
 from components.formatting import BE_OFFSET, bangkok, fmt_date, fmt_datetime, fmt_int
-from components.i18n import Lang, current_lang, pick
+from components.i18n import Lang, current_lang, t
 from pages import admin_ids as ids
 from queries import audit, audit_log, users
 from queries.db import scoped
@@ -25,48 +25,6 @@ dash.register_page(__name__, path="/admin", name="admin", nav_key="nav.admin", o
                    title="ผู้ดูแลระบบ · Admin — ชี้เป้า")
 
 PAGE_SIZE = 200
-TEXT = {
-    "title": ("บันทึกการเข้าถึง (Audit log)", "Audit log"),
-    "subtitle": ("การเข้าสู่ระบบ การเปิดดูและค้นหาข้อมูลครัวเรือน การส่งออก การแก้ไขแผน "
-                 "และการจัดการผู้ใช้ ทุกรายการถูกบันทึกแบบแก้ไขไม่ได้",
-                 "Sign-ins, household views and searches, exports, plan changes and user "
-                 "administration, recorded append-only"),
-    "user": ("ผู้ใช้ (ขึ้นต้นด้วย)", "User (starts with)"),
-    "action": ("การกระทำ", "Action"),
-    "date_from": ("ตั้งแต่วันที่", "From"),
-    "date_to": ("ถึงวันที่", "To"),
-    "date_hint": ("วัน/เดือน/ปี พ.ศ. เช่น 2/12/2569", "day/month/year, e.g. 2/12/2026"),
-    "date_placeholder": ("วว/ดด/ปปปป", "dd/mm/yyyy"),
-    "period": ("ช่วงวันที่ {start} – {end}", "From {start} to {end}"),
-    "apply": ("ค้นหา", "Search"),
-    "export": ("ส่งออก CSV", "Export CSV"),
-    "any": ("ทั้งหมด", "Any"),
-    "shown": ("แสดง {shown} จาก {total} รายการ (ล่าสุดก่อน)", "Showing {shown} of {total} (newest first)"),
-    "users": ("บัญชีผู้ใช้", "Accounts"),
-    "users_note": ("จัดการบัญชีด้วยคำสั่ง chipao user … (create, reset-password, disable, enable)",
-                   "Manage accounts with chipao user … (create, reset-password, disable, enable)"),
-    "at": ("เวลา (ไทย)", "Time (Thailand)"),
-    "username": ("ผู้ใช้", "User"),
-    "role": ("บทบาท", "Role"),
-    "target": ("เป้าหมาย", "Target"),
-    "details": ("รายละเอียด", "Details"),
-    "ip": ("IP", "IP"),
-    "user_agent": ("โปรแกรมที่ใช้", "User agent"),
-    "scope": ("ขอบเขต", "Scope"),
-    "rows": ("จำนวนแถว", "Rows"),
-    "areas": ("พื้นที่", "Areas"),
-    "state": ("สถานะ", "State"),
-    "last": ("เข้าระบบล่าสุด", "Last sign-in"),
-    "bad_date": ("วันที่ไม่ถูกต้อง: เขียนเป็น วัน/เดือน/ปี พ.ศ. เช่น 2/12/2569",
-                 "Invalid date: write day/month/year, e.g. 2/12/2026"),
-}
-
-
-def _t(key: str, lang: str) -> str:
-    th, en = TEXT[key]
-    return pick(th, en, lang)
-
-
 def _details(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str) if value else ""
 
@@ -103,7 +61,7 @@ def _filter(username: str | None, action: str | None, start: str | None,
 
 def _log_table(rows: list[dict], lang: Lang) -> dbc.Table:
     cols = audit_log.COLUMNS
-    head = html.Thead(html.Tr([html.Th(_t(c, lang) if c in TEXT else c) for c in cols]))
+    head = html.Thead(html.Tr([html.Th(t(f"admin.col.{c}", lang)) for c in cols]))
     body = html.Tbody([
         html.Tr([html.Td(fmt_datetime(r["at"], lang), className="text-nowrap"), html.Td(r["username"]),
                  html.Td(r["role"]), html.Td(r["action"]), html.Td(r["target"] or ""),
@@ -121,7 +79,7 @@ def _users_table(lang: Lang) -> dbc.Table:
     scope = current_scope()
     with scoped(scope) as conn:
         accounts = users.list_users(conn, scope)
-    head = html.Thead(html.Tr([html.Th(_t(c, lang)) for c in
+    head = html.Thead(html.Tr([html.Th(t(f"admin.col.{c}", lang)) for c in
                                ("username", "role", "areas", "state", "last")]))
     body = html.Tbody([
         html.Tr([html.Td(u.username), html.Td(str(u.role)), html.Td(", ".join(u.areas) or "–"),
@@ -136,10 +94,10 @@ def _users_table(lang: Lang) -> dbc.Table:
 def _date_field(field_id: str, label: str, lang: Lang) -> list:
     # the label says how to write a date too (the hint below is not tied to the field:
     # dbc.Input takes no aria-describedby)
-    return [dbc.Label([label, html.Span(f" ({_t('date_hint', lang)})", className="visually-hidden")],
+    return [dbc.Label([label, html.Span(f" ({t('admin.date_hint', lang)})", className="visually-hidden")],
                       html_for=field_id),
             dbc.Input(id=field_id, type="text", inputMode="numeric", maxLength=10,
-                      placeholder=_t("date_placeholder", lang), debounce=True,
+                      placeholder=t("admin.date_placeholder", lang), debounce=True,
                       autoComplete="off")]
 
 
@@ -149,31 +107,31 @@ def layout(**_query) -> html.Div:
     with scoped(scope) as conn:
         action_names = audit_log.actions(conn, scope)
     return html.Div([
-        html.H1(_t("title", lang), className="page-title"),
-        html.P(_t("subtitle", lang), className="page-subtitle"),
+        html.H1(t("admin.title", lang), className="page-title"),
+        html.P(t("admin.subtitle", lang), className="page-subtitle"),
         dbc.Row([
-            dbc.Col([dbc.Label(_t("user", lang), html_for=ids.USER),
+            dbc.Col([dbc.Label(t("admin.user", lang), html_for=ids.USER),
                      dbc.Input(id=ids.USER, type="text", maxLength=40, debounce=True)], md=3),
-            dbc.Col([dbc.Label(_t("action", lang), html_for=ids.ACTION),
+            dbc.Col([dbc.Label(t("admin.action", lang), html_for=ids.ACTION),
                      dcc.Dropdown(id=ids.ACTION, options=action_names,
-                                  placeholder=_t("any", lang))], md=3),
+                                  placeholder=t("admin.any", lang))], md=3),
             # dates typed in the user's calendar (B.E. in Thai): Dash's DatePickerRange
             # shows Gregorian years only, and its ARIA is broken (aria-expanded on a
             # role-less div, an aria-label on a bare <a>, English-only labels)
-            dbc.Col(_date_field(ids.DATE_FROM, _t("date_from", lang), lang), md=2),
-            dbc.Col(_date_field(ids.DATE_TO, _t("date_to", lang), lang), md=2),
-            dbc.Col([dbc.Button(_t("apply", lang), id=ids.APPLY, color="primary",
+            dbc.Col(_date_field(ids.DATE_FROM, t("admin.date_from", lang), lang), md=2),
+            dbc.Col(_date_field(ids.DATE_TO, t("admin.date_to", lang), lang), md=2),
+            dbc.Col([dbc.Button(t("admin.apply", lang), id=ids.APPLY, color="primary",
                                 className="me-2"),
-                     dbc.Button(_t("export", lang), id=ids.EXPORT, color="secondary",
+                     dbc.Button(t("admin.export", lang), id=ids.EXPORT, color="secondary",
                                 outline=True)], md=2, className="d-flex align-items-end"),
-            dbc.Col(html.Div(_t("date_hint", lang), id=ids.DATE_HINT, className="form-text mt-0",
+            dbc.Col(html.Div(t("admin.date_hint", lang), id=ids.DATE_HINT, className="form-text mt-0",
                              **{"aria-hidden": "true"}), md={"size": 4, "offset": 6}),
         ], className="g-2 mb-3"),
         html.Div(id=ids.COUNT, className="small text-muted mb-1"),
         dcc.Loading(html.Div(id=ids.LOG)),
         dcc.Download(id=ids.DOWNLOAD),
-        html.H2(_t("users", lang), className="h5 mt-4"),
-        html.P(_t("users_note", lang), className="small text-muted"),
+        html.H2(t("admin.users", lang), className="h5 mt-4"),
+        html.P(t("admin.users_note", lang), className="small text-muted"),
         _users_table(lang),
     ])
 
@@ -193,14 +151,14 @@ def show_log(_n, username, action, start, end):
     try:
         f = _filter(username, action, start, end, lang)
     except ValueError:
-        return dbc.Alert(_t("bad_date", lang), color="danger", id=ids.BAD_DATE), ""
+        return dbc.Alert(t("admin.bad_date", lang), color="danger", id=ids.BAD_DATE), ""
     with scoped(scope) as conn:
         total = audit_log.count(conn, scope, f)
         rows = audit_log.search(conn, scope, f, limit=PAGE_SIZE)
-    shown = _t("shown", lang).format(shown=fmt_int(len(rows)), total=fmt_int(total))
+    shown = t("admin.shown", lang).format(shown=fmt_int(len(rows)), total=fmt_int(total))
     if f.date_from or f.date_to:
-        shown += " · " + _t("period", lang).format(start=fmt_date(f.date_from, lang),
-                                                   end=fmt_date(f.date_to, lang))
+        shown += " · " + t("admin.period", lang).format(start=fmt_date(f.date_from, lang),
+                                                        end=fmt_date(f.date_to, lang))
     return _log_table(rows, lang), shown
 
 

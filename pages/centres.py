@@ -647,7 +647,7 @@ def gaps_file(fmt: str):
                  (t("centres.distance", lang), str(distance)),
                  (t("centres.gap.level", lang), t(f"centres.level.{level}", lang)),
                  (t("centres.gap.sort", lang), t(f"centres.gap.sort.{sort}", lang)),
-                 ("ข้อมูล ณ" if lang == "th" else "Data as of",
+                 (t("exports.data_date", lang),
                   fmt_datetime(info["refreshed_at"], lang) if info else "–"),
                  (t("source", lang), pick(current.source_th, current.source_en, lang)),
                  (t("source", lang), _fmt(t("centres.gap.note", lang), d=distance)),

@@ -328,7 +328,7 @@ def export(_csv, _xlsx, stored, last_request):
     name = f"households_{params.area or 'search'}_{lctx.round.year_be}"
     if fmt == "xlsx":
         notes = _export_notes(lctx, grid, len(out))
-        content = to_xlsx_bytes(columns, out, sheet_title="ครัวเรือน", notes=notes)
+        content = to_xlsx_bytes(columns, out, sheet_title=t("hh.export.sheet", "th"), notes=notes)
     else:
         content = to_csv_bytes(columns, out)
     return (dcc.send_bytes(content, f"{name}.{fmt}"),
@@ -338,11 +338,21 @@ def export(_csv, _xlsx, stored, last_request):
 
 _OPS = {"equals": "=", "notEqual": "≠", "lessThan": "<", "lessThanOrEqual": "≤",
         "greaterThan": ">", "greaterThanOrEqual": "≥",
-        "startsWith": ("ขึ้นต้นด้วย", "starts with"), "contains": ("มีคำว่า", "contains")}
+        "startsWith": "hh.export.starts_with", "contains": "hh.export.contains"}
 
 
 def _both(th: str, en: str) -> str:
     return th if th == en else f"{th} / {en}"
+
+
+def _both_key(key: str) -> str:
+    """A catalogue string in both languages, "ไทย / English" (the file's notes are for both)."""
+    return _both(t(key, "th"), t(key, "en"))
+
+
+def _th_en(key: str) -> str:
+    """A catalogue string as "ไทย (English)"."""
+    return f"{t(key, 'th')} ({t(key, 'en')})"
 
 
 def _filter_lines(lctx: hh.ListContext) -> list[tuple[str, str]]:
@@ -385,21 +395,22 @@ def _grid_lines(grid) -> list[tuple[str, str]]:
 
     lines = []
     if grid.sort:
-        order = [f"{name(c)} " + ("มาก → น้อย (high → low)" if desc else "น้อย → มาก (low → high)")
+        order = [f"{name(c)} " + _th_en("hh.export.desc" if desc else "hh.export.asc")
                  for c, desc in grid.sort]
-        lines.append(("เรียงตาม", "; ".join(order)))
+        lines.append((t("hh.export.sort", "th"), "; ".join(order)))
     for f in grid.filters:
         parts = []
         for c in f.conditions:
             op = _OPS.get(c.op, c.op)
             if c.op == "inRange":
                 parts.append(f"{c.value}–{c.value_to}")
-            elif isinstance(op, tuple):
-                parts.append(f"{_both(*op)} “{c.value}”")
+            elif op.startswith("hh."):
+                parts.append(f"{_both_key(op)} “{c.value}”")
             else:
                 parts.append(f"{op} {c.value}")
-        join = " และ (and) " if f.join == "AND" else " หรือ (or) "
-        lines.append((f"ตัวกรองคอลัมน์: {name(f.column)}", join.join(parts)))
+        join = f' {_th_en("hh.export.and" if f.join == "AND" else "hh.export.or")} '
+        lines.append((t("hh.export.column_filter", "th").format(column=name(f.column)),
+                      join.join(parts)))
     return lines
 
 
@@ -408,16 +419,16 @@ def _export_notes(lctx: hh.ListContext, grid, n: int) -> list[tuple[str, str]]:
     filter written as people read it (no URL parameters, no internal names)."""
     area = lctx.area
     where = (f"{_both(area['name_th'], area['name_en'])} ({area['pcode']})" if area
-             else "ทั้งขอบเขตของผู้ใช้ / the user's whole scope")
-    filters = _filter_lines(lctx) or [("ตัวกรอง", "ไม่มี / none")]
+             else _both_key("hh.export.whole_scope"))
+    filters = _filter_lines(lctx) or [(t("hh.export.filters", "th"), _both_key("hh.export.none"))]
     return [
-        ("ตาราง", "รายการครัวเรือนตามตัวกรอง / Household list as filtered"),
-        ("รอบการสำรวจ", round_label(lctx.round.year_be, "th")),
-        ("ที่มา", lctx.round.source_th),
-        ("Source", lctx.round.source_en),
-        ("พื้นที่", where),
+        (t("hh.export.table", "th"), _both_key("hh.export.table_value")),
+        (t("hh.export.round", "th"), round_label(lctx.round.year_be, "th")),
+        (t("hh.export.source", "th"), lctx.round.source_th),
+        (t("hh.export.source", "en"), lctx.round.source_en),
+        (t("hh.export.area", "th"), where),
         *filters,
         *_grid_lines(grid),
-        ("จำนวนแถว", fmt_int(n)),
-        ("หมายเหตุ", "ไม่มีเลขประจำตัวประชาชน ชื่อแสดงตามสิทธิ์ผู้ส่งออก; การส่งออกถูกบันทึกไว้"),
+        (t("hh.export.rows", "th"), fmt_int(n)),
+        (t("hh.export.note", "th"), t("hh.export.note_value", "th")),
     ]

@@ -38,7 +38,6 @@ from chipao.web.session import current_scope
 from components import shell_ids
 from components.formatting import be_datetime, format_k
 from components.i18n import current_lang, pick, round_label, t
-from components.meeting import word
 from geodata import static_map as sm
 from pages import map_exports_ids as ids
 from pages import map_ids
@@ -133,10 +132,10 @@ def _filters(view: dict, lang: str) -> list[tuple[str, str]]:
         rows.append(("k", format_k(state.k)))
     rows += [(t("map.classes", lang), t(f"map.classes.{state.classes}", lang)),
              (t("map.level", lang), t(f"map.level.{state.level}", lang)),
-             ("ข้อมูล ณ" if lang == "th" else "Data as of",
+             (t("exports.data_date", lang),
               be_datetime(refreshed_at, lang) if refreshed_at else "–"),
              (t("source", lang), ex["source"]),
-             ("ขอบเขต" if lang == "th" else "Boundaries",
+             (t("exports.boundaries", lang),
               sm.ATTRIBUTION_TH if lang == "th" else sm.ATTRIBUTION_EN)]
     return rows
 
@@ -183,11 +182,11 @@ def map_image(fmt: str):
     subtitle = " · ".join(v for v in (ex["area"], ex["when"],
                                       f"k = {format_k(state.k)}" if state.uses_k else "",
                                       filters[t("map.classes", lang)]) if v)
-    data_date = filters["ข้อมูล ณ" if lang == "th" else "Data as of"]
+    data_date = filters[t("exports.data_date", lang)]
     spec = sm.MapSpec(colors, legend, title=ex["title"], subtitle=subtitle,
                       legend_title=ex["legend_title"],
                       source=f"{t('source', lang)}: {ex['source']} · "
-                             f"{'ข้อมูล ณ' if lang == 'th' else 'Data as of'} {data_date}",
+                             f"{t('exports.data_date', lang)} {data_date}",
                       attribution=sm.ATTRIBUTION_TH if lang == "th" else sm.ATTRIBUTION_EN,
                       lang=lang, highlight=[state.sel] if state.sel else ())
     with scoped(scope) as conn:
@@ -203,7 +202,7 @@ def ranking_table(fmt: str):
     view, scope, lang = _view(ranking_all=True)
     cols = [(c["field"], c.get("headerName") or c["field"])
             for c in view[f"{map_ids.RANKING}.columnDefs"] if not c.get("hide") and c["field"] != "pcode"]
-    cols = [("pcode", "P-code"), *[(k, h or ("หมายเหตุ" if lang == "th" else "Note"))
+    cols = [("pcode", "P-code"), *[(k, h or t("exports.note", lang))
                                    for k, h in cols]]
     rows = view[f"{map_ids.RANKING}.rowData"]
     if fmt == "csv":
@@ -212,7 +211,7 @@ def ranking_table(fmt: str):
         data = to_xlsx_bytes(cols, rows, sheet_title=t("map.ranking", lang)[:31],
                              notes=_filters(view, lang))
     _audit(scope, "map_ranking", fmt, view)
-    name = _name(view, fmt).rsplit(".", 1)[0] + ("-อันดับ" if lang == "th" else "-ranking")
+    name = _name(view, fmt).rsplit(".", 1)[0] + "-" + t("map.export.ranking_file", lang)
     return _send(data, fmt, f"{name}.{fmt}")
 
 
@@ -245,7 +244,7 @@ def start_map_brief(n_clicks, search):
         options = BriefOptions(state.area or "TH", state.round, state.k, state.classes, lang)
         job_id = start_brief(scope, options)
     except (MapParamError, BriefError, jobs.JobsUnavailable) as err:
-        return None, True, dbc_alert(f"{word('failed', lang)}: {err}"), {"display": "none"}
+        return None, True, dbc_alert(f"{t('meeting.failed', lang)}: {err}"), {"display": "none"}
     return job_id, False, None, {"display": "block"}
 
 
@@ -264,17 +263,17 @@ def poll_map_brief(_n, job_id):
     try:
         status = jobs.status(job_id, owner=jobs.current_owner())
     except (jobs.JobNotFound, jobs.JobsUnavailable) as err:
-        return 0, "", dbc_alert(f"{word('failed', lang)}: {err}"), True, {"display": "none"}
+        return 0, "", dbc_alert(f"{t('meeting.failed', lang)}: {err}"), True, {"display": "none"}
     if status.state == "failed":
         log.warning("brief job %s failed: %s", job_id, status.error)
-        return 0, "", dbc_alert(word("failed", lang)), True, {"display": "none"}
+        return 0, "", dbc_alert(t("meeting.failed", lang)), True, {"display": "none"}
     if status.state == "done":
-        link = html.A(f"{word('ready', lang)}: {status.result['filename']}",
+        link = html.A(f"{t('meeting.ready', lang)}: {status.result['filename']}",
                       href=f"/briefs/{job_id}.pdf", id=ids.BRIEF_DOWNLOAD,
                       className="btn btn-sm btn-success", download="")
         return 100, "", link, True, {"display": "none"}
     pct = int(100 * (status.progress or 0))
-    return pct, f"{word('working', lang)} {pct}%", dash.no_update, False, {"display": "block"}
+    return pct, f"{t('meeting.working', lang)} {pct}%", dash.no_update, False, {"display": "block"}
 
 
 def dbc_alert(text_: str):
@@ -314,7 +313,7 @@ def profile_table(fmt: str):
               "contribution": pct(i["contribution"])} for i in profile["indicators"]]
     change = t("map.panel.change", lang) + (f" {round_label(prev.year_be, lang)}" if prev else "")
     cols = [("kind", t("map.dimension", lang) + " / " + t("map.indicator", lang)),
-            ("code", "code"), ("name", "ชื่อ" if lang == "th" else "Name"),
+            ("code", "code"), ("name", t("map.export.name", lang)),
             ("deprived", t("map.panel.deprived", lang)), ("share", "%"),
             ("change", f"{change} (pp)"),
             ("contribution", t("map.panel.contribution", lang) + f" (k = {format_k(state.k)}, %)")]
@@ -323,7 +322,7 @@ def profile_table(fmt: str):
     data = to_csv_bytes(cols, rows) if fmt == "csv" else to_xlsx_bytes(
         cols, rows, sheet_title=name[:31], notes=notes)
     _audit(scope, "area_profile", fmt, view)
-    label = "ข้อมูลพื้นที่" if lang == "th" else "profile"
+    label = t("map.export.profile_file", lang)
     return _send(data, fmt, sm.file_name(name, str(state.round), label, ext=fmt))
 
 

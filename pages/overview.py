@@ -47,39 +47,8 @@ OVERVIEW_CHART_HEIGHT = 400
 TREND_CHART_HEIGHT = 320
 TREND_K = 1 / 3  # the overview's H/A/M0 are at the map's default cut-off
 K_LABEL = "1/3"
-WORDS = {
-    "present": ("โหมดนำเสนอ", "Present"),
-    "downloads": ("ดาวน์โหลด", "Download"),
-    "figures": ("ตัวเลขหลัก", "Headline figures"),
-    "provinces": ("10 จังหวัด", "Top provinces"),
-    "districts": ("10 อำเภอ", "Top districts"),
-    "tambons": ("10 ตำบล", "Top tambons"),
-    "trend": ("แนวโน้ม", "Trend"),
-    "dimensions_chart": ("กราฟรายมิติ", "Dimension chart"),
-    "trend_chart": ("กราฟแนวโน้ม", "Trend chart"),
-    "figure": ("ตัวเลข", "Figure"),
-    "people_of": ("สมาชิก {n} คน", "{n} members"),
-    "people": ("สมาชิกครัวเรือนที่สำรวจ (คน)", "Members of surveyed households (people)"),
-    "poor_people": ("สมาชิกครัวเรือนยากจน (คน)", "Members of poor households (people)"),
-    "new_poor": ("ครัวเรือนยากจนใหม่", "Newly poor households"),
-    "poor_share": ("สัดส่วนครัวเรือนยากจน (%)", "Share of households poor (%)"),
-    "change": ("เปลี่ยนแปลง", "Change"),
-    "data_date": ("ข้อมูล ณ", "Data as of"),
-    "boundaries": ("ขอบเขต", "Boundaries"),
-    "area": ("พื้นที่", "Area"),
-    "suppressed": ("ตัวเลขน้อยกว่า {n} ปกปิด (และช่องที่จะเปิดเผยตัวเลขนั้น)",
-                   "counts below {n} withheld (and the cells that would reveal them)"),
-    "note": ("หมายเหตุ", "Note"),
-}
-
-
 # what the top-areas table and its download are called, by the level they rank
-TOP_WORD = {1: "provinces", 2: "districts", 3: "tambons"}
-
-
-def word(key: str, lang: str) -> str:
-    th, en = WORDS[key]
-    return en if lang == "en" else th
+TOP_WORD = {1: "overview.provinces", 2: "overview.districts", 3: "overview.tambons"}
 
 
 def _count(n: int | None) -> str:
@@ -217,9 +186,9 @@ def overview_view(scope: Scope, lang: str, round_param: str | None,
 
 
 CHANGES = ("left_poverty", "new_poor")  # already a change between the two rounds
-FIGURE_ROWS = (("surveyed", "overview.surveyed"), ("people", None), ("poor", "overview.poor"),
-               ("poor_people", None), ("target_poor", "overview.target_poor"),
-               ("left_poverty", "overview.left_poverty"), ("new_poor", None))
+FIGURE_ROWS = (("surveyed", "overview.surveyed"), ("people", "overview.people"), ("poor", "overview.poor"),
+               ("poor_people", "overview.poor_people"), ("target_poor", "overview.target_poor"),
+               ("left_poverty", "overview.left_poverty"), ("new_poor", "overview.new_poor"))
 
 
 def figure_rows(view: dict, lang: str) -> list[dict]:
@@ -232,14 +201,14 @@ def figure_rows(view: dict, lang: str) -> list[dict]:
         if changes and prev is None:
             continue
         value, earlier = now.get(key), None if changes else before.get(key)
-        out.append({"key": key, "figure": t(label, lang) if label else word(key, lang),
+        out.append({"key": key, "figure": t(label, lang),
                     "now": value, "before": earlier,
                     "change": None if value is None or earlier is None else value - earlier})
     surveyed, poor = now.get("surveyed"), now.get("poor")
     share_before = (before.get("poor") / before["surveyed"]
                     if before.get("poor") is not None and before.get("surveyed") else None)
     share = poor / surveyed if poor is not None and surveyed else None
-    out.insert(3, {"key": "poor_share", "figure": word("poor_share", lang),
+    out.insert(3, {"key": "poor_share", "figure": t("overview.poor_share", lang),
                    "now": None if share is None else round(100 * share, 1),
                    "before": None if share_before is None else round(100 * share_before, 1),
                    "change": None if share is None or share_before is None
@@ -250,26 +219,26 @@ def figure_rows(view: dict, lang: str) -> list[dict]:
 def filter_notes(view: dict, lang: str) -> list[tuple[str, str]]:
     """The filters and provenance as people read them (XLSX second sheet, print line)."""
     current, prev = view["current"], view["prev"]
-    notes = [(word("area", lang), view["area_name"]),
+    notes = [(t("overview.area", lang), view["area_name"]),
              (t("shell.round", lang), round_label(current.year_be, lang))]
     if prev is not None:
         notes.append((t("overview.change", lang), round_label(prev.year_be, lang)))
     notes += [("k (H, A, M0)", K_LABEL),
-              (word("data_date", lang), be_datetime(view["refreshed_at"], lang)
+              (t("overview.data_date", lang), be_datetime(view["refreshed_at"], lang)
                if isinstance(view["refreshed_at"], datetime) else "–"),
               (t("source", lang), view["source"]),
-              (word("boundaries", lang), ATTRIBUTION_TH if lang == "th" else ATTRIBUTION_EN)]
+              (t("overview.boundaries", lang), ATTRIBUTION_TH if lang == "th" else ATTRIBUTION_EN)]
     if view["suppressed"]:
-        notes.append((word("note", lang), word("suppressed", lang).replace("{n}", str(threshold()))))
+        notes.append((t("overview.note", lang), t("overview.suppressed", lang).replace("{n}", str(threshold()))))
     return notes
 
 
 def _figures_table(rows: list[dict], view: dict, lang: str) -> html.Div:
     """The headline figures as text (what the figures download holds)."""
     prev = view["prev"]
-    head = [word("figure", lang), round_label(view["current"].year_be, lang)]
+    head = [t("overview.figure", lang), round_label(view["current"].year_be, lang)]
     if prev is not None:
-        head += [round_label(prev.year_be, lang), word("change", lang)]
+        head += [round_label(prev.year_be, lang), t("overview.col_change", lang)]
 
     def cell(key: str, v) -> str:
         if key == "poor_share":
@@ -289,35 +258,35 @@ def _figures_table(rows: list[dict], view: dict, lang: str) -> html.Div:
                                else fmt_signed(change)), className="text-end")]
         body.append(html.Tr(cells))
     return html.Details([
-        html.Summary(word("figures", lang)),
+        html.Summary(t("overview.figures", lang)),
         html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
                     html.Tbody(body)], className="table table-sm table-compact",
                    id=ids.FIGURES_TABLE),
     ], className="overview-figures mb-2", open=True)
 
 
-def _toolbar(query: str, lang: str, top_word: str = "provinces") -> html.Div:
+def _toolbar(query: str, lang: str, top_word: str = "overview.provinces") -> html.Div:
     def link(label: str, path: str, link_id: str) -> html.A:
         return html.A(label, href=f"{path}{query}", id=link_id, download="",
                       className="btn btn-sm btn-outline-secondary")
 
     present = "?" + "&".join(p for p in ("present=1", query.lstrip("?")) if p)
     return html.Div([
-        html.Span(word("downloads", lang) + ":", className="small text-muted me-1"),
-        link(f"{word('figures', lang)} CSV", "/export/overview.csv", ids.FIGURES_CSV),
-        link(f"{word('figures', lang)} XLSX", "/export/overview.xlsx", ids.FIGURES_XLSX),
-        link(f"{word(top_word, lang)} CSV", "/export/provinces.csv", ids.PROVINCES_CSV),
-        link(f"{word(top_word, lang)} XLSX", "/export/provinces.xlsx",
+        html.Span(t("overview.downloads", lang) + ":", className="small text-muted me-1"),
+        link(f"{t('overview.figures', lang)} CSV", "/export/overview.csv", ids.FIGURES_CSV),
+        link(f"{t('overview.figures', lang)} XLSX", "/export/overview.xlsx", ids.FIGURES_XLSX),
+        link(f"{t(top_word, lang)} CSV", "/export/provinces.csv", ids.PROVINCES_CSV),
+        link(f"{t(top_word, lang)} XLSX", "/export/provinces.xlsx",
              ids.PROVINCES_XLSX),
-        link(f"{word('trend', lang)} CSV", "/export/trend.csv", ids.TREND_CSV),
-        link(f"{word('trend', lang)} XLSX", "/export/trend.xlsx", ids.TREND_XLSX),
-        link(f"{word('dimensions_chart', lang)} PNG", "/export/dimensions.png",
+        link(f"{t('overview.trend', lang)} CSV", "/export/trend.csv", ids.TREND_CSV),
+        link(f"{t('overview.trend', lang)} XLSX", "/export/trend.xlsx", ids.TREND_XLSX),
+        link(f"{t('overview.dimensions_chart', lang)} PNG", "/export/dimensions.png",
              ids.DIMENSIONS_PNG),
-        link(f"{word('dimensions_chart', lang)} SVG", "/export/dimensions.svg",
+        link(f"{t('overview.dimensions_chart', lang)} SVG", "/export/dimensions.svg",
              ids.DIMENSIONS_SVG),
-        link(f"{word('trend_chart', lang)} PNG", "/export/trend.png", ids.TREND_PNG),
-        link(f"{word('trend_chart', lang)} SVG", "/export/trend.svg", ids.TREND_SVG),
-        html.A(word("present", lang), href=f"/{present}", id=ids.PRESENT,
+        link(f"{t('overview.trend_chart', lang)} PNG", "/export/trend.png", ids.TREND_PNG),
+        link(f"{t('overview.trend_chart', lang)} SVG", "/export/trend.svg", ids.TREND_SVG),
+        html.A(t("overview.present", lang), href=f"/{present}", id=ids.PRESENT,
                className="btn btn-sm btn-outline-primary ms-2"),
     ], className="meeting-toolbar d-flex flex-wrap align-items-center gap-1 my-2",
         id=ids.TOOLBAR)
@@ -337,7 +306,7 @@ def layout(round: str | None = None, area: str | None = None,  # noqa: A002 (URL
     source = view["source"]
 
     def people(key: str) -> str:
-        return word("people_of", lang).replace("{n}", _count(now.get(key)))
+        return t("overview.people_of", lang).replace("{n}", _count(now.get(key)))
 
     cards = dbc.Row(
         [
@@ -409,7 +378,7 @@ def layout(round: str | None = None, area: str | None = None,  # noqa: A002 (URL
                 className="g-3 overview-charts",
             ),
             tr.block(view["trend"], lang, K_LABEL, ids.TREND_PREFIX,
-                     f"{tr.word('title', lang)} — {view['area_name']}",
+                     f"{t('trend.title', lang)} — {view['area_name']}",
                      height=TREND_CHART_HEIGHT),
             source_line(t("source", lang), source),
             # printed at the foot of every page (assets/51-overview.css)

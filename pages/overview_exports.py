@@ -44,7 +44,6 @@ from pages.overview import (
     figure_rows,
     filter_notes,
     overview_view,
-    word,
 )
 from queries import audit, trend
 from queries.briefs import data_state
@@ -97,13 +96,13 @@ def figures_table(fmt: str):
         flask.abort(404)
     view, scope, lang = _view()
     current, prev = view["current"], view["prev"]
-    cols = [("figure", word("figure", lang)), ("now", round_label(current.year_be, lang))]
+    cols = [("figure", t("overview.figure", lang)), ("now", round_label(current.year_be, lang))]
     if prev is not None:
-        cols += [("before", round_label(prev.year_be, lang)), ("change", word("change", lang))]
+        cols += [("before", round_label(prev.year_be, lang)), ("change", t("overview.col_change", lang))]
     rows = figure_rows(view, lang)
     _audit(scope, "overview_figures", fmt)
-    return _table(fmt, cols, rows, word("figures", lang), filter_notes(view, lang),
-                  sm.file_name(view["area_name"], str(current.year_be), word("figures", lang),
+    return _table(fmt, cols, rows, t("overview.figures", lang), filter_notes(view, lang),
+                  sm.file_name(view["area_name"], str(current.year_be), t("overview.figures", lang),
                                ext=fmt))
 
 
@@ -111,7 +110,7 @@ def provinces_table(fmt: str):
     if fmt not in TABLES:
         flask.abort(404)
     view, scope, lang = _view()
-    withheld = f"{fmt_suppressed()} " + ("ปกปิด" if lang == "th" else "withheld")
+    withheld = f"{fmt_suppressed()} " + t("overview.withheld", lang)
     rows = [{"rank": r["rank"], "pcode": r["pcode"],
              "province": pick(r["name_th"], r["name_en"], lang), "poor": r["poor"],
              "share": None if r["share"] is None else round(100 * r["share"], 1),
@@ -120,9 +119,9 @@ def provinces_table(fmt: str):
     cols = [("rank", t("col.rank", lang)), ("pcode", "P-code"),
             ("province", t(_TOP[view["top_level"]][0], lang)), ("poor", t("col.poor", lang)),
             ("share", t("col.share", lang)), ("change", t("col.change", lang)),
-            ("note", word("note", lang))]
+            ("note", t("overview.note", lang))]
     _audit(scope, "overview_provinces", fmt)
-    year, what = str(view["current"].year_be), word(TOP_WORD[view["top_level"]], lang)
+    year, what = str(view["current"].year_be), t(TOP_WORD[view["top_level"]], lang)
     return _table(fmt, cols, rows, what, filter_notes(view, lang),
                   sm.file_name(view["area_name"], year, what, ext=fmt))
 
@@ -132,7 +131,7 @@ def _data_date(lang: str, refreshed_at) -> str:
 
 
 def _source_text(lang: str, source: str, refreshed_at) -> str:
-    return f"{t('source', lang)}: {source} · {word('data_date', lang)} {_data_date(lang, refreshed_at)}"
+    return f"{t('source', lang)}: {source} · {t('overview.data_date', lang)} {_data_date(lang, refreshed_at)}"
 
 
 def _chart(spec: sc.ChartSpec, fmt: str) -> bytes:
@@ -162,7 +161,7 @@ def dimensions_chart(fmt: str):
         notes=(t("overview.poor_note", lang),))
     image = _chart(spec, fmt)
     _audit(scope, "overview_dimensions_chart", fmt)
-    label = "รายมิติ" if lang == "th" else "dimensions"
+    label = t("overview.dimensions_file", lang)
     return _send(image, fmt, sm.file_name(view["area_name"], str(current.year_be), label,
                                           ext=fmt))
 
@@ -202,22 +201,22 @@ def trend_export(fmt: str):
     except ValueError as err:
         flask.abort(400, str(err))
     rows, year = view["rows"], view["round"].year_be
-    title = f"{tr.word('title', lang)} — {view['area']}"
-    name = sm.file_name(view["area"], str(year), "แนวโน้ม" if lang == "th" else "trend", ext=fmt)
+    title = f"{t('trend.title', lang)} — {view['area']}"
+    name = sm.file_name(view["area"], str(year), t("overview.trend_file", lang), ext=fmt)
     attribution = sm.ATTRIBUTION_TH if lang == "th" else sm.ATTRIBUTION_EN
     if fmt in TABLES:
-        notes = [(word("area", lang), view["area"]), (t("shell.round", lang),
+        notes = [(t("overview.area", lang), view["area"]), (t("shell.round", lang),
                   ", ".join(round_label(r["year"], lang) for r in rows)),
                  ("k (H, A, M0)", view["k_label"]),
-                 (word("data_date", lang), _data_date(lang, view["refreshed_at"])),
-                 (t("source", lang), view["source"]), (word("boundaries", lang), attribution)]
+                 (t("overview.data_date", lang), _data_date(lang, view["refreshed_at"])),
+                 (t("source", lang), view["source"]), (t("overview.boundaries", lang), attribution)]
         if scope.suppress_small_counts:
-            notes.append((word("note", lang),
-                          word("suppressed", lang).replace("{n}", str(threshold()))))
+            notes.append((t("overview.note", lang),
+                          t("overview.suppressed", lang).replace("{n}", str(threshold()))))
         data = (to_csv_bytes(tr.export_columns(lang, view["k_label"]), tr.export_rows(rows, lang))
                 if fmt == "csv" else
                 to_xlsx_bytes(tr.export_columns(lang, view["k_label"]), tr.export_rows(rows, lang),
-                              sheet_title=tr.word("title", lang), notes=notes))
+                              sheet_title=t("trend.title", lang), notes=notes))
         _audit(scope, "trend", fmt)
         return _send(data, fmt, name)
     years = [round_label(r["year"], lang) for r in rows]
@@ -231,8 +230,8 @@ def trend_export(fmt: str):
         subtitle=f"{view['area']} · {', '.join(years)}",
         y_title="%", source=_source_text(lang, view["source"], view["refreshed_at"]),
         attribution=attribution,
-        notes=(tr.word("note", lang).replace("{k}", view["k_label"]),
-               f"{tr.word('poor', lang)}: {poor}"))
+        notes=(t("trend.note", lang).replace("{k}", view["k_label"]),
+               f"{t('trend.poor', lang)}: {poor}"))
     image = _chart(spec, fmt)
     _audit(scope, "trend_chart", fmt)
     return _send(image, fmt, name)

@@ -212,8 +212,8 @@ def filters(state: PlanState, data: dict, lang: Lang) -> list[tuple[str, str]]:
         (t("map.measure", lang), t(f"plans.measure.{state.measure}", lang)),
         (t("map.level", lang), t(f"plans.level.{state.level}", lang)),
         (t("plans.days_label", lang), str(state.days)),
-        ("ข้อมูล ณ" if lang == "th" else "Data as of", fmt_date(data["as_of"], lang)),
-        ("ปรับปรุงเมื่อ" if lang == "th" else "Refreshed at",
+        (t("exports.data_date", lang), fmt_date(data["as_of"], lang)),
+        (t("exports.refreshed_at", lang),
          fmt_datetime(refresh["refreshed_at"], lang) if refresh else "–"),
         (t("source", lang), t("plans.source", lang)),
     ]

@@ -382,7 +382,7 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def file_name(area_name: str, year: int, lang: Lang) -> str:
-    return sm.file_name(area_name, str(year), "สรุป" if lang == "th" else "brief", ext="pdf")
+    return sm.file_name(area_name, str(year), t("brief.file", lang), ext="pdf")
 
 
 # ── the job ──────────────────────────────────────────────────────────────────

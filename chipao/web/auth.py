@@ -84,16 +84,6 @@ CALLBACK_PATH = "/_dash-update-component"
 ROUTER_OUTPUT = "_pages_content"  # Dash's page container: the router renders layouts into it
 SHARED = "shared"
 
-ROLE_LABELS: dict[Role, tuple[str, str]] = {
-    Role.EXECUTIVE: ("ผู้บริหารระดับประเทศ", "National executive"),
-    Role.PROVINCE: ("ศจพ.จังหวัด", "Provincial committee"),
-    Role.DISTRICT: ("ศจพ.อำเภอ", "District committee"),
-    Role.TAMBON: ("เจ้าหน้าที่ตำบล", "Tambon officer"),
-    Role.PUBLIC: ("ผู้เยี่ยมชม", "Public viewer"),
-    Role.ADMIN: ("ผู้ดูแลระบบ", "Administrator"),
-}
-
-
 # Downloads served by Flask views (not Dash pages): each belongs to the page whose roles
 # may fetch it. A view registered with :func:`add_download` names its page; a view
 # defined in a Dash page's module belongs to that page; any other route under these
@@ -279,12 +269,6 @@ class SignedInUser:
     names_th: tuple[str, ...]
     names_en: tuple[str, ...]
     session: str | None = None  # the token the database verifies (queries/sessions.py)
-
-    def role_label(self, lang: str = "th") -> str:
-        th, en = ROLE_LABELS.get(self.role, (str(self.role), str(self.role)))
-        names = self.names_en if lang == "en" else self.names_th
-        label = en if lang == "en" else th
-        return f"{label} {', '.join(names)}" if names else label
 
     @property
     def scope(self) -> Scope:
