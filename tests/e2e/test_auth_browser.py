@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.auth_helpers import login
-from tests.factory import permission_store
+from tests.factory import PERM_LAYOUT, ROLE_AREAS, permission_store
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,11 @@ def test_sign_in_in_the_browser_then_the_overview_without_console_errors(page, l
 
     login(page, live_server, username, password)
     page.wait_for_selector("#overview-kpi-surveyed", timeout=20_000)
-    assert "18" in page.inner_text("#overview-kpi-surveyed")  # the store's households, exactly
+    (district,) = ROLE_AREAS["district"]  # the overview opens at the user's own district
+    assert "/?area=" + district in page.url
+    own = sum(n for tambon, n, _ in PERM_LAYOUT if tambon.startswith(district))
+    surveyed = page.inner_text("#overview-kpi-surveyed").split("\n")
+    assert str(own) in surveyed, surveyed  # the district's households, exactly
     page.wait_for_selector("#shell-user")
     assert "ศจพ.อำเภอ" in page.inner_text("#shell-user")
     nav = page.inner_text(".shell-navbar")

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 
 from chipao import settings as config
+from pages import admin_ids as ids
 from queries import aggregates
 from queries.db import owner
 from tests import factory
@@ -214,15 +215,15 @@ def test_admin_audit_viewer_shows_the_new_columns(app, users):
                                                          {"area": TAMBON}))
     username, password = create_user("admin")
     c = client_for(app.server, username, password)
-    body = callback_body("admin-log", inputs=[
-        {"id": "admin-apply", "property": "n_clicks", "value": 1},
-        {"id": "admin-user", "property": "value", "value": users["tambon"][0]},
-        {"id": "admin-action", "property": "value", "value": None},
-        {"id": "admin-dates", "property": "start_date", "value": None},
-        {"id": "admin-dates", "property": "end_date", "value": None}])
-    body["output"] = "..admin-log.children...admin-count.children.."
-    body["outputs"] = [{"id": "admin-log", "property": "children"},
-                       {"id": "admin-count", "property": "children"}]
+    body = callback_body(ids.LOG, inputs=[
+        {"id": ids.APPLY, "property": "n_clicks", "value": 1},
+        {"id": ids.USER, "property": "value", "value": users["tambon"][0]},
+        {"id": ids.ACTION, "property": "value", "value": None},
+        {"id": ids.DATE_FROM, "property": "value", "value": None},
+        {"id": ids.DATE_TO, "property": "value", "value": None}])
+    body["output"] = f"..{ids.LOG}.children...{ids.COUNT}.children.."
+    body["outputs"] = [{"id": ids.LOG, "property": "children"},
+                       {"id": ids.COUNT, "property": "children"}]
     r = c.post_callback(body)
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
     html = json.dumps(r.get_json(), ensure_ascii=False)
