@@ -21,6 +21,7 @@ import flask
 
 from chipao.domain.pcodes import PARENT_RE, pcode_level
 from chipao.domain.scope import PUBLIC
+from geodata.village_tiles import register_village_tiles
 from queries import areas
 from queries.db import scoped_read
 from queries.versions import data_version
@@ -158,3 +159,4 @@ def register_geometry_routes(server: flask.Flask) -> None:
                         methods=["GET"])
     server.add_url_rule("/geo/<int:level>/<parent_pcode>.geojson", "geo_subtree",
                         subtree_geojson, methods=["GET"])
+    register_village_tiles(server)  # the village level's vector tiles (per user)
