@@ -14,6 +14,7 @@
   const NO_VALUE = "#ffffff";
   const MAX_LABELS = 100;         // more areas than this in view: no names (zoom in)
   const CACHED_GEOMETRIES = 6;    // sources kept for back/forth drill-down
+  const VILLAGES = "villages";    // the village level's source, tile layer and circle layer
   let workerSet = false;
 
   function emit(inst, name, detail) {
@@ -85,6 +86,12 @@
       if (f) { toDash(inst, "click", f); }
     });
     map.on("mousemove", function (e) {
+      const village = villageAt(inst, e.point);
+      if (village) {  // a village point of the village level
+        map.getCanvas().style.cursor = "";
+        showLines(inst, villageLines(inst, village), e.point, "");
+        return;
+      }
       const point = map.getLayer("points") &&
         map.queryRenderedFeatures(e.point, {layers: ["points"]})[0];
       if (point && point.properties.label) {  // a point's own hover (centres, households)
@@ -203,6 +210,7 @@
     if (!inst.pending || !inst.geometry) { return; }
     const map = inst.map;
     if (!map.isSourceLoaded(inst.geometry) || !map.areTilesLoaded()) { return; }
+    if (inst.villageTiles && !map.isSourceLoaded(VILLAGES)) { return; }
     const key = inst.pending;
     inst.pending = null;
     inst.paint += 1;
@@ -236,8 +244,62 @@
     }
     if (values && values.geometry === spec.geometry && values !== inst.values) {
       inst.values = values;
+      setVillages(inst, spec, values);
       applyValues(inst, spec, values);
     }
+  }
+
+  // ── the village level: points from vector tiles (geodata/village_tiles.py) ──
+  // Each tile carries a village's code (vid) and class index (c), computed by the server
+  // with the legend's class breaks (in the tile URL); the colour follows c.
+  function setVillages(inst, spec, values) {
+    const map = inst.map;
+    const v = spec.villages && values.villages;
+    const tiles = v ? v.tiles : null;
+    const had = Boolean(inst.villageTiles);
+    if (tiles !== inst.villageTiles) {
+      if (map.getLayer(VILLAGES)) { map.removeLayer(VILLAGES); }
+      if (map.getSource(VILLAGES)) { map.removeSource(VILLAGES); }
+      inst.villageTiles = tiles;
+      if (tiles) {
+        const url = tiles.charAt(0) === "/" ? window.location.origin + tiles : tiles;
+        map.addSource(VILLAGES, {type: "vector", tiles: [url], maxzoom: 14,
+                                 promoteId: {villages: "vid"}, attribution: ""});
+        const color = ["match", ["coalesce", ["get", "c"], -99],
+                       -1, values.few_color, -2, values.suppressed_color];
+        values.colors.forEach(function (c, i) { color.push(i, c); });
+        color.push(NO_VALUE);
+        map.addLayer({id: VILLAGES, type: "circle", source: VILLAGES, "source-layer": VILLAGES,
+                      paint: {"circle-color": color,
+                              "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 4, 14, 9],
+                              "circle-stroke-color": "#212529", "circle-stroke-width": 1}});
+      }
+    }
+    inst.villageIndex = new Map(v ? spec.villages.ids.map(function (p, i) { return [p, i]; })
+                                  : []);
+    // the geometry may stay (a district's tambons): frame the villages' area, and back
+    if ((v ? !had || inst.villageSpec !== spec : had) && spec.bounds) {
+      map.fitBounds(spec.bounds, {padding: 12, animate: false});
+    }
+    inst.villageSpec = v ? spec : null;
+  }
+
+  function villageAt(inst, point) {
+    if (!inst.villageTiles || !inst.map.getLayer(VILLAGES)) { return null; }
+    const hit = inst.map.queryRenderedFeatures(point, {layers: [VILLAGES]})[0];
+    return hit ? String(hit.properties.vid) : null;
+  }
+
+  function villageLines(inst, vid) {
+    const i = inst.villageIndex.get(vid);
+    const v = (inst.values && inst.values.villages) || {};
+    if (i === undefined) { return [vid]; }
+    const few = inst.values.few_note && v.c[i] === -1 ? " (" + inst.values.few_note + ")" : "";
+    const lines = [inst.spec.villages.names[i] || vid,
+                   (inst.values.label || inst.spec.measure) + ": " + (v.t[i] || "–") + few];
+    lines.push(inst.spec.rank + ": " + (v.r[i] ? v.r[i] + "/" + v.ranked : "–")
+               + (inst.values.rank_note ? " (" + inst.values.rank_note + ")" : ""));
+    return lines;
   }
 
   // ── hover tooltip and keyboard focus ──────────────────────────────────────
@@ -404,6 +466,27 @@
         return pts ? pts.features.map(function (f) { return f.properties; }) : [];
       },
       labels: function () { return Array.from(inst.labelled.keys()); },
+      // the village points drawn now: [{vid, c}] (c: the class index the tile carries)
+      villages: function () {
+        if (!inst.villageTiles || !inst.map.getLayer(VILLAGES)) { return []; }
+        const seen = new Map();
+        for (const f of inst.map.queryRenderedFeatures({layers: [VILLAGES]})) {
+          const p = f.properties;
+          seen.set(String(p.vid), {vid: String(p.vid), c: p.c === undefined ? null : p.c});
+        }
+        return Array.from(seen.values()).sort(function (a, b) {
+          return a.vid < b.vid ? -1 : 1;
+        });
+      },
+      // the page's values of every village of the view: [{vid, c, t, r}]
+      villageValues: function () {
+        const spec = inst.spec && inst.spec.villages;
+        const v = inst.values && inst.values.villages;
+        if (!spec || !v) { return []; }
+        return spec.ids.map(function (vid, i) {
+          return {vid: vid, c: v.c[i], t: v.t[i], r: v.r[i]};
+        });
+      },
       focusArea: function (pcode) {
         const i = inst.index.get(pcode);
         if (i !== undefined) { setFocus(inst, i); }

@@ -25,7 +25,7 @@ MEASURE = "map-measure"
 SUBJECT = "map-subject"
 CONTROLS = "map-controls"
 
-LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3"}
+LEVEL_KEYS = {1: "map.level.1", 2: "map.level.2", 3: "map.level.3", 4: "map.level.4"}
 
 
 # ── numbers ──────────────────────────────────────────────────────────────────
@@ -85,8 +85,11 @@ def subject_options(catalogue, lang: Lang) -> list[dict]:
     return options
 
 
-def level_options(area_level: int, lang: Lang) -> list[dict]:
-    return [{"label": t(LEVEL_KEYS[lv], lang), "value": lv} for lv in range(area_level + 1, 4)]
+def level_options(area_level: int, lang: Lang, villages: bool = False) -> list[dict]:
+    """The levels below the area; `villages` adds the village level (4), which the page
+    offers under a district or tambon to the users who may see its villages."""
+    levels = [*range(area_level + 1, 4), *([4] if villages and area_level >= 2 else [])]
+    return [{"label": t(LEVEL_KEYS[lv], lang), "value": lv} for lv in levels]
 
 
 def compare_options(round_years: list[int], current: int | None, lang: Lang) -> list[dict]:
@@ -107,7 +110,8 @@ def _field(label: str, control, label_for: str, hint: str | None = None,
     return html.Div(children, className="map-control")
 
 
-def controls(state: MapState, catalogue, round_years: list[int], lang: Lang) -> html.Div:
+def controls(state: MapState, catalogue, round_years: list[int], lang: Lang,
+             villages: bool = False) -> html.Div:
     """The control bar; values follow `state` (the page keeps them in step with the URL)."""
     area_level = pcode_level(state.area)
     return html.Div(
@@ -126,7 +130,7 @@ def controls(state: MapState, catalogue, round_years: list[int], lang: Lang) -> 
                 className="form-control form-control-sm map-k"), "map-k",
                 t("map.k_hint", lang)),
             _field(t("map.level", lang), dbc.RadioItems(  # plain inputs and labels (Dash's own nests them)
-                id=LEVEL, options=level_options(area_level, lang), value=state.level,
+                id=LEVEL, options=level_options(area_level, lang, villages), value=state.level,
                 inline=True, className="map-level"), "map-level", group=True),
             _field(t("map.classes", lang), dcc.Dropdown(
                 id=CLASSES,

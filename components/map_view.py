@@ -48,7 +48,7 @@ def event_id(map_id: str) -> dict:
 def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
              bounds: Sequence[float] | None, measure_label: str, rank_label: str,
              lang: str, points: dict | None = None,
-             names: Sequence[str] | None = None) -> dict:
+             names: Sequence[str] | None = None, villages: dict | None = None) -> dict:
     """What stays while values change. `bounds` (minx, miny, maxx, maxy) is where the
     map opens; `points` an optional GeoJSON FeatureCollection of points (properties
     ``color`` and ``label``); `names` override the geometry's names in the hover."""
@@ -60,7 +60,23 @@ def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
         spec["points"] = points
     if names is not None:
         spec["names"] = list(names)
+    if villages is not None:
+        spec["villages"] = villages
     return spec
+
+
+def village_spec(vids: Sequence[str], names: Sequence[str]) -> dict:
+    """The village layer's part of the spec: the villages' codes and hover names."""
+    return {"ids": list(vids), "names": list(names)}
+
+
+def village_values(tiles: str, classes: Sequence[int | None], texts: Sequence[str],
+                   ranks: Sequence[int | None], ranked: int) -> dict:
+    """The village layer's part of the values, aligned with :func:`village_spec`'s
+    codes: the tile URL template (its figure and class breaks in the query) and, per
+    village, its class (as the tiles carry it), figure text and rank for the hover."""
+    return {"tiles": tiles, "c": list(classes), "t": list(texts), "r": list(ranks),
+            "ranked": ranked}
 
 
 def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
@@ -68,7 +84,7 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
                ranks: Sequence[int | None] | None = None, ranked: int | None = None,
                selected: str | None = None, label: str | None = None,
                rank_note: str | None = None, more: Sequence[str] | None = None,
-               few_note: str | None = None) -> dict:
+               few_note: str | None = None, villages: dict | None = None) -> dict:
     """One view's values, aligned with the spec's P-codes: class index per area (None:
     no data; −1: too few households; −2: suppressed small count), its figure as text and its rank among `ranked`.
     `key` names the view (the URL's query): the component reports it once painted;
@@ -84,7 +100,8 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
             "r": (list(ranks) if any(ranks) else []) if ranks is not None else None,
             "ranked": ranked,
             "sel": selected, "label": label, "rank_note": rank_note,
-            "m": list(more) if more is not None else None, "few_note": few_note}
+            "m": list(more) if more is not None else None, "few_note": few_note,
+            **({"villages": villages} if villages is not None else {})}
 
 
 def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,

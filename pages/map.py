@@ -34,6 +34,7 @@ from dash.exceptions import PreventUpdate
 
 from chipao.domain.mapstate import (
     RATES,
+    VILLAGE_LEVEL,
     MapParamError,
     MapState,
     check_against,
@@ -73,9 +74,10 @@ from components.map_controls import (
 )
 from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
+from geodata.village_tiles import tile_url as village_tile_url
 from pages import map_exports_ids as ex_ids
 from pages import map_ids as ids
-from queries import mpi, trend
+from queries import mpi, trend, villages
 from queries.areas import ancestors
 from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
 from queries.suppression import threshold as suppression_threshold
@@ -219,7 +221,8 @@ def _ranking(values: mpi.MapValues, show_all: bool, lang: Lang,
 
 
 def _panel(profile: dict | None, state: MapState, current: SurveyRound,
-           prev: SurveyRound | None, lang: Lang, trend_rows: list[dict] = ()) -> list:
+           prev: SurveyRound | None, lang: Lang, trend_rows: list[dict] = (),
+           villages_href: str | None = None) -> list:
     if profile is None:
         return [html.Div(t("map.no_area", lang))]
     name = pick(profile["name_th"], profile["name_en"], lang)
@@ -300,6 +303,10 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
                                  href=f"/households?area={profile['pcode']}",
                                  id=ids.HOUSEHOLDS_LINK,
                                  className="btn btn-sm btn-outline-primary mb-2"))
+    if villages_href:  # the tambon's villages on the map (record roles of the area)
+        children.append(dcc.Link(t("map.villages_link", lang), href=villages_href,
+                                 id=ids.VILLAGES_LINK,
+                                 className="btn btn-sm btn-outline-primary mb-2 ms-1"))
     if profile["insufficient"]:
         children.append(html.Div(t("map.too_few", lang).replace(
             "{n}", str(min_households())), className="figure-note"))
@@ -312,13 +319,14 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
     return children
 
 
-def _controls_out(state: MapState, round_years: list[int], lang: Lang) -> dict:
+def _controls_out(state: MapState, round_years: list[int], lang: Lang,
+                  village_level: bool = False) -> dict:
     area_level = pcode_level(state.area)
     return {
         f"{ids.SUBJECT}.value": state.subject, f"{ids.SUBJECT}.disabled": not state.uses_subject,
         f"{ids.MEASURE}.value": state.measure, f"{ids.K}.value": round(state.k, 4),
         f"{ids.K}.disabled": not state.uses_k, f"{ids.LEVEL}.value": state.level,
-        f"{ids.LEVEL}.options": level_options(area_level, lang),
+        f"{ids.LEVEL}.options": level_options(area_level, lang, village_level),
         f"{ids.CLASSES}.value": state.classes,
         f"{ids.COMPARE}.value": str(state.compare) if state.compare else "none",
         f"{ids.COMPARE}.options": compare_options(round_years, state.round, lang),
@@ -357,6 +365,9 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         current = _round_for(rounds, state.round)
         state = replace(state, round=current.year_be)
         round_years = [r.year_be for r in rounds]
+        if state.level == VILLAGE_LEVEL:
+            return _village_view(conn, state, scope, lang, shown_geometry, ranking_all,
+                                 catalogue, rounds, current)
         compare = _round_for(rounds, state.compare) if state.compare else None
         prev = previous_round(rounds, current)
         compare_id = compare.round_id if compare else None
@@ -469,8 +480,128 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         f"{ids.RANKING}.rowData": rows,
         f"{ids.RANKING}.columnDefs": cols,
         f"{ids.RANKING_TITLE}.children": ranking_title,
-        f"{ids.PANEL}.children": _panel(profile, state, current, prev, lang, trend_rows),
-        **_controls_out(state, round_years, lang),
+        f"{ids.PANEL}.children": _panel(profile, state, current, prev, lang, trend_rows,
+                                        _villages_href(state, scope, profile)),
+        **_controls_out(state, round_years, lang, _village_level(state, scope)),
+    }
+
+
+# ── the village level ────────────────────────────────────────────────────────
+def _village_level(state: MapState, scope: Scope) -> bool:
+    """Whether the level control offers the villages of the state's area: village
+    figures come from household records (queries/villages.py), so only to the record
+    roles of that area."""
+    return pcode_level(state.area) >= 2 and villages.may_see(scope, state.area)
+
+
+def _villages_href(state: MapState, scope: Scope, profile: dict | None) -> str | None:
+    """The panel's link to a tambon's villages, for a user who may see them."""
+    tambon = profile["pcode"] if profile and profile["level"] == 3 else None
+    if tambon is None or not villages.may_see(scope, tambon):
+        return None
+    return "/map" + replace(state, level=VILLAGE_LEVEL, area=tambon, sel=None,
+                            compare=None).query()
+
+
+def _village_label(v: villages.VillageFigure, lang: Lang) -> str:
+    label = t("map.village_no", lang).replace("{n}", str(v.village_no))
+    return f"{label} {v.name_th}" if v.name_th else label
+
+
+def _village_view(conn, state: MapState, scope: Scope, lang: Lang, shown_geometry: str | None,
+                  ranking_all: bool, catalogue, rounds: list[SurveyRound],
+                  current: SurveyRound) -> dict:
+    """The villages of a district or tambon as points (vector tiles), with their ranking;
+    the tambons around them drawn uncoloured, the area's profile in the panel. One round
+    only (no comparison between rounds: households move between villages)."""
+    state = replace(state, compare=None)
+    round_years = [r.year_be for r in rounds]
+    district = state.area[:6]
+    tambons = mpi.area_list(conn, 3, district)
+    names = {a["pcode"]: a for a in tambons}
+    figures = villages.village_values(conn, scope, catalogue, round_id=current.round_id,
+                                      area=state.area, subject=state.subject,
+                                      measure=state.measure, k=state.k)
+    profile = mpi.area_profile(conn, scope, catalogue, state.area, round_id=current.round_id,
+                               previous_round_id=None, k=state.k)
+    trail = ancestors(conn, state.area, include_self=True)
+    new_geometry = shown_geometry != state.geometry_key
+    bounds = mpi.area_bounds(conn, pcode_level(state.area), state.area) if new_geometry else None
+    version = data_versions(conn)["aggregates"]
+    area_figures = [mpi.AreaFigure(
+        v.vid, _village_label(v, "th"), _village_label(v, "en"), v.value, v.surveyed,
+        v.insufficient, v.rank, parent_th=names.get(v.tambon, {}).get("name_th", ""),
+        parent_en=names.get(v.tambon, {}).get("name_en", "")) for v in figures]
+    values = mpi.MapValues(area_figures, sum(1 for v in figures if v.rank), state.measure,
+                           False, min_households())
+    numbers = [v.value for v in figures]
+    few = [v.insufficient for v in figures]
+    classes = cp.classify([v for v, f in zip(numbers, few, strict=True) if not f and v is not None],
+                          state.classes)
+    z = cp.class_index(numbers, classes, few)
+    texts, ranks = _hover(values, lang)
+    tiles = village_tile_url({
+        "area": state.area, "round": current.round_id, "subject": state.subject,
+        "measure": state.measure, "k": format_k(state.k),
+        "b": ",".join(repr(float(b)) for b in classes.bins), "v": version})
+    geometry_url = geodata_url(3, district)
+    # the tambons around the villages: outlined, uncoloured; the area's own selected
+    outlined = [state.area] if pcode_level(state.area) == 3 else [a["pcode"] for a in tambons]
+    lang_label = _hover_label(state, lang, False)
+    spec = (mv.map_spec(geometry_url, outlined, level=VILLAGE_LEVEL, bounds=bounds,
+                        measure_label=lang_label, rank_label=t("map.rank", lang), lang=lang,
+                        villages=mv.village_spec([v.vid for v in figures],
+                                                 [pick(a.name_th, a.name_en, lang)
+                                                  for a in area_figures]))
+            if new_geometry else dash.no_update)
+    map_values = mv.map_values(
+        geometry_url, state.query(), [None] * len(outlined), classes.colors, [""] * len(outlined),
+        None, None, state.area if pcode_level(state.area) == 3 else None, label=lang_label,
+        rank_note=t("map.rank_top", lang), few_note=t("map.too_few_short", lang),
+        villages=mv.village_values(tiles, z, texts, ranks, values.ranked))
+    legend_box = cp.legend(
+        classes, legend_formatter(state.measure, False), t("map.legend", lang),
+        insufficient_label=(t("map.too_few", lang).replace("{n}", str(min_households()))
+                            if state.measure in RATES else None),
+        no_data_label=t("map.no_data", lang) if any(v is None and c is None for v, c in
+                                                    zip(numbers, z, strict=True)) else None,
+        legend_id=ids.LEGEND)
+    source = pick(current.source_th, current.source_en, lang)
+    caption = [html.Div(figure_title(state, catalogue, lang), className="map-figure-title",
+                        id=ids.FIGURE_TITLE),
+               html.Div(f"{round_label(current.year_be, lang)} · {t('source', lang)}: {source}",
+                        className="figure-source")]
+    note = [html.Div(definition(state, lang), className="figure-note", id=ids.DEFINITION),
+            html.Div(t("map.villages_note", lang), className="figure-note",
+                     id=ids.VILLAGES_NOTE)]
+    unplaced = sum(1 for v in figures if v.lon is None)
+    if unplaced:
+        note.append(html.Div(t("map.villages_unplaced", lang).replace("{n}", fmt_int(unplaced)),
+                             className="figure-note"))
+    message = None
+    if not figures:
+        message = dbc.Alert(t("map.villages_none", lang), color="warning", id=ids.ERROR,
+                            className="my-2")
+    rows, cols, ranking_title = _ranking(values, ranking_all, lang,
+                                         pcode_level(state.area) == 2)
+    return {
+        "state": state, "catalogue": catalogue, "round_years": round_years,  # no exports
+        f"{shell_ids.URL}.search": state.query(),
+        f"{ids.SHOWN}.data": state.query(),
+        f"{ids.SPEC}.data": spec,
+        f"{ids.VALUES}.data": map_values,
+        f"{ids.GEOMETRY}.data": state.geometry_key,
+        f"{ids.MESSAGE}.children": message,
+        f"{ids.BODY}.style": {},
+        f"{ids.CAPTION}.children": caption,
+        f"{ids.NOTE}.children": note,
+        f"{ids.LEGEND_BOX}.children": legend_box,
+        f"{ids.BREADCRUMB}.children": _breadcrumb(state, trail, lang),
+        f"{ids.RANKING}.rowData": rows,
+        f"{ids.RANKING}.columnDefs": cols,
+        f"{ids.RANKING_TITLE}.children": ranking_title,
+        f"{ids.PANEL}.children": _panel(profile, state, current, None, lang),
+        **_controls_out(state, round_years, lang, True),
     }
 
 
@@ -543,7 +674,8 @@ def layout(**query) -> html.Div:
         html.Nav(view.get(f"{ids.BREADCRUMB}.children"), id=ids.BREADCRUMB,
                  className="map-breadcrumb", **{"aria-label": "breadcrumb"}),
         html.Div(view.get(f"{ids.MESSAGE}.children"), id=ids.MESSAGE),
-        controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang),
+        controls(state, catalogue or mpi.Catalogue((), ()), round_years or [], lang,
+                 _village_level(state, scope)),
         toolbar(ex_ids.TOOLBAR_PREFIX, lang, view.get(f"{shell_ids.URL}.search") or ""),
         print_stamp(lang, ids.PRINT_STAMP, ids.PRESENT_HINT),
         html.Div(dbc.Row([

@@ -38,6 +38,8 @@ SPEC = "map-spec"
 URL = "map-url"
 VALUES = "map-values"
 VIEW = "map-view"
+VILLAGES_LINK = "map-villages-link"  # the panel's link to a tambon's villages
+VILLAGES_NOTE = "map-villages-note"
 # the trend block of the area profile (components/trend.block, prefix "map-panel")
 PANEL_TREND_PREFIX = "map-panel"
 PANEL_TREND = "map-panel-trend"

@@ -7,7 +7,8 @@ link reproduces it and the browser's back button steps through the views.
 - ``area``: the area in focus (the map shows areas *inside* it); none = Thailand.
 - ``level``: which areas are drawn (1 provinces, 2 districts, 3 tambons); by default
   the level just below ``area``, so ``level=3`` without ``area`` draws all 7,425
-  tambons of the country.
+  tambons of the country. ``level=4`` draws the villages (points) of ``area``, a
+  district or a tambon (which then stays the area).
 - ``sel``: an area drawn on the map whose figures the side panel shows (a tambon
   clicked on a tambon map); without it the panel shows ``area``.
 - ``subject``: ``overall``, ``dim:<dimension code>`` or ``ind:<indicator code>``.
@@ -43,6 +44,7 @@ DEFAULT_MEASURE = "share"
 DEFAULT_CLASSES = "quantiles"
 SUBJECT_RE = re.compile(r"^(overall|dim:[a-z_]{2,20}|ind:[A-Z][A-Z0-9_]{0,15})$")
 YEAR_RE = re.compile(r"^\d{4}$")
+VILLAGE_LEVEL = 4  # villages of a district or tambon, drawn as points
 
 
 class MapParamError(ValueError):
@@ -196,7 +198,10 @@ def parse_state(search: str | Mapping[str, object] | None) -> MapState:
     if area is not None and not AREA_RE.match(area):
         bad(f"area={area!r}: รหัสพื้นที่ (P-code) ไม่ถูกต้อง", f"area={area!r} is not a P-code")
         area = None
-    if area is not None and pcode_level(area) == 3 and sel in (None, area):
+    villages = p.get("level") == str(VILLAGE_LEVEL)
+    if villages and area is not None and pcode_level(area) == 3 and sel is None:
+        pass  # the villages of a tambon: the tambon is the area
+    elif area is not None and pcode_level(area) == 3 and sel in (None, area):
         # A tambon has nothing inside it: show its district's tambons, it selected
         # (links from other pages name a tambon as the area).
         area, sel = area[:6], area
@@ -212,9 +217,13 @@ def parse_state(search: str | Mapping[str, object] | None) -> MapState:
                 bad(f"level={level}: ต้องเป็นระดับที่อยู่ใต้ {area}",
                     f"level={level} does not lie inside {area} (use {min_level} to 3)")
                 level = min_level
+        elif villages and area is not None and pcode_level(area) >= 2:
+            level = VILLAGE_LEVEL
         else:
-            bad(f"level={p['level']!r}: ใช้ 1 (จังหวัด) 2 (อำเภอ) หรือ 3 (ตำบล)",
-                f"level={p['level']!r}: use 1 (provinces), 2 (districts) or 3 (tambons)")
+            bad(f"level={p['level']!r}: ใช้ 1 (จังหวัด) 2 (อำเภอ) หรือ 3 (ตำบล) "
+                "หรือ 4 (หมู่บ้าน ในอำเภอหรือตำบลที่เลือก)",
+                f"level={p['level']!r}: use 1 (provinces), 2 (districts) or 3 (tambons), "
+                "or 4 (villages, with a district or tambon as the area)")
     if sel is not None:
         if not AREA_RE.match(sel):
             bad(f"sel={sel!r}: รหัสพื้นที่ไม่ถูกต้อง", f"sel={sel!r} is not a P-code")

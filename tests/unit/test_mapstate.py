@@ -25,6 +25,19 @@ def test_state_round_trip():
         MapState(level=2, area="TH50")
 
 
+def test_village_level_state():
+    """level=4: the villages of a district or of a tambon (which stays the area)."""
+    tambon = parse_state("?level=4&area=TH500101")
+    assert tambon == MapState(level=4, area="TH500101") and tambon.geometry_key == "4:TH500101"
+    assert parse_state(tambon.query()) == tambon
+    assert parse_state("?level=4&area=TH5001") == MapState(level=4, area="TH5001")
+    # the breadcrumb leads back to the tambons of the district
+    assert tambon.up_to("TH5001") == MapState(level=3, area="TH5001")
+    for query in ("?level=4", "?level=4&area=TH50", "?level=4&area=TH5001&sel=TH500101"):
+        with pytest.raises(MapParamError):
+            parse_state(query)
+
+
 @pytest.mark.parametrize("query, fragment", [
     ("?k=0", "k='0'"), ("?k=1.5", "k='1.5'"), ("?k=abc", "k='abc'"), ("?k=nan", "k='nan'"),
     ("?measure=poverty", "measure='poverty'"), ("?subject=health", "subject='health'"),
