@@ -746,6 +746,8 @@ def _next_state(current: MapState, trigger: str | None, value,
         return replace(current, compare=None if value in (None, "none") else int(value))
     if trigger in (MAP_ID, ids.RANKING):
         pcode = value
+        if current.level == VILLAGE_LEVEL:  # a village has no figures of its own to open
+            return None
         if not pcode or pcode_level(pcode) != current.level:
             return None
         return current.drill(pcode)

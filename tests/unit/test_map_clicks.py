@@ -37,3 +37,11 @@ def test_a_click_on_another_level_does_nothing(map_page_module):
     state = parse_state("?area=TH50")  # districts shown: a tambon code is stale
     assert m._next_state(state, m.MAP_ID, "TH500101") is None
     assert m._next_state(MapState(), m.MAP_ID, None) is None
+
+
+def test_a_click_at_the_village_level_does_nothing(map_page_module):
+    """A village (map point or ranking row) opens nothing: no panel of its own yet."""
+    m = map_page_module
+    state = parse_state("?level=4&area=TH500101")
+    assert m._next_state(state, "map-ranking", "TH50010103") is None
+    assert m._next_state(state, m.MAP_ID, "TH500101") is None
