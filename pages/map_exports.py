@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 import dash
 import dash_bootstrap_components as dbc
@@ -33,7 +33,7 @@ from chipao.briefs.brief import BriefError, BriefOptions, build, cache_dir
 from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.mapstate import MapParamError, parse_state, query_params
 from chipao.domain.scope import Role, Scope
-from chipao.web import auth, jobs
+from chipao.web import auth, download, jobs
 from chipao.web.session import current_scope
 from components import shell_ids
 from components.formatting import be_datetime, format_k
@@ -48,9 +48,6 @@ from queries.db import scoped
 from queries.rounds import list_rounds, previous_round
 
 log = logging.getLogger("chipao.exports")
-MIMETYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf",
-             "csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 # ── the brief as a job ───────────────────────────────────────────────────────
@@ -94,7 +91,7 @@ def _brief_file(job_id: str):
                      details={"format": "pdf", "job": job_id,
                               "filename": status.result["filename"]},
                      ip=flask.request.remote_addr)
-    return flask.send_file(path, mimetype=MIMETYPES["pdf"], as_attachment=True,
+    return flask.send_file(path, mimetype=download.MIMETYPES["pdf"], as_attachment=True,
                            download_name=status.result["filename"], max_age=0)
 
 
@@ -145,15 +142,6 @@ def _name(view: dict, ext: str) -> str:
     return sm.file_name(ex["area"], str(state.round), ex["subject"], ext=ext)
 
 
-def _send(data: bytes, fmt: str, filename: str) -> flask.Response:
-    response = flask.make_response(data)
-    response.headers["Content-Type"] = MIMETYPES[fmt]
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{filename.encode('ascii', 'replace').decode()}\"; "
-        f"filename*=UTF-8''{quote(filename)}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _audit(scope: Scope, what: str, fmt: str, view: dict) -> None:
     with scoped(scope) as conn:
@@ -168,7 +156,7 @@ def map_image(fmt: str):
     try:
         view, scope, lang = _view()
     except _BadView:
-        return _send(BLANK_PNG, "png", "blank.png")
+        return download.send(BLANK_PNG, "png", "blank.png")
     ex, state = view["export"], view["state"]
     classes = ex["classes"]
     colors = {p: (classes.colors[z] if z is not None and z >= 0 else None)
@@ -193,7 +181,7 @@ def map_image(fmt: str):
         frame = sm.shapes_frame(conn, state.level, state.area)
     image = sm.render(frame, spec, fmt, dpi=150)
     _audit(scope, "map_image", fmt, view)
-    return _send(image, fmt, _name(view, fmt))
+    return download.send(image, fmt, _name(view, fmt))
 
 
 def ranking_table(fmt: str):
@@ -212,7 +200,7 @@ def ranking_table(fmt: str):
                              notes=_filters(view, lang))
     _audit(scope, "map_ranking", fmt, view)
     name = _name(view, fmt).rsplit(".", 1)[0] + "-" + t("map.export.ranking_file", lang)
-    return _send(data, fmt, f"{name}.{fmt}")
+    return download.send(data, fmt, f"{name}.{fmt}")
 
 
 # ── the map page's toolbar (components/meeting.py) ────────────────────────────────────
@@ -323,7 +311,7 @@ def profile_table(fmt: str):
         cols, rows, sheet_title=name[:31], notes=notes)
     _audit(scope, "area_profile", fmt, view)
     label = t("map.export.profile_file", lang)
-    return _send(data, fmt, sm.file_name(name, str(state.round), label, ext=fmt))
+    return download.send(data, fmt, sm.file_name(name, str(state.round), label, ext=fmt))
 
 
 def register_routes(server: flask.Flask) -> None:

@@ -21,15 +21,13 @@ app.py registers the routes after the pages exist (it uses the overview page's v
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import flask
 
 from chipao.domain.exports import to_csv_bytes, to_xlsx_bytes
 from chipao.domain.mapstate import format_k, parse_k
 from chipao.domain.pcodes import AREA_RE
 from chipao.domain.scope import Scope
-from chipao.web import auth
+from chipao.web import auth, download
 from chipao.web.session import current_scope, read_scoped
 from components import static_chart as sc
 from components import trend as tr
@@ -52,21 +50,9 @@ from queries.mpi import area_name, load_catalogue
 from queries.rounds import list_rounds, resolve_round
 from queries.suppression import threshold
 
-MIMETYPES = {"png": "image/png", "svg": "image/svg+xml",
-             "csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 TABLES, CHARTS = ("csv", "xlsx"), ("png", "svg")
 
 
-
-def _send(data: bytes, fmt: str, filename: str) -> flask.Response:
-    response = flask.make_response(data)
-    response.headers["Content-Type"] = MIMETYPES[fmt]
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{filename.encode('ascii', 'replace').decode()}\"; "
-        f"filename*=UTF-8''{quote(filename)}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _audit(scope: Scope, what: str, fmt: str) -> None:
@@ -88,7 +74,7 @@ def _view() -> tuple[dict, Scope, str]:
 def _table(fmt: str, cols, rows, sheet: str, notes, name: str) -> flask.Response:
     data = (to_csv_bytes(cols, rows) if fmt == "csv"
             else to_xlsx_bytes(cols, rows, sheet_title=sheet[:31], notes=notes))
-    return _send(data, fmt, name)
+    return download.send(data, fmt, name)
 
 
 def figures_table(fmt: str):
@@ -162,7 +148,7 @@ def dimensions_chart(fmt: str):
     image = _chart(spec, fmt)
     _audit(scope, "overview_dimensions_chart", fmt)
     label = t("overview.dimensions_file", lang)
-    return _send(image, fmt, sm.file_name(view["area_name"], str(current.year_be), label,
+    return download.send(image, fmt, sm.file_name(view["area_name"], str(current.year_be), label,
                                           ext=fmt))
 
 
@@ -218,7 +204,7 @@ def trend_export(fmt: str):
                 to_xlsx_bytes(tr.export_columns(lang, view["k_label"]), tr.export_rows(rows, lang),
                               sheet_title=t("trend.title", lang), notes=notes))
         _audit(scope, "trend", fmt)
-        return _send(data, fmt, name)
+        return download.send(data, fmt, name)
     years = [round_label(r["year"], lang) for r in rows]
     series = [sc.Series(tr.word(key, lang) + (f" (k = {view['k_label']})" if key == "H" else ""),
                         [None if r.get(key) is None else 100 * r[key] for r in rows], color,
@@ -234,7 +220,7 @@ def trend_export(fmt: str):
                f"{t('trend.poor', lang)}: {poor}"))
     image = _chart(spec, fmt)
     _audit(scope, "trend_chart", fmt)
-    return _send(image, fmt, name)
+    return download.send(image, fmt, name)
 
 
 def register_routes(server: flask.Flask) -> None:
