@@ -38,6 +38,7 @@ from queries import plans as plans_q
 from queries.briefs import data_state
 from queries.db import scoped
 from queries.rounds import SurveyRound, list_rounds, previous_round, resolve_round
+from queries.trend import area_trend
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CLASS_METHODS = ("quantiles", "fisher_jenks", "equal_interval")
@@ -179,19 +180,6 @@ def _img(image: bytes, fmt: str = "svg") -> Markup:
     return Markup(f'<img src="data:{mime};base64,{data}" alt="">')
 
 
-def _trend(conn, scope: Scope, catalogue, pcode: str, rounds: list[SurveyRound],
-           k: float) -> list[dict]:
-    out = []
-    for r in rounds:
-        p = mpi.area_profile(conn, scope, catalogue, pcode, round_id=r.round_id,
-                             previous_round_id=None, k=k)
-        if p is None or p["surveyed"] in (None, 0):
-            continue
-        out.append({"year": r.year_be, "surveyed": p["surveyed"], "poor": p["poor"],
-                    "poor_share": p["poor_share"], "poor_people": p["poor_people"],
-                    "target_poor": p["target_poor"], "H": p["af"]["H"], "M0": p["af"]["M0"]})
-    return out
-
 
 def _trend_chart(trend: list[dict], lang: Lang) -> Markup | None:
     """A small line chart of the poor share over the rounds (SVG, text as paths)."""
@@ -307,7 +295,7 @@ def collect(conn, scope: Scope, opts: BriefOptions, generated_at: datetime,
                                previous_round_id=prev.round_id if prev else None, k=opts.k)
     prev_profile = mpi.area_profile(conn, scope, catalogue, opts.area, round_id=prev.round_id,
                                     previous_round_id=None, k=opts.k) if prev else None
-    trend = _trend(conn, scope, catalogue, opts.area, rounds, opts.k)
+    trend = area_trend(conn, scope, catalogue, opts.area, k=opts.k, rounds=rounds)
     progress(20, "maps")
     frame = sm.shapes_frame(conn, child_level, parent)
     overall = mpi.map_values(conn, scope, catalogue, round_id=current.round_id,
