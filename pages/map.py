@@ -466,23 +466,34 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                    "legend_title": t("map.legend", lang), "fmt": fmt,
                    "insufficient_label": t("map.too_few", lang).replace("{n}", str(min_n)),
                    "no_data_label": t("map.no_data", lang)},
+        **_view_outputs(state, spec, map_values, None, caption, note, legend_box,
+                        _breadcrumb(state, trail, lang), (rows, cols, ranking_title),
+                        _panel(profile, state, current, prev, lang, trend_rows,
+                               _villages_href(state, scope, profile))),
+        **_controls_out(state, round_years, lang, _village_level(state, scope)),
+    }
+
+
+def _view_outputs(state: MapState, spec: dict, map_values: dict, message, caption, note,
+                  legend_box, breadcrumb, ranking: tuple, panel) -> dict:
+    """The page's outputs for a drawn view (an area level or the village level)."""
+    rows, cols, ranking_title = ranking
+    return {
         f"{shell_ids.URL}.search": state.query(),
         f"{ids.SHOWN}.data": state.query(),
         f"{ids.SPEC}.data": spec,
         f"{ids.VALUES}.data": map_values,
         f"{ids.GEOMETRY}.data": state.geometry_key,
-        f"{ids.MESSAGE}.children": None,
+        f"{ids.MESSAGE}.children": message,
         f"{ids.BODY}.style": {},
         f"{ids.CAPTION}.children": caption,
         f"{ids.NOTE}.children": note,
         f"{ids.LEGEND_BOX}.children": legend_box,
-        f"{ids.BREADCRUMB}.children": _breadcrumb(state, trail, lang),
+        f"{ids.BREADCRUMB}.children": breadcrumb,
         f"{ids.RANKING}.rowData": rows,
         f"{ids.RANKING}.columnDefs": cols,
         f"{ids.RANKING_TITLE}.children": ranking_title,
-        f"{ids.PANEL}.children": _panel(profile, state, current, prev, lang, trend_rows,
-                                        _villages_href(state, scope, profile)),
-        **_controls_out(state, round_years, lang, _village_level(state, scope)),
+        f"{ids.PANEL}.children": panel,
     }
 
 
@@ -586,21 +597,9 @@ def _village_view(conn, state: MapState, scope: Scope, lang: Lang, shown_geometr
                                          pcode_level(state.area) == 2)
     return {
         "state": state, "catalogue": catalogue, "round_years": round_years,  # no exports
-        f"{shell_ids.URL}.search": state.query(),
-        f"{ids.SHOWN}.data": state.query(),
-        f"{ids.SPEC}.data": spec,
-        f"{ids.VALUES}.data": map_values,
-        f"{ids.GEOMETRY}.data": state.geometry_key,
-        f"{ids.MESSAGE}.children": message,
-        f"{ids.BODY}.style": {},
-        f"{ids.CAPTION}.children": caption,
-        f"{ids.NOTE}.children": note,
-        f"{ids.LEGEND_BOX}.children": legend_box,
-        f"{ids.BREADCRUMB}.children": _breadcrumb(state, trail, lang),
-        f"{ids.RANKING}.rowData": rows,
-        f"{ids.RANKING}.columnDefs": cols,
-        f"{ids.RANKING_TITLE}.children": ranking_title,
-        f"{ids.PANEL}.children": _panel(profile, state, current, None, lang),
+        **_view_outputs(state, spec, map_values, message, caption, note, legend_box,
+                        _breadcrumb(state, trail, lang), (rows, cols, ranking_title),
+                        _panel(profile, state, current, None, lang)),
         **_controls_out(state, round_years, lang, True),
     }
 
