@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import datetime
 
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import html
 
-from components.formatting import fmt_km
+from components.formatting import fmt_datetime, fmt_km
 from components.i18n import Lang, fmt_date, fmt_int, fmt_pct, pick, round_label, service_label, t
 from components.theme import NO_DATA
 
@@ -223,8 +224,8 @@ def plan_table(sites: list[dict], lang: Lang) -> dbc.Table:
 
 
 def plan_export(plan: dict, lang: Lang) -> tuple[list[tuple[str, str]], list[dict], list]:
-    """Columns, rows and source notes of the suggested sites, for chipao.exports (values
-    typed from the planner's result, so a forged one raises instead of writing)."""
+    """Columns, rows and source notes (with the data date) of the suggested sites, for
+    chipao.exports."""
     columns = [("rank", t("centres.plan.col.rank", lang)), ("pcode", "P-code"),
                ("tambon", t("centres.plan.col.tambon", lang)),
                ("district", t("centres.plan.col.district", lang)),
@@ -256,6 +257,9 @@ def plan_export(plan: dict, lang: Lang) -> tuple[list[tuple[str, str]], list[dic
              (t("centres.plan.summary_label", lang), t("centres.plan.summary", lang)
               .replace("{d}", str(d)).replace("{before}", fmt_int(plan["before"]))
               .replace("{after}", fmt_int(plan["after"])).replace("{added}", fmt_int(plan["added"]))),
+             (t("exports.data_date", lang), fmt_datetime(
+                 datetime.fromisoformat(plan["refreshed_at"]) if plan.get("refreshed_at")
+                 else None, lang)),
              (t("source", lang), t("centres.plan.note", lang))]
     return columns, rows, notes
 

@@ -36,7 +36,14 @@ from chipao.domain.rates import min_households, too_few
 from chipao.domain.scope import PUBLIC, Role, Scope
 from chipao.web import auth
 from chipao.web.download import send
-from chipao.web.jobs import UNAVAILABLE_EN, UNAVAILABLE_TH, background_manager, jobs_available
+from chipao.web.jobs import (
+    UNAVAILABLE_EN,
+    UNAVAILABLE_TH,
+    background_manager,
+    jobs_available,
+    seal,
+    unseal,
+)
 from chipao.web.session import current_scope
 from components import centre_widgets as cw
 from components import choropleth as cp
@@ -745,6 +752,7 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
         if current is None:
             return {"error": t("no_data", lang)}
         inputs = q.planner_inputs(conn, scope, current.round_id, distance, area, only_without)
+        info = q.refresh_info(conn)
     say(30, t("centres.plan.step.sets", lang))
 
     def step(i: int, n: int) -> None:
@@ -775,6 +783,7 @@ def compute_plan(scope: Scope, lang: Lang, year: Any, area: str, distance: int, 
         "share_after": (inputs.poor_within + plan.covered) / total if total else None,
         "demand_cells": len(inputs.demand_poor), "candidates": len(inputs.site_pcode),
         "seconds": round(time.perf_counter() - started, 2),
+        "refreshed_at": info["refreshed_at"].isoformat() if info else None,
     }
 
 
@@ -819,9 +828,10 @@ def run_planner(set_progress, _n, year, province, district, distance, n_sites, o
     except (TypeError, ValueError):
         n_sites = 10
     try:
-        return compute_plan(scope, lang, year, _area(province, district), _distance(distance),
-                            n_sites, bool(only_without),
-                            progress=lambda pct, label: set_progress((pct, label)))
+        return seal(compute_plan(scope, lang, year, _area(province, district),
+                                 _distance(distance), n_sites, bool(only_without),
+                                 progress=lambda pct, label: set_progress((pct, label))),
+                    scope)
     except Exception:  # the page says so; the log has the trace
         import logging
 
@@ -883,17 +893,25 @@ def show_plan(plan: dict | None):
     State(ids.PLAN_STORE, "data"),
     prevent_initial_call=True,
 )
-def export_plan(_csv, _xlsx, plan: dict | None):
+def export_plan(_csv, _xlsx, shown: dict | None):
     """The suggested sites as CSV or XLSX (chipao.exports, the project's one writer),
-    with what they are, for which round, distance and area; audited like every export."""
-    if not isinstance(plan, dict) or not isinstance(plan.get("sites"), list) or not plan["sites"]:
+    with what they are, for which round, distance, area and data date; audited like
+    every export. The result comes back from the browser, so only one this server
+    sealed for this user is written (chipao.web.jobs.unseal): the file holds the
+    figures the planner computed, exactly the table shown, and no browser's own."""
+    if not shown:
         raise PreventUpdate
     lang, scope = current_lang(), current_scope()
+    plan = unseal(shown, scope)
+    if plan is None:
+        with scoped(scope) as conn:
+            record(conn, scope, "refused", "centres-plan-export",
+                   {"page": PAGE, "reason": "planner result not sealed for this user"})
+        raise PreventUpdate
+    if not plan.get("sites"):
+        raise PreventUpdate
     fmt = "xlsx" if ctx.triggered_id == ids.PLAN_EXPORT_XLSX else "csv"
-    try:
-        columns, rows, notes = cw.plan_export(plan, lang)
-    except (KeyError, TypeError, ValueError):  # a forged store: nothing to write
-        raise PreventUpdate from None
+    columns, rows, notes = cw.plan_export(plan, lang)
     with scoped(scope) as conn:
         record(conn, scope, "export", target=f"centres-plan:{plan.get('area')}",
                details={"what": "planner_sites", "format": fmt, "round": plan.get("year"),

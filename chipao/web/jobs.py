@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ from typing import Any
 
 import flask
 
+from chipao.domain.scope import Scope
 from chipao.settings import settings
 from chipao.web.session import current_scope
 from queries import aggregates
@@ -39,6 +41,7 @@ from queries.db import owner
 log = logging.getLogger("chipao.web.jobs")
 RESULT_TTL = 24 * 3600
 BACKGROUND_RESULT_SECONDS = 600  # a background callback's result, kept for its owner
+SEAL = "seal"  # the key of a result's seal (see seal())
 UNAVAILABLE_TH = "ระบบงานเบื้องหลังไม่พร้อม จึงเริ่มงานนี้ไม่ได้ ส่วนอื่นของแดชบอร์ดยังใช้ได้"
 UNAVAILABLE_EN = ("The background job service is unreachable, so this job cannot start; "
                   "the rest of the dashboard still works.")
@@ -152,6 +155,48 @@ def current_owner() -> str:
                       ",".join(sorted(scope.areas))])
     key = (flask.current_app.secret_key or "").encode()
     return hmac.new(key, ident.encode(), hashlib.sha256).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """`value` as it reads after a trip through a browser: JSON has one number type, so
+    a whole float (1.0) comes back as an integer (1)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def _seal_of(result: dict, scope: Scope) -> str:
+    body = json.dumps({"for": [scope.username, str(scope.role), sorted(scope.areas)],
+                       "result": _canonical({k: v for k, v in result.items() if k != SEAL})},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False)
+    key = (settings().secret_key or "").encode()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def seal(result: dict, scope: Scope) -> dict:
+    """`result` (JSON-able) with a seal: an HMAC, under the server's secret key, of its
+    content and of the user and scope it was computed for. A job's result that travels
+    through the browser (a dcc.Store) and comes back to be written into a file is
+    checked with :func:`unseal` first, so a file never holds figures a browser made up.
+    Works in a job process too (no request needed)."""
+    return {**result, SEAL: _seal_of(result, scope)}
+
+
+def unseal(data: Any, scope: Scope) -> dict | None:
+    """`data` if it carries a seal this server made for this very user and scope, else
+    None."""
+    if not isinstance(data, dict) or not isinstance(data.get(SEAL), str):
+        return None
+    try:
+        expected = _seal_of(data, scope)
+    except (TypeError, ValueError):  # not JSON-able, NaN: not ours
+        return None
+    return data if hmac.compare_digest(expected, data[SEAL]) else None
 
 
 def _owner_key(job_id: str) -> str:

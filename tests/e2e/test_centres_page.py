@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from chipao.domain.coverage_planner import plan_sites
 from chipao.domain.scope import SYSTEM
+from components.formatting import fmt_datetime
 from queries import centres as q
 from queries.db import owner
 from tests import factory as fx
@@ -278,6 +279,9 @@ def test_view_in_the_url_slider_marks_and_planner_export(store, live_server, pag
     assert table[0][0] == "ลำดับ" and len(table) - 1 == shown
     notes = {r[0]: r[1] for r in wb.worksheets[1].iter_rows(values_only=True)}
     assert notes["รอบการสำรวจ"] == "พ.ศ. 2566" and notes["ระยะทาง (กม.)"] == "5"
+    with owner() as conn:  # the data date the page states (the coverage refresh)
+        refreshed = conn.execute(text("SELECT refreshed_at FROM coverage_refresh")).scalar()
+    assert notes["ข้อมูล ณ"] == fmt_datetime(refreshed, "th")
     with page.expect_download() as got:
         page.click("#centres-plan-export-csv")
     raw = open(got.value.path(), encoding="utf-8-sig").read()

@@ -24,12 +24,14 @@ import dash
 import pytest
 from sqlalchemy import text
 
-from chipao.domain.scope import RECORD_ROLES, Role
+from chipao.domain.scope import RECORD_ROLES, Role, Scope
 from chipao.web import auth
+from chipao.web.jobs import seal
 from tests.auth_helpers import client_for, page_body
 from tests.factory import IN_TAMBON, OUT_TAMBON, ROLE_AREAS, house_id, permission_store
 
 ROUND_BE = 2566
+_ROLES: dict[str, str] = {}  # username → role, of the permission store's accounts
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,7 @@ def accounts(app):
     from queries.db import owner
 
     with permission_store() as accounts:
+        _ROLES.update({username: role for role, (username, _pw) in accounts.items()})
         with owner() as conn:  # the store's plan items untouched since mid-2023: stalled
             conn.execute(text("UPDATE plan_item SET updated_at = '2023-06-01 09:00+07'"))
         yield accounts
@@ -128,14 +131,21 @@ def _body(app, output: str, values: dict) -> dict:
             "changedPropIds": [f"{trigger['id']}.{trigger['property']}"]}
 
 
-def _callback(output: str, values: Callable[[str], dict]) -> Callable:
-    def run(app, client, tambon, _u):
-        return client.post_callback(_body(app, output, values(tambon)))
+def _callback(output: str, values: Callable[[str, str], dict]) -> Callable:
+    """A callback request; `values(tambon, username)` gives its inputs and states."""
+    def run(app, client, tambon, username):
+        return client.post_callback(_body(app, output, values(tambon, username)))
     return run
 
 
-def _plan_store(tambon: str) -> dict:
-    """A planner result, as the centres page keeps it in the browser."""
+def _plan_store(tambon: str, username: str) -> dict:
+    """A planner result, as the centres page keeps it in the browser: sealed by the
+    server for the user who ran it (an unsealed one is refused: test_centres_plan_export)."""
+    role = _ROLES[username]
+    return seal(_plan_result(tambon), Scope(username, Role(role), ROLE_AREAS[role]))
+
+
+def _plan_result(tambon: str) -> dict:
     return {"year": ROUND_BE, "area": tambon[:4], "distance": 10, "n": 1,
             "only_without": False, "before": 10, "total": 20, "after": 15, "added": 5,
             "share_before": 0.5, "share_after": 0.75, "demand_cells": 3, "candidates": 3,
@@ -187,7 +197,7 @@ def _start_brief(app, client, tambon) -> str:
     raise AssertionError("the brief did not finish in 120 s")
 
 
-def _hh_query(tambon: str) -> dict:
+def _hh_query(tambon: str, _username: str) -> dict:
     return {"hh-export-csv": 1, "hh-query": {"area": tambon, "round": ROUND_BE},
             "hh-grid": {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}}
 
@@ -225,9 +235,9 @@ CASES: dict[str, Case] = {
         f"/export/centres/gaps.xlsx?round={ROUND_BE}&area={t[:6]}&d=10&level=3&sort=beyond")),
     "centres-plan-download.data": Case("/centres", False, _callback(
         "centres-plan-download.data",
-        lambda t: {"centres-plan-export-csv": 1, "centres-plan-store": _plan_store(t)})),
+        lambda t, u: {"centres-plan-export-csv": 1, "centres-plan-store": _plan_store(t, u)})),
     "admin-download.data": Case("/admin", False, _callback(
-        "admin-download.data", lambda t: {"admin-export": 1})),
+        "admin-download.data", lambda _t, _u: {"admin-export": 1})),
 }
 
 
