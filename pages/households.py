@@ -11,6 +11,7 @@ queries/households.py; refusals are audited.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import dash
@@ -26,7 +27,9 @@ from chipao.domain.household_filters import (
 )
 from chipao.domain.scope import Scope
 from chipao.web.session import current_scope
+from components import downloads as dl
 from components.cards import source_line
+from components.formatting import fmt_datetime
 from components.household_grid import (
     column_defs,
     export_columns,
@@ -210,8 +213,10 @@ def _list_layout(lctx: hh.ListContext, scope: Scope, lang: Lang, villages: list[
                            outline=True, size="sm", className="me-2"),
                 dbc.Button(t("hh.export_xlsx", lang), id=ids.EXPORT_XLSX, color="secondary",
                            outline=True, size="sm", className="me-2"),
+                dl.present_link(f"/households?{urlencode({**stored, 'present': '1'})}",
+                                ids.PRESENT, lang),
                 dcc.Link(t("hh.filter.reset", lang), href=f"/households?{urlencode(base)}",
-                         className="small", id=ids.RESET),
+                         className="small ms-2", id=ids.RESET),
             ], md=6, className="text-md-end mt-2 mt-md-0"),
         ], className="mb-2 align-items-center"),
         _filters(lctx, lang, villages),
@@ -223,13 +228,27 @@ def _list_layout(lctx: hh.ListContext, scope: Scope, lang: Lang, villages: list[
         dcc.Download(id=ids.DOWNLOAD),
         household_grid(ids.GRID, lang, show_tambon=lctx.level != 3,
                        may_see_names=scope.may_see_names),
+        html.Div(id=ids.PRINT_TABLE, className="hh-print",
+                 **{"data-note": t("hh.print_note", lang)}),
         html.Div(t("hh.poor_rule", lang), className="figure-note mt-1"),
         html.Div(t("hh.export_note", lang).format(cap=fmt_int(hh.EXPORT_CAP)),
                  className="figure-note"),
         source_line(t("source", lang), f"{source} · {round_label(year, lang)}"),
+        dl.page_stamp(_stamp(lctx, scope, title, lang), ids.PRINT_STAMP),
         dcc.Store(id=ids.QUERY, data=stored),
         dcc.Location(id=ids.LOCATION, refresh="callback-nav"),
-    ])
+    ], id=ids.PAGE)
+
+
+def _stamp(lctx: hh.ListContext, scope: Scope, title: str, lang: Lang) -> str:
+    """The foot line of every printed page: what the list is (area, round, filters),
+    that it is personal data not to be passed on, who printed it and when, the source."""
+    filters = [f"{label}: {value}" for label, value in _filter_lines(lctx, lang)]
+    rnd = lctx.round
+    return " · ".join([
+        title, round_label(rnd.year_be, lang), *filters, t("hh.print_personal", lang),
+        t("hh.printed_by", lang).format(user=scope.username, when=fmt_datetime(datetime.now(UTC), lang)),
+        f"{t('source', lang)}: {pick(rnd.source_th, rnd.source_en, lang)}"])
 
 
 # ── callbacks ────────────────────────────────────────────────────────────────
@@ -355,33 +374,40 @@ def _th_en(key: str) -> str:
     return f"{t(key, 'th')} ({t(key, 'en')})"
 
 
-def _filter_lines(lctx: hh.ListContext) -> list[tuple[str, str]]:
-    """The list filters as a person reads them: (Thai label, Thai / English value)."""
+def _filter_lines(lctx: hh.ListContext, lang: Lang | None = None) -> list[tuple[str, str]]:
+    """The list filters as a person reads them: (label, value) in `lang`, or without
+    it (an export's notes, for both) a Thai label and a "Thai / English" value."""
     p, cat = lctx.params, lctx.catalogue
-    yes_no = {True: _both(t("hh.yes", "th"), t("hh.yes", "en")),
-              False: _both(t("hh.no", "th"), t("hh.no", "en"))}
+
+    def label(key: str) -> str:
+        return t(key, lang or "th")
+
+    def value(th: str, en: str) -> str:
+        return _both(th, en) if lang is None else pick(th, en, lang)
+
+    def word(key: str) -> str:
+        return value(t(key, "th"), t(key, "en"))
+
     lines: list[tuple[str, str]] = []
     if p.village is not None:
-        lines.append((t("hh.filter.village", "th"), str(p.village)))
+        lines.append((label("hh.filter.village"), str(p.village)))
     if p.q:
-        lines.append((t("hh.search", "th"), p.q))
+        lines.append((label("hh.search"), p.q))
     if p.dim and (d := cat.dimension(p.dim)):
-        lines.append((t("hh.filter.dim", "th"), _both(d.name_th, d.name_en)))
+        lines.append((label("hh.filter.dim"), value(d.name_th, d.name_en)))
     if p.ind and (i := cat.indicator(p.ind)):
-        lines.append((t("hh.filter.ind", "th"), f"{i.code} {_both(i.text_th, i.text_en)}"))
+        lines.append((label("hh.filter.ind"), f"{i.code} {value(i.text_th, i.text_en)}"))
     if p.dims is not None:
-        lines.append((t("hh.filter.dims", "th"), str(p.dims)))
+        lines.append((label("hh.filter.dims"), str(p.dims)))
     if p.k is not None:
-        lines.append((t("hh.filter.k", "th"), f"{p.k:g}"))
+        lines.append((label("hh.filter.k"), f"{p.k:g}"))
     if p.plan:
-        lines.append((t("hh.filter.plan", "th"), _both(t(f"plan.{p.plan}", "th"),
-                                                       t(f"plan.{p.plan}", "en"))))
+        lines.append((label("hh.filter.plan"), word(f"plan.{p.plan}")))
     if p.visited is not None:
-        v = "yes" if p.visited else "no"
-        lines.append((t("hh.filter.visited", "th"), _both(t(f"hh.visited.{v}", "th"),
-                                                          t(f"hh.visited.{v}", "en"))))
+        lines.append((label("hh.filter.visited"),
+                      word(f"hh.visited.{'yes' if p.visited else 'no'}")))
     if p.welfare is not None:
-        lines.append((t("hh.filter.welfare", "th"), yes_no[p.welfare]))
+        lines.append((label("hh.filter.welfare"), word("hh.yes" if p.welfare else "hh.no")))
     return lines
 
 

@@ -21,6 +21,10 @@ FILTERS = "hh-filters"
 COUNT = "hh-count"
 MESSAGE = "hh-message"
 GRID = "hh-grid"
+PAGE = "hh-page"  # the list page (print and presentation rules: assets/55-downloads.css)
+PRESENT = "hh-present"  # the presentation-mode link
+PRINT_TABLE = "hh-print-table"  # the loaded rows as a plain table, for print (31-households.js)
+PRINT_STAMP = "hh-print-stamp"  # the foot line of every printed page
 PAGING_LIMIT = "hh-paging-limit"
 # the filter drop-downs, one a list parameter
 VILLAGE = "hh-village"

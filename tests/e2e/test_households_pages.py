@@ -55,6 +55,11 @@ def sql(query: str, **params):
         return conn.execute(text(query), params).scalar_one()
 
 
+def _all(query: str, **params) -> list[tuple]:
+    with owner() as conn:
+        return [tuple(r) for r in conn.execute(text(query), params)]
+
+
 def audit_rows(username: str, action: str) -> list[dict]:
     with owner() as conn:
         rows = conn.execute(text("SELECT action, target, details FROM audit_log WHERE "
@@ -376,3 +381,61 @@ def test_browser_from_map_click_to_household_record(app, users, page, live_serve
     page.wait_for_selector("#rec-house-id", timeout=20_000)
     assert page.inner_text("#rec-house-id") == house
     assert audit_rows(username, "household_view")[-1]["target"] == house
+
+
+@pytest.mark.browser
+def test_print_gives_every_loaded_row_stamped_as_personal_data(app, users, page, live_server,
+                                                                tmp_path):
+    """Ctrl+P of a household list: a plain table of every row the grid loaded (the grid
+    itself draws only the rows in view), no controls, and on every page the stamp that
+    says what the list is, that it is personal data, who printed it; Thai in Sarabun."""
+    import subprocess
+
+    username, password = users["tambon"]
+    login(page, live_server, username, password, next_path="/households")
+    page.goto(f"{live_server}/households?area={TAMBON}&round=2566&dim=health")
+    houses = {r[0] for r in _all(
+        "SELECT house_id FROM household_round WHERE round_id = 2 AND tambon_pcode = :t "
+        "AND dims_failed & 1 <> 0", t=TAMBON)}
+    page.wait_for_function(
+        f"() => document.querySelector('#{hh_ids.COUNT}') && "
+        f"document.querySelector('#{hh_ids.COUNT}').textContent === '{len(houses):,} ครัวเรือน'")
+    page.emulate_media(media="print")
+    page.wait_for_selector(f"#{hh_ids.PRINT_TABLE}[data-rows='{len(houses)}']", state="attached")
+    for hidden in (".shell-navbar", f"#{hh_ids.GRID}", f"#{hh_ids.FILTERS}",
+                   f"#{hh_ids.EXPORT_CSV}", f"#{hh_ids.PRESENT}", f"#{hh_ids.RESET}"):
+        assert not page.is_visible(hidden), hidden
+    stamp = page.locator(f"#{hh_ids.PRINT_STAMP}")
+    for words in ("ตำบลทดสอบ TH500101", "พ.ศ. 2566", "สุขภาพ", "ห้ามส่งต่อ", username):
+        assert words in stamp.inner_text(), words
+    pdf = tmp_path / "households.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert {h for h in houses if h in text} == houses  # every row, none cut off
+    assert "รหัสบ้าน" in text and "มิติที่ขาดแคลน" in text  # the grid's column headers
+    assert text.count("ห้ามส่งต่อ") >= text.count("\x0c") >= 1  # the stamp on every page
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True,
+                           text=True).stdout
+    assert "Sarabun" in fonts
+    # what was printed had been served, and logged, as the list's rows
+    served = audit_rows(username, "household_list")[-1]
+    assert served["details"]["start"] == 0 and served["details"]["total"] == len(houses)
+    assert page.errors == [], "\n".join(page.errors)
+
+
+@pytest.mark.browser
+def test_presentation_mode_shows_the_list_without_controls(app, users, page, live_server):
+    username, password = users["tambon"]
+    login(page, live_server, username, password, next_path=f"/households?area={TAMBON}")
+    link = page.locator(f"#{hh_ids.PRESENT}")
+    assert "present=1" in link.get_attribute("href")
+    link.click()
+    page.wait_for_function("() => document.documentElement.classList.contains('present')")
+    page.wait_for_selector(f"#{hh_ids.GRID} .ag-row a", timeout=20_000)
+    for hidden in (".shell-navbar", f"#{hh_ids.FILTERS}", f"#{hh_ids.EXPORT_CSV}",
+                   f"#{hh_ids.Q}", f"#{hh_ids.PRESENT}"):
+        assert not page.is_visible(hidden), hidden
+    grid = page.locator(f"#{hh_ids.GRID}").bounding_box()
+    assert grid["y"] + grid["height"] <= 768 + 1 and grid["height"] >= 450, grid
+    assert page.errors == [], "\n".join(page.errors)
