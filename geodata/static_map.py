@@ -32,6 +32,7 @@ import shapely  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib import patheffects as pe  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
 from sqlalchemy import Connection  # noqa: E402
 
@@ -176,6 +177,16 @@ def register_fonts() -> list[str]:
 class LegendEntry:
     color: str
     label: str
+    point: bool = False  # a dot (the points layer) rather than an area's swatch
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """A point drawn over the areas (e.g. a centre), in degrees (WGS 84)."""
+
+    lon: float
+    lat: float
+    color: str
 
 
 @dataclass
@@ -193,6 +204,7 @@ class MapSpec:
     lang: str = "th"
     labels: bool = True
     highlight: Sequence[str] = field(default_factory=tuple)
+    points: Sequence[MapPoint] = ()  # drawn over the areas, white-edged
 
 
 def shapes_frame(conn: Connection, level: int, parent: str | None) -> gpd.GeoDataFrame:
@@ -295,6 +307,13 @@ def render(frame: gpd.GeoDataFrame, spec: MapSpec, fmt: str = "svg", *, bare: bo
         sel = frame[frame["pcode"].isin(list(spec.highlight))]
         if not sel.empty:
             sel.boundary.plot(ax=ax, color="#212529", linewidth=1.6)
+    if spec.points:
+        xy = gpd.GeoSeries(shapely.points([p.lon for p in spec.points],
+                                          [p.lat for p in spec.points]),
+                           crs="EPSG:4326").to_crs(frame.crs)
+        ax.scatter(xy.x, xy.y, s=16 if len(spec.points) < 300 else 6,
+                   c=[p.color for p in spec.points], edgecolors="white", linewidths=0.5,
+                   zorder=5)
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
     ax.set_aspect("equal")
@@ -342,7 +361,9 @@ def _frame_text(fig: Figure, spec: MapSpec, font: list[str], height_in: float) -
              va="top", ha="left", wrap=True)
     fig.text(0.02, 1 - 0.45 * line, spec.subtitle, fontsize=9, family=font, va="top",
              ha="left", color="#495057", wrap=True)
-    handles = [Patch(facecolor=e.color, edgecolor="#6c757d", linewidth=0.4, label=e.label)
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor=e.color,
+                      markeredgecolor="white", label=e.label) if e.point else
+               Patch(facecolor=e.color, edgecolor="#6c757d", linewidth=0.4, label=e.label)
                for e in spec.legend]
     if handles:
         legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.71, 1 - 0.9 * line),

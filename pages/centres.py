@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -69,6 +70,7 @@ from geodata.static_map import (
     ATTRIBUTION_EN,
     ATTRIBUTION_TH,
     LegendEntry,
+    MapPoint,
     MapSpec,
     file_name,
     render,
@@ -94,6 +96,7 @@ MAX_SITES = 100
 HOUSEHOLD_LIST_LIMIT = 500
 PAGE = "/centres"
 AREA_RE = re.compile(r"^TH(\d{2}(\d{2})?)?$")
+DEFAULT_STATUSES = ("open", "planned")  # the centres the map shows until the user picks
 
 # Background jobs run in other processes: Celery workers with Redis, else diskcache.
 PLANNER = background_manager(ids.PLANNER)
@@ -234,7 +237,7 @@ def layout(round: str | None = None, area: str | None = None, d: str | None = No
         ], md=2),
         dbc.Col([
             *labelled_group(t("centres.status", lang), dbc.Checklist(
-                id=ids.STATUS, inline=True, value=["open", "planned"],
+                id=ids.STATUS, inline=True, value=list(DEFAULT_STATUSES),
                 options=[{"label": t(f"centres.status.{s}", lang), "value": s}
                          for s in q.STATUSES]), ids.STATUS_GROUP, role="group"),
         ], md=2),
@@ -553,8 +556,8 @@ def update_view(province, district, distance, view, measure, level, statuses, se
     title = f"{title} — {round_label(current.year_be, lang)}"
     subtitle = f"{round_label(current.year_be, lang)} · {pick(current.source_th, current.source_en, lang)}"
     intro = _fmt(t("centres.plan.intro", lang), d=distance)
-    links = [map_href(fmt, current.year_be, area, distance, level, view, measure)
-             for fmt in ("png", "svg")]
+    links = [map_href(fmt, current.year_be, area, distance, level, view, measure, statuses,
+                      services or ()) for fmt in ("png", "svg")]
     stamp = " · ".join([title, t("shell.country", lang) if area == "TH" else area,
                         _fmt(t("centres.gap.note", lang), d=distance),
                         t(f"centres.level.{level}", lang),
@@ -667,11 +670,18 @@ def gaps_file(fmt: str):
 
 
 def map_href(fmt: str, year: int, area: str, distance: int, level: int, view: str,
-             measure: str) -> str:
-    """The map's picture for this view (map_file)."""
+             measure: str, statuses: Sequence[str] = DEFAULT_STATUSES,
+             services: Sequence[str] = ()) -> str:
+    """The map's picture for this view (map_file), with the centres the page shows."""
     return (f"/export/centres/map.{fmt}?" + urlencode(
         {"round": year, "area": area, "d": distance, "level": level, "view": view,
-         "measure": measure}))
+         "measure": measure, "status": ",".join(statuses) or "none",
+         **({"services": ",".join(services)} if services else {})}))
+
+
+def _listed(value: str | None, allowed: Sequence[str] | set[str]) -> list[str]:
+    """A comma list from an address, keeping only the values `allowed`."""
+    return [v for v in (value or "").split(",") if v in allowed]
 
 
 def map_file(fmt: str):
@@ -704,6 +714,10 @@ def map_file(fmt: str):
             title = _fmt(t("centres.map_title.poverty", lang),
                          measure=pick(*_measure_name(conn, measure), lang))
         frame = shapes_frame(conn, level, None if area == "TH" else area)
+        args = flask.request.args
+        statuses = _listed(args.get("status", ",".join(DEFAULT_STATUSES)), q.STATUSES)
+        services = _listed(args.get("services"), set(q.service_names(conn)))
+        centres = q.list_centres(conn, scope, area, statuses or ["none"], services or None)
         place = t("shell.country", lang) if area == "TH" else pick(
             get_area(conn, area)["name_th"], get_area(conn, area)["name_en"], lang)
         record(conn, scope, "export", target=f"centres-map:{area}",
@@ -721,13 +735,17 @@ def map_file(fmt: str):
             lower = bound
     legend.append(LegendEntry(NO_DATA_COLOR, _fmt(t("centres.legend.too_few", lang),
                                                   n=min_households())))
+    legend += [LegendEntry(cw.STATUS_COLOURS[s], t(f"centres.status.{s}", lang), point=True)
+               for s in statuses]
     when = round_label(current.year_be, lang)
     spec = MapSpec(colors, legend, title=f"{title} — {place}",
                    subtitle=f"{place} · {when} · {t(f'centres.level.{level}', lang)} · "
                             f"{_fmt(t('centres.gap.note', lang), d=distance)}",
                    legend_title=label,
                    source=f"{t('source', lang)}: {pick(current.source_th, current.source_en, lang)}",
-                   attribution=ATTRIBUTION_TH if lang == "th" else ATTRIBUTION_EN, lang=lang)
+                   attribution=ATTRIBUTION_TH if lang == "th" else ATTRIBUTION_EN, lang=lang,
+                   points=[MapPoint(c["lon"], c["lat"], cw.STATUS_COLOURS[c["status"]])
+                           for c in centres if c["lon"] is not None])
     image = render(frame, spec, fmt, dpi=150)
     return send(image, fmt, file_name(place, str(current.year_be), title, ext=fmt))
 

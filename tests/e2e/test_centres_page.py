@@ -5,9 +5,12 @@ export, and household lists only for record roles)."""
 
 from __future__ import annotations
 
+import io
 import json
 
+import numpy as np
 import pytest
+from PIL import Image
 from sqlalchemy import text
 
 from chipao.domain.coverage_planner import plan_sites
@@ -300,6 +303,21 @@ def test_map_picture_says_what_it_shows(store, app_server):
     assert "-2566-" in name and name.endswith(".png"), name
     svg = client.get("/export/centres/map.svg" + query.replace("poverty", "bivariate"))
     assert svg.status_code == 200 and b"<svg" in svg.get_data()[:2000]
+    # the centres are drawn, in their status colours, as the page shows them
+    from components.centre_widgets import STATUS_COLOURS
+
+    def dots(status: str) -> int:
+        r = client.get("/export/centres/map.png" + query + f"&status={status}")
+        pixels = np.asarray(Image.open(io.BytesIO(r.get_data())).convert("RGB"))
+        pixels = pixels[:, : int(pixels.shape[1] * 0.70)]  # the map, not its legend
+        colour = tuple(int(STATUS_COLOURS["open"][i:i + 2], 16) for i in (1, 3, 5))
+        return int((pixels == colour).all(axis=2).sum())
+
+    with owner() as conn:
+        open_here = conn.execute(text("SELECT count(*) FROM centre WHERE status = 'open' "
+                                      "AND tambon_pcode LIKE 'TH50%'")).scalar()
+    assert open_here > 0
+    assert dots("open") > dots("none") + 20 * open_here  # each dot, a few pixels wide
     # the page offers it, and the presentation link
     body = json.dumps(_outputs(client.post_callback(page_body("/centres?area=TH50&d=5"))),
                       ensure_ascii=False)
