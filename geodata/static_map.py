@@ -31,6 +31,7 @@ import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib import patheffects as pe  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
@@ -357,16 +358,30 @@ def _short_name(name: str, lang: str) -> str:
 def _frame_text(fig: Figure, spec: MapSpec, font: list[str], height_in: float) -> None:
     """Title and subtitle above, legend at the right, source and attribution below."""
     line = 1 / height_in  # one inch in figure units (vertical)
-    fig.text(0.02, 1 - 0.12 * line, spec.title, fontsize=13, family=font, weight="bold",
-             va="top", ha="left", wrap=True)
-    fig.text(0.02, 1 - 0.45 * line, spec.subtitle, fontsize=9, family=font, va="top",
-             ha="left", color="#495057", wrap=True)
+    # a long title or subtitle wraps: each line block starts below the one above it,
+    # and the map and legend start below both (measured, not guessed)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+
+    def bottom(text) -> float:
+        return text.get_window_extent(renderer).y0 / fig.bbox.height
+
+    title = fig.text(0.02, 1 - 0.12 * line, spec.title, fontsize=13, family=font,
+                     weight="bold", va="top", ha="left", wrap=True)
+    subtitle = fig.text(0.02, min(1 - 0.45 * line, bottom(title) - 0.05 * line), spec.subtitle,
+                        fontsize=9, family=font, va="top", ha="left", color="#495057",
+                        wrap=True)
+    header = bottom(subtitle) - 0.08 * line if spec.subtitle else bottom(title) - 0.08 * line
+    for ax in fig.axes:
+        box = ax.get_position()
+        if box.y1 > header:  # shrink the map from the top; its aspect keeps it whole
+            ax.set_position((box.x0, box.y0, box.width, header - box.y0))
     handles = [Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor=e.color,
                       markeredgecolor="white", label=e.label) if e.point else
                Patch(facecolor=e.color, edgecolor="#6c757d", linewidth=0.4, label=e.label)
                for e in spec.legend]
     if handles:
-        legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.71, 1 - 0.9 * line),
+        legend = fig.legend(handles=handles, loc="upper left",
+                            bbox_to_anchor=(0.71, min(1 - 0.9 * line, header)),
                             frameon=False, title=spec.legend_title or None,
                             prop={"family": font, "size": 8.5},
                             title_fontproperties={"family": font, "size": 9, "weight": "bold"},
