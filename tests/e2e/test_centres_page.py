@@ -322,3 +322,59 @@ def test_map_picture_says_what_it_shows(store, app_server):
     body = json.dumps(_outputs(client.post_callback(page_body("/centres?area=TH50&d=5"))),
                       ensure_ascii=False)
     assert "/export/centres/map.png?" in body and "present=1" in body
+
+
+def _coloured(png: bytes) -> float:
+    """The share of strongly coloured pixels (a blank or grey picture has none)."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return float(((pixels.max(axis=2) - pixels.min(axis=2)) > 60).mean())
+
+
+@pytest.mark.browser
+def test_print_and_presentation_of_the_centres_page(store, live_server, page, tmp_path):
+    """Ctrl+P gives the server's picture of this very map (WebGL does not print), no
+    controls, and the view's line on every page; presentation shows the map and its
+    legend on one 1366×768 screen without controls."""
+    import subprocess
+    from pathlib import Path
+
+    login(page, live_server, *create_user("province", areas=("TH50",)), next_path="/centres")
+    page.goto(f"{live_server}/centres?round=2566&area=TH50&d=5")
+    page.wait_for_function(READY, arg=5, timeout=30_000)
+    # the print image is the picture the page's PNG link gives for the view drawn
+    page.wait_for_function("""() => { const i = document.querySelector(
+        '.chipao-map:has(#centres-map) .chipao-map-print');
+        const a = document.querySelector('#centres-map-export-png');
+        return !!(i && a && i.getAttribute('src') === a.getAttribute('href') + '&purpose=print'
+                  && i.complete && i.naturalWidth > 0); }""", timeout=30_000)
+    page.emulate_media(media="print")
+    for hidden in (".shell-navbar", "#centres-plan-run", "#centres-plan-n",
+                   ".centres-map-controls", "#centres-present", ".chipao-map:has(#centres-map) .chipao-map-canvas"):
+        assert not page.is_visible(hidden), hidden
+    assert page.is_visible(".chipao-map:has(#centres-map) .chipao-map-print")
+    stamp = page.inner_text("#centres-print-stamp")
+    assert "2566" in stamp and "5 กม." in stamp, stamp
+    pdf = tmp_path / "centres.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    subprocess.run(["pdfimages", "-png", str(pdf), str(tmp_path / "img")], check=True)
+    images = sorted(Path(tmp_path).glob("img-*.png"))
+    biggest = max(images, key=lambda p: Image.open(p).size[0] * Image.open(p).size[1])
+    assert Image.open(biggest).size[0] >= 600 and _coloured(biggest.read_bytes()) > 0.05
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "แผนที่ความยากจน" not in text  # no navigation (the navbar's link to /map)
+    assert text.count("OCHA") >= text.count("\x0c") >= 1  # the stamp on every page
+    # presentation
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server}/centres?round=2566&area=TH50&d=5&present=1")
+    page.wait_for_function(READY, arg=5, timeout=30_000)
+    assert page.evaluate("document.documentElement.classList.contains('present')")
+    for hidden in (".shell-navbar", ".centres-controls", "#centres-planner", ".export-links"):
+        assert not page.is_visible(hidden), hidden
+    boxes = page.evaluate("""() => ['.chipao-map:has(#centres-map) .chipao-map-canvas',
+        '#centres-legend'].map(s => { const r = document.querySelector(s).getBoundingClientRect();
+        return {y: r.y, h: r.height}; })""")
+    for box in boxes:
+        assert box["h"] > 0 and box["y"] >= 0 and box["y"] + box["h"] <= 768 + 1, boxes
+    assert boxes[0]["h"] >= 500
+    assert page.errors == [], "\n".join(page.errors)
