@@ -77,8 +77,10 @@ def header(rec: HouseholdRecord, lang: Lang) -> html.Div:
     badges = []
     if latest is not None:
         poor = latest["dims_failed"] != 0
+        # Okabe–Ito vermillion / blue (as the indicator marks): the two read apart for
+        # every kind of colour vision, and the word says it anyway
         badges.append(dbc.Badge(t("rec.poor" if poor else "rec.not_poor", lang),
-                                color="danger" if poor else "success", className="me-1",
+                                className="me-1 " + ("badge-poor" if poor else "badge-not-poor"),
                                 id=POOR_BADGE))
     if rec.left_poverty:
         badges.append(dbc.Badge(t("rec.left_poverty", lang), color="success", className="me-1",

@@ -360,6 +360,11 @@ def test_browser_from_list_link_to_household_record(app, users, page, live_serve
     page.wait_for_selector("#rec-house-id", timeout=20_000)
     assert page.inner_text("#rec-house-id") == house
     assert page.locator("#rec-indicators tr").count() > 17
+    # filtered by a failed dimension: poor, said in words and in the colour-blind-safe
+    # vermillion (not poor is blue), never red against green
+    badge = page.locator("#rec-poor-badge")
+    assert badge.inner_text() == "ยากจนตามเกณฑ์ TPMAP"
+    assert badge.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(163, 58, 0)"
     assert page.locator("#rec-members-table tbody tr").count() == sql(
         "SELECT count(*) FROM member WHERE house_id = :h", h=house)
     assert audit_rows(username, "household_view")[-1]["target"] == house
