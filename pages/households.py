@@ -242,7 +242,8 @@ def _list_layout(lctx: hh.ListContext, scope: Scope, lang: Lang, villages: list[
 
 def _stamp(lctx: hh.ListContext, scope: Scope, title: str, lang: Lang) -> str:
     """The foot line of every printed page: what the list is (area, round, filters),
-    that it is personal data not to be passed on, who printed it and when, the source."""
+    that it is personal data not to be passed on, who retrieved it and when (the page
+    was drawn then; a print follows), the source."""
     filters = [f"{label}: {value}" for label, value in _filter_lines(lctx, lang)]
     rnd = lctx.round
     return " · ".join([

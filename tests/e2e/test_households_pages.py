@@ -393,7 +393,7 @@ def test_print_gives_every_loaded_row_stamped_as_personal_data(app, users, page,
                                                                 tmp_path):
     """Ctrl+P of a household list: a plain table of every row the grid loaded (the grid
     itself draws only the rows in view), no controls, and on every page the stamp that
-    says what the list is, that it is personal data, who printed it; Thai in Sarabun."""
+    says what the list is, that it is personal data, who retrieved it; Thai in Sarabun."""
     import subprocess
 
     username, password = users["tambon"]
