@@ -226,6 +226,8 @@ def check_callback(app: dash.Dash, body: Any) -> None:
     if not isinstance(output, str) or output not in app.callback_map:
         raise UnknownCallback(output)
     cb = app.callback_map[output]
+    if "callback" not in cb:  # a clientside callback: it runs in the browser, not here
+        raise UnknownCallback(output)
     matched: dict[str, Any] = {}
     _check_items("inputs", body.get("inputs"), cb["inputs"], matched)
     _check_items("state", body.get("state", []), cb.get("state", []), matched)

@@ -389,3 +389,42 @@ def test_audit_queries_check_the_role_themselves(app, accounts):
     scope = Scope(accounts["province"][0], Role.PROVINCE, ("TH50",))
     with pytest.raises(PermissionError), scoped(scope) as conn:
         audit_log.search(conn, scope, audit_log.AuditFilter())
+
+
+def _callback_body(output: str, spec: dict) -> dict:
+    """A request for the server callback `output`, every input and state empty."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    outputs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True))
+               for p in parts]
+    return {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": [_json_body(i) for i in spec.get("inputs", [])],
+            "state": [_json_body(s) for s in spec.get("state", [])], "changedPropIds": []}
+
+
+@pytest.mark.parametrize("role", list(ROLE_AREAS))
+def test_every_callback_for_every_role(app, clients, role):
+    """Not one callback per page: every callback the app registers. A role its page
+    refuses gets 403 before the callback runs; a role it allows is never refused and
+    never gets a 500, whatever the (empty) inputs — a clientside callback, which the
+    server cannot run, is a 400."""
+    client = clients[role]
+    client.get("/")
+    problems, covered = [], set()
+    for output, spec in app.callback_map.items():
+        if "{" in output:
+            continue  # pattern-matching ids need wildcard-shaped values
+        pages = auth.callback_pages({"output": output}) - {auth.SHARED}
+        if len(pages) != 1:
+            continue  # the frame's own callbacks (shell-*): every signed-in role
+        (page,) = pages
+        covered.add(page)
+        allowed = Role(role) in auth.PAGE_ROLES[page]
+        got = client.post_callback(_callback_body(output, spec)).status_code
+        if not allowed and got != 403:
+            problems.append(f"{output} ({page}): {got}, expected 403")
+        if allowed and got in (401, 403, 500):
+            problems.append(f"{output} ({page}): {got}")
+    # the test sees every page that has callbacks (it cannot pass by seeing none)
+    assert covered == {p for p in auth.PAGE_ROLES if representative_callback(app, p)}
+    assert {"/", "/map", "/households", "/centres", "/plans", "/admin"} <= covered, covered
+    assert problems == [], "\n".join(problems)
