@@ -65,6 +65,16 @@ def _json_body(value) -> dict:
     return {"id": value["id"], "property": value["property"], "value": None}
 
 
+def _callback_body(output: str, spec: dict) -> dict:
+    """A request for the server callback `output`, every input and state empty."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    outputs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True))
+               for p in parts]
+    return {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": [_json_body(i) for i in spec.get("inputs", [])],
+            "state": [_json_body(s) for s in spec.get("state", [])], "changedPropIds": []}
+
+
 def representative_callback(app, page: str) -> dict | None:
     """A request body for one server callback whose outputs belong to `page`."""
     for output, spec in app.callback_map.items():
@@ -72,13 +82,7 @@ def representative_callback(app, page: str) -> dict | None:
             continue  # pattern-matching ids need wildcard-shaped values
         if auth.callback_pages({"output": output}) - {auth.SHARED} != {page}:
             continue
-        parts = output[2:-2].split("...") if output.startswith("..") else [output]
-        outputs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True))
-                   for p in parts]
-        return {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
-                "inputs": [_json_body(i) for i in spec.get("inputs", [])],
-                "state": [_json_body(s) for s in spec.get("state", [])],
-                "changedPropIds": []}
+        return _callback_body(output, spec)
     return None
 
 
@@ -390,15 +394,6 @@ def test_audit_queries_check_the_role_themselves(app, accounts):
     with pytest.raises(PermissionError), scoped(scope) as conn:
         audit_log.search(conn, scope, audit_log.AuditFilter())
 
-
-def _callback_body(output: str, spec: dict) -> dict:
-    """A request for the server callback `output`, every input and state empty."""
-    parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    outputs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True))
-               for p in parts]
-    return {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [_json_body(i) for i in spec.get("inputs", [])],
-            "state": [_json_body(s) for s in spec.get("state", [])], "changedPropIds": []}
 
 
 @pytest.mark.parametrize("role", list(ROLE_AREAS))
