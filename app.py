@@ -5,14 +5,14 @@ from __future__ import annotations
 import dash
 import flask
 
-from chipao.settings import ROOT
+from chipao.settings import ROOT, Settings, install
 from chipao.web.app import install_server_hooks
 from chipao.web.auth import csrf_token
 from chipao.web.lang import current_lang
 from chipao.web.session import current_scope
 from components.map_view import ASSETS_IGNORE
 from components.shell import shell_layout
-from queries.db import scoped
+from queries.db import configure, scoped
 from queries.rounds import list_rounds
 
 
@@ -35,7 +35,11 @@ class ChipaoDash(dash.Dash):
         return page.replace("<html>", f'<html lang="{current_lang()}">', 1)
 
 
-def create_app() -> dash.Dash:
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """The dashboard. With `settings`, these are the process's (and its engines'); without,
+    the environment's, read on first use (chipao.settings.current)."""
+    if settings is not None:
+        configure(install(settings).database)
     app = ChipaoDash(
         __name__,
         use_pages=True,

@@ -6,6 +6,7 @@ the dashboard worker's memory.
     .venv/bin/python bench/bench_map.py                       # full scale (reused)
     .venv/bin/python bench/bench_map.py --households 200000   # smaller store
     .venv/bin/python bench/bench_map.py --rebuild             # reload the demo households
+    .venv/bin/python bench/bench_map.py --local-store         # the store `make db` uses
 
 Uses a database of its own (``chipao_bench_map``) in the project-managed cluster: the
 real boundaries (CHIPAO_BOUNDARIES or ../shared/geodata) and N households, generated
@@ -34,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import create_user, ensure_demo, login, use_database  # noqa: E402
+from bench.common import create_user, ensure_demo, login, use_database, use_local_store  # noqa: E402
 
 BENCH_DB = "chipao_bench_map"
 FULL_SCALE = 4_104_450
@@ -574,10 +575,15 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true", help="reload the households")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--local-store", action="store_true",
+                        help="measure the store `make db` uses, as it is (no demo load)")
     a = parser.parse_args()
     load = os.getloadavg()[0]
-    use_database(BENCH_DB)
-    setup(a.households, a.rebuild)
+    if a.local_store:
+        use_local_store()
+    else:
+        use_database(BENCH_DB)
+        setup(a.households, a.rebuild)
     res = {"households": store_households(), "cpus": os.cpu_count(), "load": round(load, 2)}
     res["queries"] = bench_queries(a.runs)
     if not a.no_browser:

@@ -35,7 +35,7 @@ def _prepare() -> None:
     from chipao import settings
 
     os.environ.setdefault("CHIPAO_SECRET_KEY", "bench-secret-key-not-for-production")
-    settings.settings.cache_clear()
+    settings.reload()
     from queries import db, migrate
     from queries.reference_data import load_catalogue, load_reference_tables
 

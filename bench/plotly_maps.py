@@ -10,7 +10,7 @@ import math
 import plotly.graph_objects as go
 from dash import Patch
 
-from chipao.settings import settings
+from chipao.settings import current
 from components.choropleth import Classes
 from components.theme import FONT, NO_DATA
 
@@ -54,7 +54,7 @@ def view_for(bounds: tuple[float, float, float, float] | None, width: int = 720,
 
 
 def map_layout(bounds: tuple[float, float, float, float] | None, height: int = 560) -> dict:
-    tile = settings().tile_url
+    tile = current().services.tile_url
     layers = [{"below": "traces", "sourcetype": "raster", "source": [tile]}] if tile else []
     return {
         "map": {"style": "white-bg", "layers": layers, **view_for(bounds, height=height)},

@@ -1,4 +1,10 @@
-"""Settings, read once from the environment (and the local cluster's credentials file).
+"""Settings: one frozen class per concern, read from the environment once.
+
+``load_settings(environ, local)`` is pure: the same inputs give the same settings, so
+a test builds the settings it needs without touching ``os.environ``. Entry points
+(``app.create_app(settings)``, the CLI, the test factory) pass their settings in;
+``install()`` makes them the process's, which ``current()`` returns — loading them
+from the environment on first use when no entry point installed any.
 
 Two database identities (see docs/security.md):
 - the *owner* (``DATABASE_URL``) owns the tables and runs migrations and imports;
@@ -10,8 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,70 +34,123 @@ def default_boundaries_dir() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "geodata"
 
 
-def _local_credentials() -> dict[str, str]:
-    if CREDENTIALS_FILE.exists():
-        return json.loads(CREDENTIALS_FILE.read_text())
-    return {}
+@dataclass(frozen=True)
+class Database:
+    """Where the store is: the owner (migrations, imports, CLI), the app role
+    (dashboard, under row-level security) and read replicas for dashboard reads."""
+
+    owner_url: str = ""
+    app_url: str = ""
+    read_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Security:
+    secret_key: str = ""
+    production: bool = False  # gunicorn, secure cookies, no debug
+    allow_demo_accounts: bool = False  # the demo's known passwords may sign in
+    public_aggregates: bool = False  # anonymous visitors see suppressed aggregates
+    max_upload_mb: int = 50
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What figures may show (docs/privacy.md)."""
+
+    min_households: int = 20  # below this a rate is "too few households" to show
+    suppress_below: int = 5  # public viewers see counts 1..this-1 as "<this"
+    paging_rows: int = 5000  # household rows a user may page through per window …
+    paging_window_s: int = 600  # … of this many seconds (exports are separate, capped)
+
+
+@dataclass(frozen=True)
+class Services:
+    redis_url: str = ""  # shared cache and job broker; "" without Redis
+    cache_dir: Path = ROOT / ".cache"
+    tile_url: str | None = None  # a basemap tile server the maps may draw under areas
 
 
 @dataclass(frozen=True)
 class Settings:
-    owner_url: str
-    app_url: str
-    secret_key: str
-    public_aggregates: bool
-    production: bool
-    allow_demo_accounts: bool
-    min_households_for_rate: int
-    suppress_below: int
-    paging_rows: int  # household rows a user may page through per window …
-    paging_window_s: int  # … of this many seconds (exports are separate, capped, audited)
-    tile_url: str | None
-    cache_dir: Path
-    max_upload_mb: int
-    redis_url: str  # shared cache and job broker; "" without Redis
-    read_urls: tuple[str, ...]  # read replicas for dashboard reads (CHIPAO_READ_DATABASE_URL)
+    database: Database = field(default_factory=Database)
+    security: Security = field(default_factory=Security)
+    disclosure: Disclosure = field(default_factory=Disclosure)
+    services: Services = field(default_factory=Services)
 
 
-def _flag(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+@dataclass(frozen=True)
+class LocalFiles:
+    """What the project-managed local services wrote down: the local PostGIS's
+    credentials (chipao.cli.localdb) and the local redis-server's URL."""
+
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    redis_url: str = ""
 
 
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    creds = _local_credentials()
-    owner = os.environ.get("DATABASE_URL") or creds.get("owner_url", "")
-    app = os.environ.get("CHIPAO_APP_DATABASE_URL") or (
-        creds.get("app_url", "") if not os.environ.get("DATABASE_URL") else ""
-    )
+def read_local_files() -> LocalFiles:
+    creds = json.loads(CREDENTIALS_FILE.read_text()) if CREDENTIALS_FILE.exists() else {}
+    redis = (json.loads(REDIS_CREDENTIALS.read_text()).get("url", "")
+             if REDIS_CREDENTIALS.exists() else "")
+    return LocalFiles(creds, redis)
+
+
+def load_settings(environ: Mapping[str, str], local: LocalFiles = LocalFiles()) -> Settings:
+    """The settings these environment variables and local files describe."""
+    env = environ.get
+
+    def flag(name: str) -> bool:
+        return env(name, "0").lower() in {"1", "true", "yes", "on"}
+
+    creds = local.credentials
+    owner = env("DATABASE_URL") or creds.get("owner_url", "")
+    # the local cluster's app role only goes with the local cluster's owner
+    app = env("CHIPAO_APP_DATABASE_URL") or ("" if env("DATABASE_URL") else creds.get("app_url", ""))
+    replicas = tuple(_sqlalchemy_url(u.strip())
+                     for u in env("CHIPAO_READ_DATABASE_URL", "").split(",") if u.strip())
+    redis = env("CHIPAO_REDIS_URL") or (
+        local.redis_url if env("CHIPAO_REDIS", "").lower() == "local" else "")
     return Settings(
-        owner_url=_sqlalchemy_url(owner),
-        app_url=_sqlalchemy_url(app or owner),
-        secret_key=os.environ.get("CHIPAO_SECRET_KEY") or creds.get("secret_key", ""),
-        public_aggregates=_flag("CHIPAO_PUBLIC_AGGREGATES"),
-        production=_flag("CHIPAO_PRODUCTION"),
-        allow_demo_accounts=_flag("CHIPAO_ALLOW_DEMO_ACCOUNTS"),
-        min_households_for_rate=int(os.environ.get("CHIPAO_MIN_HOUSEHOLDS", "20")),
-        suppress_below=int(os.environ.get("CHIPAO_SUPPRESS_BELOW", "5")),
-        paging_rows=int(os.environ.get("CHIPAO_PAGING_ROWS", "5000")),
-        paging_window_s=int(os.environ.get("CHIPAO_PAGING_WINDOW_S", "600")),
-        tile_url=os.environ.get("CHIPAO_TILE_URL") or None,
-        cache_dir=Path(os.environ.get("CHIPAO_CACHE_DIR", ROOT / ".cache")),
-        max_upload_mb=int(os.environ.get("CHIPAO_MAX_UPLOAD_MB", "50")),
-        redis_url=_redis_url(),
-        read_urls=tuple(_sqlalchemy_url(u.strip()) for u in
-                        os.environ.get("CHIPAO_READ_DATABASE_URL", "").split(",") if u.strip()),
+        database=Database(_sqlalchemy_url(owner), _sqlalchemy_url(app or owner), replicas),
+        security=Security(
+            secret_key=env("CHIPAO_SECRET_KEY") or creds.get("secret_key", ""),
+            production=flag("CHIPAO_PRODUCTION"),
+            allow_demo_accounts=flag("CHIPAO_ALLOW_DEMO_ACCOUNTS"),
+            public_aggregates=flag("CHIPAO_PUBLIC_AGGREGATES"),
+            max_upload_mb=int(env("CHIPAO_MAX_UPLOAD_MB", "50")),
+        ),
+        disclosure=Disclosure(
+            min_households=int(env("CHIPAO_MIN_HOUSEHOLDS", "20")),
+            suppress_below=int(env("CHIPAO_SUPPRESS_BELOW", "5")),
+            paging_rows=int(env("CHIPAO_PAGING_ROWS", "5000")),
+            paging_window_s=int(env("CHIPAO_PAGING_WINDOW_S", "600")),
+        ),
+        services=Services(
+            redis_url=redis,
+            cache_dir=Path(env("CHIPAO_CACHE_DIR", str(ROOT / ".cache"))),
+            tile_url=env("CHIPAO_TILE_URL") or None,
+        ),
     )
 
 
-def _redis_url() -> str:
-    """CHIPAO_REDIS_URL, or with CHIPAO_REDIS=local the project-managed redis-server's
-    (chipao.cli.redislocal, started by `chipao serve` / the tests), or "" for no Redis."""
-    if os.environ.get("CHIPAO_REDIS_URL"):
-        return os.environ["CHIPAO_REDIS_URL"]
-    if os.environ.get("CHIPAO_REDIS", "").lower() == "local" and REDIS_CREDENTIALS.exists():
-        return json.loads(REDIS_CREDENTIALS.read_text()).get("url", "")
-    return ""
+_installed: Settings | None = None
+
+
+def install(settings: Settings) -> Settings:
+    """Make these the process's settings (entry points call this once)."""
+    global _installed
+    _installed = settings
+    return settings
+
+
+def reload() -> Settings:
+    """Read the environment and local files again and install the result (after a
+    command started the local PostGIS or Redis, or a test changed a variable)."""
+    return install(load_settings(os.environ, read_local_files()))
+
+
+def current() -> Settings:
+    """The installed settings; from the environment if no entry point installed any."""
+    return _installed if _installed is not None else reload()
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from chipao.domain.mapstate import format_k
-from chipao.settings import settings
+from chipao.settings import current
 from chipao.web.lang import Lang, current_lang
 
 __all__ = ["TZ", "BE_OFFSET", "DASH", "display_year", "month_names", "bangkok", "fmt_date",
@@ -95,7 +95,7 @@ def fmt_signed(n: int | float | None, pct: bool = False) -> str:
 
 def fmt_suppressed() -> str:
     """What a small count withheld from public viewers shows: "<5"."""
-    return f"<{settings().suppress_below}"
+    return f"<{current().disclosure.suppress_below}"
 
 
 def grid_number(digits: int = 0) -> dict:

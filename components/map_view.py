@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import dash
 from dash import MATCH, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from chipao.settings import settings
+from chipao.settings import current
 from components.theme import NO_DATA, SUPPRESSED
 
 WORKER_ASSET = "vendor/maplibre-gl/maplibre-gl-csp-worker.js"
@@ -55,7 +55,7 @@ def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
     spec = {"geometry": geometry_url, "ids": list(pcodes), "level": level,
             "bounds": [round(float(b), 5) for b in bounds] if bounds else None,
             "measure": measure_label, "rank": rank_label, "lang": lang,
-            "tiles": settings().tile_url or None}
+            "tiles": current().services.tile_url or None}
     if points is not None:
         spec["points"] = points
     if names is not None:

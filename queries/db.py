@@ -26,7 +26,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, Engine, create_engine, exc, text
 
 from chipao.domain.scope import SYSTEM, Role, Scope
-from chipao.settings import settings
+from chipao.settings import Database, current
 from queries.sessions import open_session
 
 _engines: dict[tuple[int, str], Engine] = {}
@@ -35,6 +35,18 @@ REPLICA_RETRY_AFTER = 5.0  # seconds a failed replica is skipped
 _replica_down: dict[str, float] = {}
 _rotation = itertools.count()
 _replica_lock = threading.Lock()
+_database: Database | None = None
+
+
+def configure(database: Database | None) -> None:
+    """Point this process's engines at `database` (entry points pass their settings'
+    ``database``); None follows whatever settings are installed."""
+    global _database
+    _database = database
+
+
+def database() -> Database:
+    return _database if _database is not None else current().database
 
 
 def _engine(url: str, **kwargs) -> Engine:
@@ -71,7 +83,7 @@ def _system_session(scope: Scope) -> str:
     command line, tests, benchmarks, jobs without a user): opened by the owner role,
     reused by this process until shortly before it expires. The dashboard's requests
     always carry their user's own session (chipao.web.auth)."""
-    key = (os.getpid(), settings().owner_url, scope.username, str(scope.role), scope.areas)
+    key = (os.getpid(), database().owner_url, scope.username, str(scope.role), scope.areas)
     now = time.monotonic()
     with _minted_lock:
         hit = _minted.get(key)
@@ -85,11 +97,11 @@ def _system_session(scope: Scope) -> str:
 
 
 def owner_engine() -> Engine:
-    return _engine(settings().owner_url)
+    return _engine(database().owner_url)
 
 
 def app_engine() -> Engine:
-    return _engine(settings().app_url, pool_size=5, max_overflow=5)
+    return _engine(database().app_url, pool_size=5, max_overflow=5)
 
 
 def forget_inherited() -> None:
@@ -134,7 +146,7 @@ def replica_engine(url: str) -> Engine:
 
 def _replica_connection(min_lsn: str | None) -> Connection | None:
     """A connection to a replica that is up and (with `min_lsn`) replayed past it."""
-    urls = settings().read_urls
+    urls = database().read_urls
     if not urls:
         return None
     start = next(_rotation)

@@ -46,7 +46,7 @@ from chipao.domain.household_filters import (
     Refused,
 )
 from chipao.domain.scope import Scope
-from chipao.settings import settings
+from chipao.settings import current
 from queries import areas
 from queries.audit import paging_rows, record
 from queries.catalogue import Catalogue, load_catalogue
@@ -416,7 +416,7 @@ def check_paging(conn: Connection, scope: Scope, grid: GridRequest) -> None:
     """Refuse a block that would take the user past CHIPAO_PAGING_ROWS household rows in
     CHIPAO_PAGING_WINDOW_S seconds. Counted from the audit log, so the limit is shared by
     every worker and process; bulk reading goes through the (capped, audited) export."""
-    cfg = settings()
+    cfg = current().disclosure
     served = paging_rows(conn, scope, cfg.paging_window_s)
     if served + (grid.end - grid.start) > cfg.paging_rows:
         raise PagingLimit(served, cfg.paging_rows, cfg.paging_window_s)

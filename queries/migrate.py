@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from chipao.settings import settings
+from queries.db import database
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
@@ -15,7 +15,7 @@ SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 def _config(url: str | None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
-    cfg.set_main_option("sqlalchemy.url", (url or settings().owner_url).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", (url or database().owner_url).replace("%", "%%"))
     return cfg
 
 

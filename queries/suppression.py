@@ -54,13 +54,13 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from chipao.domain.scope import Scope
-from chipao.settings import settings
+from chipao.settings import current
 
 COUNTRY = "TH"
 
 
 def threshold() -> int:
-    return settings().suppress_below
+    return current().disclosure.suppress_below
 
 
 def suppress(n: int | None, scope: Scope) -> int | None:

@@ -54,7 +54,7 @@ def _use(owner: str | None, app: str | None) -> None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-    settings.settings.cache_clear()
+    settings.reload()
     db.dispose_all()
 
 

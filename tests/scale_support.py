@@ -166,7 +166,7 @@ def redis_env(url: str) -> Iterator[None]:
     os.environ["CHIPAO_REDIS_URL"] = url
 
     def renew() -> None:
-        settings.settings.cache_clear()
+        settings.reload()
         jobs.celery_app.cache_clear()
         cache._shared_for.cache_clear()
 
@@ -300,7 +300,7 @@ def read_replicas(*urls: str) -> Iterator[None]:
 
     saved = os.environ.get("CHIPAO_READ_DATABASE_URL")
     os.environ["CHIPAO_READ_DATABASE_URL"] = ",".join(urls)
-    settings.settings.cache_clear()
+    settings.reload()
     db._replica_down.clear()
     try:
         yield
@@ -309,5 +309,5 @@ def read_replicas(*urls: str) -> Iterator[None]:
             os.environ.pop("CHIPAO_READ_DATABASE_URL", None)
         else:
             os.environ["CHIPAO_READ_DATABASE_URL"] = saved
-        settings.settings.cache_clear()
+        settings.reload()
         db._replica_down.clear()

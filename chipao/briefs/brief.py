@@ -25,9 +25,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from chipao import settings
 from chipao.domain.pcodes import pcode_level
 from chipao.domain.scope import Scope
-from chipao.settings import settings
 from components.choropleth import classify
 from components.formatting import TZ, be_datetime, format_k, legend_formatter
 from components.i18n import Lang, fmt_int, fmt_pct, pick, round_label, t
@@ -351,7 +351,7 @@ def collect(conn, scope: Scope, opts: BriefOptions, generated_at: datetime,
                        for i in profile["indicators"]],
         "plans": plans, "centres": centres,
         "suppressed_note": t("brief.suppressed", lang).replace(
-            "{n}", str(settings().suppress_below)) if scope.suppress_small_counts else "",
+            "{n}", str(settings.current().disclosure.suppress_below)) if scope.suppress_small_counts else "",
         "font": {wt: sm.sarabun_ttf(wt).as_uri() for wt in sm.WEIGHTS},
         "css": Markup((TEMPLATES / "brief.css").read_text(encoding="utf-8")),
     }
@@ -383,7 +383,7 @@ def cache_key(scope: Scope, opts: BriefOptions, version: str) -> str:
 
 
 def cache_dir() -> Path:
-    return settings().cache_dir / "briefs"
+    return settings.current().services.cache_dir / "briefs"
 
 
 def build(scope: Scope, opts: BriefOptions, progress: Progress | None = None,

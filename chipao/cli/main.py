@@ -45,7 +45,7 @@ def ensure_store() -> None:
 
     if _use_local_db():
         localdb.start()
-        settings.settings.cache_clear()
+        settings.reload()
     from queries import migrate
     from queries.db import owner
     from queries.reference_data import load_catalogue, load_reference_tables
@@ -60,10 +60,11 @@ def ensure_store() -> None:
 @command("db", "Start the project-managed local PostGIS (unless DATABASE_URL is set), "
                "migrate it, and print its DATABASE_URL as the last line.")
 def cmd_db(_a: argparse.Namespace) -> int:
-    from chipao.settings import libpq_url, settings
+    from chipao.settings import libpq_url
+    from queries.db import database
 
     ensure_store()
-    print(libpq_url(settings().owner_url))
+    print(libpq_url(database().owner_url))
     return 0
 
 
@@ -89,8 +90,8 @@ def ensure_redis() -> str:
     if os.environ.get("CHIPAO_REDIS", "").lower() == "local" and \
             not os.environ.get("CHIPAO_REDIS_URL"):
         redislocal.start()
-        settings.settings.cache_clear()
-    return settings.settings().redis_url
+        settings.reload()
+    return settings.current().services.redis_url
 
 
 @command("redis", "Start the project-managed local redis-server (as CHIPAO_REDIS=local "
@@ -235,14 +236,14 @@ def cmd_status(_a: argparse.Namespace) -> int:
                                 help="Dash dev tools (hot reload); never on a shared network")))
 @command("serve", "Serve the dashboard (http://127.0.0.1:8050 by default).")
 def cmd_serve(a: argparse.Namespace) -> int:
-    from chipao.settings import settings
+    from chipao.settings import current
 
-    if settings().production and a.dev:
+    if current().security.production and a.dev:
         console.print("[red]--dev is refused when CHIPAO_PRODUCTION is set[/red]")
         return 2
     redis_url = ensure_redis()
     workers = a.workers
-    if workers is None and settings().production and not a.dev:
+    if workers is None and current().security.production and not a.dev:
         from chipao.cli.serving import default_workers
 
         workers = default_workers()

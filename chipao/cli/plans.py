@@ -32,7 +32,7 @@ def cmd_refresh_plans(a: argparse.Namespace) -> int:
         from chipao.cli import localdb
 
         localdb.start()
-        settings.settings.cache_clear()
+        settings.reload()
     from queries.db import owner
     from queries.plans import refresh_plans
 

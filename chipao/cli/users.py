@@ -37,7 +37,7 @@ def _open_store() -> None:
         from chipao.cli import localdb
 
         localdb.start()
-        settings.settings.cache_clear()
+        settings.reload()
 
 
 def _password(from_stdin: bool, username: str) -> tuple[str, bool]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from chipao.settings import settings
+from chipao.settings import current
 
 
 def min_households() -> int:
-    return settings().min_households_for_rate
+    return current().disclosure.min_households
 
 
 def too_few(n: int | float | None, minimum: int | None = None) -> bool:

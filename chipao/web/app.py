@@ -8,7 +8,7 @@ import dash
 import flask
 from werkzeug.exceptions import HTTPException
 
-from chipao.settings import settings
+from chipao.settings import current
 from chipao.web import auth, request_checks
 from chipao.web.cache import install_shared_tables
 from chipao.web.jobs import JobsUnavailable
@@ -20,8 +20,8 @@ log = logging.getLogger("chipao")
 
 def install_server_hooks(app: dash.Dash) -> None:
     server: flask.Flask = app.server
-    server.secret_key = settings().secret_key or None
-    server.config["MAX_CONTENT_LENGTH"] = settings().max_upload_mb * 1024 * 1024
+    server.secret_key = current().security.secret_key or None
+    server.config["MAX_CONTENT_LENGTH"] = current().security.max_upload_mb * 1024 * 1024
 
     auth.install(app)  # first: the guard must see every request, these routes included
     request_checks.install(app)  # malformed input: 400 before the guard parses anything

@@ -35,7 +35,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from chipao.domain.passwords import verify_password
 from chipao.domain.scope import PUBLIC, RECORD_ROLES, SYSTEM, Role, Scope
-from chipao.settings import settings
+from chipao.settings import current
 from chipao.web.lang import current_lang
 from chipao.web.session import note_write
 from queries import audit, sessions, users
@@ -419,7 +419,7 @@ def guard():
         return None
 
     user = _load_user()
-    public = user is None and settings().public_aggregates
+    public = user is None and current().security.public_aggregates
     flask.g.user = user
     flask.g.scope = user.scope if user else PUBLIC
     flask.g.allowed_paths = allowed_paths(user.role if user else None)
@@ -632,7 +632,7 @@ def content_security_policy(app: dash.Dash) -> str:
     """No inline script and no eval: Dash's own inline scripts (the renderer start-up and
     any inline clientside callbacks) are allowed by their hashes only; neither Dash,
     Plotly's charts nor MapLibre's CSP build need eval (tests/test_map_page.py)."""
-    tiles = _origin_of(settings().tile_url)
+    tiles = _origin_of(current().services.tile_url)
     hashes = " ".join(app.csp_hashes())
     return "; ".join([
         "default-src 'self'",
@@ -651,7 +651,7 @@ def content_security_policy(app: dash.Dash) -> str:
 
 
 def _secure_cookies() -> bool:
-    return settings().production or flask.request.is_secure
+    return current().security.production or flask.request.is_secure
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -689,7 +689,7 @@ def _harden(app: dash.Dash, response: flask.Response) -> flask.Response:
 # ── installation and start-up checks ─────────────────────────────────────────
 def check_startup() -> None:
     """Refuse a production start that is not safe to run (clear messages)."""
-    cfg = settings()
+    cfg = current().security
     if not cfg.production:
         return
     if len(cfg.secret_key) < 32 or cfg.secret_key.startswith("test-"):
@@ -711,7 +711,7 @@ def install(app: dash.Dash) -> None:
     """Wire the guard, the sign-in routes and the response hardening into the server."""
     check_startup()
     server: flask.Flask = app.server
-    if settings().production and server.debug:
+    if current().security.production and server.debug:
         raise RuntimeError("debug mode is never on in production")
     if not server.secret_key:
         # Development without a configured key: sessions last until the process ends.

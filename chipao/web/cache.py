@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 from cachelib import FileSystemCache
 
 from chipao.domain.scope import Scope
-from chipao.settings import settings
+from chipao.settings import current
 from geodata import serve
-from queries import mpi
+from queries import db, mpi
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 300
@@ -97,7 +97,7 @@ def _shared_for(url: str) -> SharedCache:
 
 def shared_cache() -> SharedCache | None:
     """The Redis-backed cache when Redis is configured, else None."""
-    url = settings().redis_url
+    url = current().services.redis_url
     return _shared_for(url) if url else None
 
 
@@ -107,11 +107,11 @@ def _store(path: str) -> FileSystemCache:
 
 
 def _cache() -> SharedCache | FileSystemCache:
-    return shared_cache() or _store(str(settings().cache_dir / "results"))
+    return shared_cache() or _store(str(current().services.cache_dir / "results"))
 
 
 def database_name() -> str:
-    return settings().owner_url.rsplit("/", 1)[-1]
+    return db.database().owner_url.rsplit("/", 1)[-1]
 
 
 def cache_key(scope: Scope, key_parts: tuple[Hashable, ...]) -> str:

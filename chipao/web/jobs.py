@@ -33,7 +33,7 @@ from typing import Any
 import flask
 
 from chipao.domain.scope import Scope
-from chipao.settings import settings
+from chipao.settings import current
 from chipao.web.session import current_scope
 from queries import aggregates
 from queries.db import owner
@@ -79,7 +79,7 @@ _REGISTRY: dict[str, Callable[..., Any]] = {}
 def celery_app():
     """The Celery application (None without Redis). Fails fast when the broker is down:
     no publish retries, one-second connect timeouts."""
-    url = settings().redis_url
+    url = current().services.redis_url
     if not url:
         return None
     from celery import Celery
@@ -115,13 +115,13 @@ def _register_celery(app, name: str, fn: Callable[..., Any]) -> None:
 def _redis():
     import redis
 
-    return redis.Redis.from_url(settings().redis_url, socket_timeout=2,
+    return redis.Redis.from_url(current().services.redis_url, socket_timeout=2,
                                 socket_connect_timeout=1)
 
 
 def jobs_available() -> bool:
     """Whether a job can be started now (always, without Redis)."""
-    if not settings().redis_url:
+    if not current().services.redis_url:
         return True
     try:
         return bool(_redis().ping())
@@ -174,7 +174,7 @@ def _seal_of(result: dict, scope: Scope) -> str:
                        "result": _canonical({k: v for k, v in result.items() if k != SEAL})},
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False)
-    key = (settings().secret_key or "").encode()
+    key = (current().security.secret_key or "").encode()
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
@@ -255,7 +255,7 @@ _pool: ThreadPoolExecutor | None = None
 def _local_store():
     import diskcache
 
-    return diskcache.Cache(str(settings().cache_dir / "jobs"))
+    return diskcache.Cache(str(current().services.cache_dir / "jobs"))
 
 
 def _local_submit(job_id: str, name: str, owner: str, args, kwargs) -> None:
@@ -303,7 +303,7 @@ def background_manager(name: str):
         import diskcache
         from dash import DiskcacheManager
 
-        return DiskcacheManager(diskcache.Cache(str(settings().cache_dir / name)),
+        return DiskcacheManager(diskcache.Cache(str(current().services.cache_dir / name)),
                                 cache_by=[current_owner], expire=BACKGROUND_RESULT_SECONDS)
     from dash import CeleryManager
 

@@ -10,8 +10,7 @@ import flask
 from sqlalchemy import Connection
 
 from chipao.domain.scope import Scope
-from chipao.settings import settings
-from queries.db import scoped_read, wal_position
+from queries.db import database, scoped_read, wal_position
 
 
 class NotSignedIn(PermissionError):
@@ -41,7 +40,7 @@ def note_write() -> None:
     """Call after a committed write the user will want to see at once (a plan item just
     saved): until a replica has replayed past it, this user's reads go to the primary,
     whichever worker serves them (the position travels in the session)."""
-    if settings().read_urls:
+    if database().read_urls:
         flask.session[WROTE_AT] = wal_position()
 
 

@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from chipao.settings import settings
+from queries.db import database
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or settings().owner_url
+url = config.get_main_option("sqlalchemy.url") or database().owner_url
 
 engine = create_engine(url, poolclass=pool.NullPool)
 with engine.connect() as connection:

@@ -127,7 +127,7 @@ def test_map_image_downloads_say_what_they_show(page, live_server):
 
 
 def test_public_exports_suppress_small_counts(browser, live_server, map_store):
-    from chipao.settings import settings
+    from chipao.settings import current
     from components.i18n import fmt_suppressed
 
     user = create_user("public")
@@ -141,7 +141,7 @@ def test_public_exports_suppress_small_counts(browser, live_server, map_store):
         rows = list(csv.DictReader(io.StringIO(response.body().decode("utf-8-sig"))))
         small = next(r for r in rows if r["P-code"] == "TH400102")
         surveyed = next(k for k in small if k and "สำรวจ" in k)
-        assert small[surveyed] == "" and settings().suppress_below > 3
+        assert small[surveyed] == "" and current().disclosure.suppress_below > 3
         # no figure of it: only the note that says it is withheld ("<5 ปกปิด")
         figures = {k: v for k, v in small.items() if k not in ("P-code", "อันดับ", "พื้นที่", "ใน")}
         assert all(v in ("", None) or v.startswith(fmt_suppressed()) for v in figures.values())

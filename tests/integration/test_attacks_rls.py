@@ -28,9 +28,9 @@ def accounts(database):
 
 @pytest.fixture(scope="module")
 def app_engine(accounts):
-    from chipao.settings import settings
+    from queries.db import database
 
-    engine = create_engine(settings().app_url)
+    engine = create_engine(database().app_url)
     yield engine
     engine.dispose()
 

@@ -402,32 +402,32 @@ def test_cli_demo_accounts_and_the_production_refusal(app, cli, tmp_path, monkey
 
     monkeypatch.setenv("CHIPAO_PRODUCTION", "1")
     monkeypatch.setenv("CHIPAO_SECRET_KEY", "x" * 48)
-    settings.settings.cache_clear()
+    settings.reload()
     try:
         with pytest.raises(RuntimeError, match="demo account"):
             auth.check_startup()
         monkeypatch.setenv("CHIPAO_ALLOW_DEMO_ACCOUNTS", "1")
-        settings.settings.cache_clear()
+        settings.reload()
         auth.check_startup()
         monkeypatch.delenv("CHIPAO_ALLOW_DEMO_ACCOUNTS")
-        settings.settings.cache_clear()
+        settings.reload()
         assert cli("demo-accounts", "--remove").returncode == 0
         auth.check_startup()  # no demo accounts left: starts
         monkeypatch.setenv("CHIPAO_SECRET_KEY", "short")
-        settings.settings.cache_clear()
+        settings.reload()
         with pytest.raises(RuntimeError, match="SECRET_KEY"):
             auth.check_startup()
     finally:
         monkeypatch.delenv("CHIPAO_PRODUCTION")
         monkeypatch.setenv("CHIPAO_SECRET_KEY", "test-secret-key-not-for-production")
-        settings.settings.cache_clear()
+        settings.reload()
 
 
 def test_request_bodies_are_limited_in_size(app):
     username, password = create_user("executive")
     client = client_for(app.server, username, password)
     saved = app.server.config["MAX_CONTENT_LENGTH"]
-    assert saved == settings.settings().max_upload_mb * 1024 * 1024
+    assert saved == settings.current().security.max_upload_mb * 1024 * 1024
     app.server.config["MAX_CONTENT_LENGTH"] = 4096
     try:
         r = client.post_callback({"output": "x.y", "inputs": [

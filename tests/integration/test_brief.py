@@ -32,14 +32,14 @@ def store(database, tmp_path_factory):
     cache = tmp_path_factory.mktemp("brief-cache")
     old = os.environ.get("CHIPAO_CACHE_DIR")
     os.environ["CHIPAO_CACHE_DIR"] = str(cache)
-    settings.settings.cache_clear()
+    settings.reload()
     with factory.map_store() as url:
         yield url
     if old is None:
         os.environ.pop("CHIPAO_CACHE_DIR", None)
     else:
         os.environ["CHIPAO_CACHE_DIR"] = old
-    settings.settings.cache_clear()
+    settings.reload()
 
 
 def _expected(conn, pcode: str, year: int) -> dict[str, int]:

@@ -186,13 +186,13 @@ def test_m0_is_h_times_a(ref):
 
 # ── ranks, few households, change, suppression ───────────────────────────────
 def test_ranks_among_peers_and_too_few_households(ref):
-    from chipao.settings import settings
+    from chipao.settings import current
 
     round_id = max(ref["rounds"].values())
     got = _values(ref, round_id, 3, None, "overall", "share")
     df = _subset(ref, round_id, 3, None)
     sizes = df.groupby("area").size()
-    few = {p for p, n in sizes.items() if n < settings().min_households_for_rate}
+    few = {p for p, n in sizes.items() if n < current().disclosure.min_households}
     assert few, "the fixture has a tambon with too few households"
     for a in got.areas:
         assert a.insufficient == (a.pcode in few)

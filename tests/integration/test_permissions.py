@@ -182,12 +182,12 @@ def test_unauthenticated_requests_are_refused_everywhere(app, accounts):
 @pytest.fixture
 def public_aggregates():
     os.environ["CHIPAO_PUBLIC_AGGREGATES"] = "1"
-    settings.settings.cache_clear()
+    settings.reload()
     try:
         yield
     finally:
         os.environ.pop("CHIPAO_PUBLIC_AGGREGATES", None)
-        settings.settings.cache_clear()
+        settings.reload()
 
 
 def test_public_aggregates_open_the_overview_and_map_only(app, accounts, public_aggregates):

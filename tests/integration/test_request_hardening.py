@@ -110,7 +110,7 @@ def test_paging_from_any_start_row_is_audited_with_its_rows(app, users):
 def test_bulk_paging_hits_a_limit_shared_by_every_worker(app, users, monkeypatch):
     monkeypatch.setenv("CHIPAO_PAGING_ROWS", "100")
     monkeypatch.setenv("CHIPAO_PAGING_WINDOW_S", "3600")
-    config.settings.cache_clear()
+    config.reload()
     try:
         username, password = create_user("province", areas=(PROVINCE,))
         # two sessions of one user stand for two gunicorn workers: the count is in the store
@@ -129,7 +129,7 @@ def test_bulk_paging_hits_a_limit_shared_by_every_worker(app, users, monkeypatch
         assert refused and refused[-1]["details"]["reason"] == "paging_limit"
         assert sum(r["rows"] for r in audit(username, "household_list")) == 100
     finally:
-        config.settings.cache_clear()
+        config.reload()
 
 
 # ── item 7: control characters ───────────────────────────────────────────────

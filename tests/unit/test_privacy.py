@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 
 import pytest
 
@@ -32,15 +32,10 @@ def test_names_show_in_full_only_to_record_roles():
 
 @pytest.fixture
 def cache_dir(tmp_path):
-    saved = os.environ.get("CHIPAO_CACHE_DIR")
-    os.environ["CHIPAO_CACHE_DIR"] = str(tmp_path)
-    settings.settings.cache_clear()
+    saved = settings.current()  # settings passed in, not the environment's
+    settings.install(replace(saved, services=replace(saved.services, cache_dir=tmp_path)))
     yield tmp_path
-    if saved is None:
-        os.environ.pop("CHIPAO_CACHE_DIR", None)
-    else:
-        os.environ["CHIPAO_CACHE_DIR"] = saved
-    settings.settings.cache_clear()
+    settings.install(saved)
 
 
 def test_two_scopes_never_share_a_cached_result(cache_dir):
