@@ -10,13 +10,6 @@ from sqlalchemy import text
 from tests.auth_helpers import ORIGIN, anonymous_client, client_for, create_user, sign_in
 
 
-@pytest.fixture(scope="module")
-def app(database):
-    from app import app as dash_app
-
-    return dash_app
-
-
 @pytest.fixture(autouse=True)
 def fast_delay(monkeypatch):
     monkeypatch.setenv("CHIPAO_LOGIN_FAILURE_SECONDS", "0.01")

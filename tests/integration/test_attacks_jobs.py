@@ -16,13 +16,6 @@ PLANNER_OUTPUT = "centres-plan-store.data"
 
 
 @pytest.fixture(scope="module")
-def app(database):
-    from app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture(scope="module")
 def store(app):
     with permission_store() as accounts:
         yield accounts

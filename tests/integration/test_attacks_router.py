@@ -22,13 +22,6 @@ from tests.integration.test_permissions import registered_pages
 
 
 @pytest.fixture(scope="module")
-def app(database):
-    from app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture(scope="module")
 def accounts(app):
     with permission_store() as accounts:
         yield accounts

@@ -25,13 +25,6 @@ from tests.auth_helpers import (
 )
 
 
-@pytest.fixture(scope="module")
-def app(database):
-    from app import app as dash_app
-
-    return dash_app
-
-
 @pytest.fixture(autouse=True)
 def fast_delay(monkeypatch):
     # the growing delay after a failure is real; a small step keeps the tests quick

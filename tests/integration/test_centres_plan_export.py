@@ -26,13 +26,6 @@ REFRESHED = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def app(database):
-    from app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture(scope="module")
 def users(app):
     with permission_store() as accounts:
         clients = {}

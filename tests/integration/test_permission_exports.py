@@ -35,13 +35,6 @@ _ROLES: dict[str, str] = {}  # username → role, of the permission store's acco
 
 
 @pytest.fixture(scope="module")
-def app(database):
-    from app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture(scope="module")
 def accounts(app):
     from queries.db import owner
 

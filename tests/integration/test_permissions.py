@@ -33,13 +33,6 @@ RLS_TABLES = ("household", "household_round", "member", "household_plan", "plan_
 
 
 @pytest.fixture(scope="module")
-def app(database):
-    from app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture(scope="module")
 def accounts(app):
     with permission_store() as accounts:
         yield accounts
