@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_demo, use_database, use_local_store  # noqa: E402
+from bench.common import choose_store, store_arguments  # noqa: E402
 
 BENCH_DB = "chipao_bench_plans"
 TARGET_MS = 300.0
@@ -173,8 +173,7 @@ def report(out: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--households", type=int, help="own bench database with N demo households")
-    parser.add_argument("--database", help="another database of the local cluster")
+    store_arguments(parser)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-rebuild", action="store_true",
                         help="measure the aggregates as they are")
@@ -182,13 +181,7 @@ def main() -> int:
                         help="gc.freeze() after importing the app (long-lived objects are "
                              "then never rescanned by the garbage collector)")
     args = parser.parse_args()
-    name = BENCH_DB if args.households else args.database
-    if name:
-        use_database(name)
-    else:
-        use_local_store()
-    if args.households:
-        ensure_demo(args.households)
+    choose_store(args, BENCH_DB)
     if store_size()["household"] == 0:
         print("the store holds no households: run `make demo` (or pass --households N)",
               file=sys.stderr)

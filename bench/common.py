@@ -46,6 +46,24 @@ def _prepare() -> None:
         load_reference_tables(conn)
 
 
+def store_arguments(parser) -> None:
+    """--households / --database: which store a benchmark measures (see choose_store)."""
+    parser.add_argument("--households", type=int, help="own bench database with N demo households")
+    parser.add_argument("--database", help="another database of the local cluster")
+
+
+def choose_store(args, bench_db: str) -> None:
+    """The benchmark's own database `bench_db` with --households demo households, or
+    --database of the local cluster, else the store `make db` uses."""
+    name = bench_db if args.households else args.database
+    if name:
+        use_database(name)
+    else:
+        use_local_store()
+    if args.households:
+        ensure_demo(args.households)
+
+
 def ensure_demo(households: int, rebuild: bool = False) -> None:
     """Load `households` demo households (with boundaries) unless the store holds exactly
     that many already."""

@@ -9,10 +9,12 @@ are prefixes of their parents', so a roll-up is ``left(pcode, n)``.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Collection
+
 from sqlalchemy import Connection, text
 
-from chipao.domain.pcodes import PCODE_LENGTH
-from queries import suppression
+from queries import rollup, suppression
 from queries.centres import refresh_coverage
 from queries.plans import refresh_plans
 from queries.sql import sql
@@ -49,7 +51,7 @@ def _count_measures(dims, inds) -> list[tuple[str, str]]:
     return measures
 
 
-def refresh_counts(conn: Connection) -> None:
+def refresh_counts(conn: Connection, incremental: bool = False) -> None:
     dims, inds = catalogue_bits(conn)
     measures = _count_measures(dims, inds)
     filters = ",\n".join(
@@ -58,52 +60,63 @@ def refresh_counts(conn: Connection) -> None:
     )
     names = ", ".join(f"'{name}'" for name, _ in measures)
     values = ", ".join(f"c{i}" for i in range(len(measures)))
-    conn.execute(text("DELETE FROM agg_area_count"))
+    rollup.clear(conn, "agg_area_count", incremental)
     # Measure names and filters come from the catalogue's codes, checked by the schema.
     conn.execute(text(sql("aggregates/tambon_counts").format(
-        filters=filters, names=names, values=values)))
-    for level in (2, 1, 0):
-        conn.execute(
-            text("""
-                INSERT INTO agg_area_count (round_id, level, measure, pcode, households)
-                SELECT round_id, :level, measure, left(pcode, :len), sum(households)
-                FROM agg_area_count WHERE level = 3
-                GROUP BY round_id, measure, left(pcode, :len)
-            """),
-            {"level": level, "len": PCODE_LENGTH[level]},
-        )
+        filters=filters, names=names, values=values,
+        where=rollup.tambon_filter(incremental, "r.tambon_pcode"))))
+    rollup.roll_up(conn, "agg_area_count", ["round_id", "measure"], ["households"],
+                   ["sum(households)"], incremental)
 
 
-def refresh_scores(conn: Connection) -> None:
+def refresh_scores(conn: Connection, incremental: bool = False) -> None:
     _, inds = catalogue_bits(conn)
     n_bits = max((bit for _, bit in inds), default=-1) + 1
     per_bit = ", ".join(f"count(*) FILTER (WHERE failed & {1 << b} <> 0)" for b in range(n_bits))
     sums = ", ".join(f"sum(ind_fail[{b + 1}])" for b in range(n_bits))
-    conn.execute(text("DELETE FROM agg_area_score"))
+    rollup.clear(conn, "agg_area_score", incremental)
     conn.execute(text(f"""
         INSERT INTO agg_area_score (round_id, level, pcode, score, households, ind_fail)
         SELECT round_id, 3, tambon_pcode, score, count(*), ARRAY[{per_bit}]::int[]
-        FROM household_round GROUP BY round_id, tambon_pcode, score
+        FROM household_round WHERE {rollup.tambon_filter(incremental)}
+        GROUP BY round_id, tambon_pcode, score
     """))  # noqa: S608
-    for level in (2, 1, 0):
-        conn.execute(
-            text(f"""
-                INSERT INTO agg_area_score (round_id, level, pcode, score, households, ind_fail)
-                SELECT round_id, :level, left(pcode, :len), score, sum(households),
-                       ARRAY[{sums}]::int[]
-                FROM agg_area_score WHERE level = 3
-                GROUP BY round_id, left(pcode, :len), score
-            """),  # noqa: S608
-            {"level": level, "len": PCODE_LENGTH[level]},
-        )
+    rollup.roll_up(conn, "agg_area_score", ["round_id", "score"], ["households", "ind_fail"],
+                   ["sum(households)", f"ARRAY[{sums}]::int[]"], incremental)
 
 
-def refresh(conn: Connection) -> None:
-    """Rebuild every aggregate table (call inside the importing transaction)."""
-    refresh_counts(conn)
-    suppression.refresh(conn)  # which public cells to hide, from the counts just made
-    refresh_scores(conn)
-    refresh_plans(conn)
-    refresh_coverage(conn)  # nearest centres and coverage (issue 6)
-    conn.execute(text("ANALYZE agg_area_count"))
-    conn.execute(text("ANALYZE agg_area_score"))
+INCREMENTAL_MAX_SHARE = 0.5  # more tambons touched than this share: rebuild them all
+
+
+def refresh(conn: Connection, tambons: Collection[str] | None = None,
+            timings: dict[str, float] | None = None) -> int | None:
+    """Rebuild the aggregate tables (call inside the importing transaction). Returns
+    how many tambons were rebuilt, None for all; `timings` gets the seconds per part.
+
+    `tambons`: only what an import of households in these tambons changed — their
+    counts, scores and coverage and those of the areas above them (a house never moves
+    tambon by import, so no other tambon's figures change, the previous round's
+    comparison included). More than INCREMENTAL_MAX_SHARE of all tambons: everything
+    (as fast, and simpler). The suppression pattern is recomputed whole from the counts
+    (a cell hidden to protect a sibling may lie anywhere in the province); of the plan
+    aggregates, those that count households (queries.plans.refresh_plans)."""
+    incremental = tambons is not None
+    n = 0
+    if incremental:
+        all_tambons = conn.execute(text("SELECT count(*) FROM area WHERE level = 3")).scalar_one()
+        n = rollup.touch(conn, tambons)
+        if n == 0:
+            return 0
+        incremental = n <= INCREMENTAL_MAX_SHARE * all_tambons
+    spent = timings if timings is not None else {}
+    parts = [("counts", lambda: refresh_counts(conn, incremental)),
+             ("suppression", lambda: suppression.refresh(conn)),  # from the counts just made
+             ("scores", lambda: refresh_scores(conn, incremental)),
+             ("plans", lambda: refresh_plans(conn, incremental=incremental)),
+             ("coverage", lambda: refresh_coverage(conn, incremental)),  # issue 6
+             ("analyze", lambda: conn.execute(text("ANALYZE agg_area_count, agg_area_score")))]
+    for name, part in parts:
+        started = time.perf_counter()
+        part()
+        spent[name] = time.perf_counter() - started
+    return n if incremental else None

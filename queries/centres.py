@@ -33,8 +33,9 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from chipao.domain.centres import CentreReject
-from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
+from chipao.domain.pcodes import pcode_level
 from chipao.domain.scope import Scope
+from queries import rollup
 from queries.audit import record
 from queries.sql import sql
 from queries.suppression import share, suppress
@@ -72,6 +73,10 @@ def _nearest_sql(source: str, keys: tuple[str, ...]) -> str:
 NEAREST_HOUSEHOLD_SQL = _nearest_sql(
     "SELECT house_id, tambon_pcode, location FROM household WHERE location IS NOT NULL",
     ("house_id", "tambon_pcode"))
+# the located households of the tambons an import touched (queries/rollup.py)
+NEAREST_TOUCHED_SQL = _nearest_sql(
+    "SELECT house_id, tambon_pcode, location FROM household WHERE location IS NOT NULL AND "  # noqa: S608
+    + rollup.tambon_filter(True), ("house_id", "tambon_pcode"))
 NEAREST_TAMBON_SQL = _nearest_sql(
     "SELECT tambon_pcode, centroid AS location FROM tambon_coverage", ("tambon_pcode",))
 NEAREST_POINTS_SQL = _nearest_sql(
@@ -123,16 +128,17 @@ class CoverageRefresh:
                 f"tambons; {self.open_centres:,} open centres; {self.seconds:.1f} s")
 
 
-def _stage_nearest(conn: Connection) -> tuple[int, int, int]:
-    """pg_temp.nearest_stage: every located household with its location and nearest
-    open centre. Returns (located, with a centre, exact searches)."""
+def _stage_nearest(conn: Connection, incremental: bool) -> tuple[int, int, int]:
+    """pg_temp.nearest_stage: every located household (incremental: of the touched
+    tambons) with its location and nearest open centre. Returns (located, with a
+    centre, exact searches)."""
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.nearest_stage"))
     # distance_m is stored as real: bands are cut from that same value
     conn.execute(text(f"""
         CREATE TEMP TABLE nearest_stage ON COMMIT DROP AS
         SELECT house_id, tambon_pcode, lon, lat, centre_id, distance_m::real AS distance_m,
                exact_search
-        FROM ({NEAREST_HOUSEHOLD_SQL}) n
+        FROM ({NEAREST_TOUCHED_SQL if incremental else NEAREST_HOUSEHOLD_SQL}) n
     """))  # noqa: S608
     located, with_centre, exact = conn.execute(text(
         "SELECT count(*), count(centre_id), count(*) FILTER (WHERE exact_search) "
@@ -140,14 +146,15 @@ def _stage_nearest(conn: Connection) -> tuple[int, int, int]:
     return int(located), int(with_centre), int(exact)
 
 
-def _store_nearest(conn: Connection) -> None:
-    """Replace household_nearest_centre with the stage.
+def _store_nearest(conn: Connection, incremental: bool) -> None:
+    """Replace household_nearest_centre (incremental: the touched tambons' rows) with
+    the stage.
 
     DELETE + INSERT, not TRUNCATE or dropped indexes: those take ACCESS EXCLUSIVE
     locks that would make every reader of the table (the centres page) wait until the
     whole refresh commits; row changes do not block readers, who keep seeing the old
     rows (MVCC) until the commit. Autovacuum reclaims the dead rows."""
-    conn.execute(text("DELETE FROM household_nearest_centre"))
+    rollup.clear(conn, "household_nearest_centre", incremental, "tambon_pcode", levels=False)
     conn.execute(text("""
         INSERT INTO household_nearest_centre (house_id, tambon_pcode, centre_id, distance_m)
         SELECT house_id, tambon_pcode, centre_id, distance_m
@@ -157,26 +164,29 @@ def _store_nearest(conn: Connection) -> None:
     conn.execute(text("ANALYZE household_nearest_centre"))
 
 
-def _refresh_tambons(conn: Connection) -> int:
-    """tambon_coverage: populated centroid, centres and nearest open centre per tambon."""
-    conn.execute(text("DELETE FROM tambon_coverage"))
-    conn.execute(text(sql("centres/tambon_coverage")), {"min_n": MIN_CENTROID_HOUSEHOLDS})
+def _refresh_tambons(conn: Connection, incremental: bool) -> int:
+    """tambon_coverage: populated centroid, centres and nearest open centre per tambon
+    (incremental: of the touched tambons)."""
+    rollup.clear(conn, "tambon_coverage", incremental, "tambon_pcode", levels=False)
+    conn.execute(text(sql("centres/tambon_coverage").format(
+        where=rollup.tambon_filter(incremental, "a.pcode"))), {"min_n": MIN_CENTROID_HOUSEHOLDS})
     conn.execute(text(f"""
         UPDATE tambon_coverage t SET centre_id = n.centre_id, distance_m = n.distance_m
         FROM ({NEAREST_TAMBON_SQL}) n
-        WHERE n.tambon_pcode = t.tambon_pcode
+        WHERE n.tambon_pcode = t.tambon_pcode AND {rollup.tambon_filter(incremental, "t.tambon_pcode")}
     """))  # noqa: S608
     conn.execute(text("ANALYZE tambon_coverage"))
     return int(conn.execute(text("SELECT count(*) FROM tambon_coverage")).scalar_one())
 
 
-def _refresh_aggregates(conn: Connection) -> None:
-    """agg_centre_distance (bands per area, rolled up) and agg_centre_demand (cells)."""
+def _refresh_aggregates(conn: Connection, incremental: bool) -> None:
+    """agg_centre_distance (bands per area, rolled up) and agg_centre_demand (cells),
+    from the stage (incremental: the touched tambons' and their parents' rows)."""
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.coverage_cell"))
     with _local_setting(conn, "work_mem", "512MB"):
         conn.execute(text(sql("centres/coverage_cells").format(
             cell_deg=DEMAND_CELL_DEG, no_centre_band=NO_CENTRE_BAND, max_band_km=MAX_BAND_KM)))
-    conn.execute(text("DELETE FROM agg_centre_distance"))
+    rollup.clear(conn, "agg_centre_distance", incremental)
     conn.execute(text("""
         INSERT INTO agg_centre_distance (round_id, level, pcode, band, located, poor,
                                          target_poor, poor_km)
@@ -184,16 +194,10 @@ def _refresh_aggregates(conn: Connection) -> None:
                sum(poor_km)
         FROM coverage_cell GROUP BY round_id, tambon_pcode, band
     """))
-    for level in (2, 1, 0):
-        conn.execute(text("""
-            INSERT INTO agg_centre_distance (round_id, level, pcode, band, located, poor,
-                                             target_poor, poor_km)
-            SELECT round_id, :level, left(pcode, :len), band, sum(located), sum(poor),
-                   sum(target_poor), sum(poor_km)
-            FROM agg_centre_distance WHERE level = 3
-            GROUP BY round_id, left(pcode, :len), band
-        """), {"level": level, "len": PCODE_LENGTH[level]})
-    conn.execute(text("DELETE FROM agg_centre_demand"))
+    rollup.roll_up(conn, "agg_centre_distance", ["round_id", "band"],
+                   ["located", "poor", "target_poor", "poor_km"],
+                   ["sum(located)", "sum(poor)", "sum(target_poor)", "sum(poor_km)"], incremental)
+    rollup.clear(conn, "agg_centre_demand", incremental, "tambon_pcode", levels=False)
     conn.execute(text("""
         INSERT INTO agg_centre_demand (round_id, tambon_pcode, cx, cy, band, poor, target_poor,
                                        lon, lat)
@@ -206,11 +210,13 @@ def _refresh_aggregates(conn: Connection) -> None:
     conn.execute(text("ANALYZE agg_centre_demand"))
 
 
-def refresh_coverage(conn: Connection) -> CoverageRefresh:
+def refresh_coverage(conn: Connection, incremental: bool = False) -> CoverageRefresh:
     """Recompute the nearest open centre of every located household and tambon, and the
     coverage aggregates, in the caller's transaction. Call it after centre or household
     imports (queries.aggregates.refresh does); readers see the old figures until the
-    transaction commits."""
+    transaction commits. `incremental`: only the households and tambons of
+    pg_temp.touched_tambon (queries/rollup.py; a household import — the centres are
+    unchanged, so no other household's nearest centre can change)."""
     started = time.perf_counter()
     result = CoverageRefresh()
 
@@ -221,14 +227,17 @@ def refresh_coverage(conn: Connection) -> CoverageRefresh:
 
     t = started
     result.open_centres = _open_centres(conn)
-    result.located, result.households, result.exact_searches = _stage_nearest(conn)
+    result.located, result.households, result.exact_searches = _stage_nearest(conn, incremental)
     t = phase("nearest", t)
-    _store_nearest(conn)
+    _store_nearest(conn, incremental)
     t = phase("store", t)
-    result.tambons = _refresh_tambons(conn)
+    result.tambons = _refresh_tambons(conn, incremental)
     t = phase("tambons", t)
-    _refresh_aggregates(conn)
+    _refresh_aggregates(conn, incremental)
     t = phase("aggregates", t)
+    if incremental:  # the stored totals count every household, not only the stage's
+        result.households = int(conn.execute(text(
+            "SELECT count(*) FROM household_nearest_centre")).scalar_one())
     result.seconds = time.perf_counter() - started
     conn.execute(text("""
         INSERT INTO coverage_refresh (singleton, refreshed_at, seconds, households,

@@ -69,6 +69,7 @@ class ImportResult:
     encoding: str = ""
     warnings: list[str] = field(default_factory=list)
     message: str = ""
+    refreshed_tambons: int | None = None  # aggregates rebuilt for these many (None: all)
 
     @property
     def ok(self) -> bool:
@@ -97,7 +98,10 @@ class ImportResult:
                 f"households {self.households_inserted:,} new, {self.households_updated:,} "
                 f"updated; rounds {self.rounds_inserted:,} new, {self.rounds_updated:,} updated, "
                 f"{unchanged:,} unchanged"
-                + (f"; {self.rejected_rows:,} rows rejected" if self.rejects else ""))
+                + (f"; {self.rejected_rows:,} rows rejected" if self.rejects else "")
+                + (f"; figures rebuilt for the {self.refreshed_tambons:,} "
+                   f"tambon{'s' if self.refreshed_tambons > 1 else ''} touched and the areas "
+                   "above" if self.refreshed_tambons else ""))
 
 
 _STAGE_DDL = """
@@ -280,8 +284,22 @@ def import_households(conn: Connection, parsed: ParsedFile, accept_partial: bool
     result.seconds = time.perf_counter() - started
     if refresh and (result.rounds_inserted or result.rounds_updated or result.households_updated):
         say("rebuilding aggregates", 0, 1)
-        aggregates.refresh(conn)
+        # A first or bulk load touches most tambons, and a round added before a stored
+        # one changes every tambon's "previous round": rebuild everything then.
+        touched = None if bulk or _round_inserted_before(conn, result.survey_rounds_created) \
+            else rows["tambon_pcode"].unique().tolist()
+        result.refreshed_tambons = aggregates.refresh(conn, touched)
     return result
+
+
+def _round_inserted_before(conn: Connection, created: list[int]) -> bool:
+    """Whether a round just created is older than a round stored before."""
+    if not created:
+        return False
+    latest_before = conn.execute(text(
+        "SELECT max(year_be) FROM survey_round WHERE NOT year_be = ANY (:c)"),
+        {"c": created}).scalar_one()
+    return latest_before is not None and min(created) < latest_before
 
 
 def _ensure_rounds(conn: Connection, years: list[int]) -> tuple[dict[int, int], list[int]]:

@@ -14,8 +14,9 @@ Definitions (also stated on the page):
 - Overdue: not started / in progress and due before the as-of date. Idle days: as-of
   date minus the date of the item's last change (``updated_at``, Bangkok time).
 - The as-of date is the day of the rebuild (``plan_refresh``). Overdue and idle days
-  move with the calendar, so the rebuild runs daily (and after every import); status
-  updates through the dashboard mark their tambon stale until then.
+  move with the calendar, so the rebuild runs daily; status updates through the
+  dashboard mark their tambon stale until then. A household import rebuilds only the
+  figures that count households (``refresh_plans(incremental=True)``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import Connection, text
 
 from chipao.domain.pcodes import PCODE_LENGTH, pcode_level
 from chipao.domain.scope import Scope
-from queries import audit
+from queries import audit, rollup
 from queries.sql import sql
 from queries.suppression import suppress
 
@@ -60,11 +61,12 @@ def bangkok_today() -> date:
 # The statements are files in queries/sql/plans/ (one per step, run in this order by
 # refresh_plans); `rounds_cte` is the survey rounds with their start dates, shared by two.
 _ROUNDS = sql("plans/rounds_cte")
-_FUNNEL_TAMBON = sql("plans/funnel_tambon").format(rounds=_ROUNDS)
+_FUNNEL_TAMBON = sql("plans/funnel_tambon")
 _ITEMS_TAMBON = sql("plans/items_tambon")
 _ITEMS_ROLLUP = sql("plans/items_rollup")
-_AREA_TAMBON = sql("plans/area_tambon").format(rounds=_ROUNDS)
-_AREA_ROLLUP = sql("plans/area_rollup")
+_AREA_TAMBON = sql("plans/area_tambon")
+_AREA_VALUES = ("target", "visited", "analysed", "with_plan", "plans_done", "left_poverty",
+                "items", "items_active", "items_done", "items_overdue")
 _HORIZON = sql("plans/horizon")  # median days to completion, every level in one pass
 _IDLE_TAMBON = sql("plans/idle_tambon")  # idle days of open items and households per tambon
 _STALLED_LEVEL = sql("plans/stalled_level")
@@ -74,9 +76,28 @@ _TARGET_PROVINCES = sql("plans/target_provinces")
 _TARGET_COUNTRY = sql("plans/target_country")
 
 
-def refresh_plans(conn: Connection, as_of: date | None = None) -> dict[str, float]:
+def _funnel_statements(incremental: bool) -> tuple[str, str]:
+    """The funnel's and the area rows' statements, for every tambon or (incremental)
+    for pg_temp.touched_tambon's (queries/rollup.py)."""
+    where = rollup.tambon_filter
+    funnel = _FUNNEL_TAMBON.format(
+        rounds=_ROUNDS, where_visit=where(incremental, "v.tambon_pcode"),
+        where_plan=where(incremental, "p.tambon_pcode"),
+        where_household=where(incremental, "h.tambon_pcode"))
+    area = _AREA_TAMBON.format(rounds=_ROUNDS, where_item=where(incremental, "pcode"))
+    return funnel, area
+
+
+def refresh_plans(conn: Connection, as_of: date | None = None,
+                  incremental: bool = False) -> dict[str, float]:
     """Rebuild every plan aggregate inside the caller's (owner) transaction, as of
-    `as_of` (default: today in Bangkok). Returns seconds per step."""
+    `as_of` (default: today in Bangkok). Returns seconds per step.
+
+    `incremental` (after an import of households in pg_temp.touched_tambon): only what
+    counts households — the funnel of those tambons and of the areas above them, and
+    the pace and targets (whole: their rows above a tambon are not sums of tambon
+    rows). Item, horizon and stalled-work figures count plan items, which an import
+    does not change: they stay as of the last full rebuild (plan_refresh.as_of)."""
     as_of = as_of or bangkok_today()
     timings: dict[str, float] = {}
     started = perf_counter()
@@ -86,29 +107,41 @@ def refresh_plans(conn: Connection, as_of: date | None = None) -> dict[str, floa
         conn.execute(text(sql), params)
         timings[name] = timings.get(name, 0.0) + perf_counter() - t0
 
-    for table in AGG_TABLES:
-        step("clear", f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-    step("funnel", _FUNNEL_TAMBON)
-    step("items", _ITEMS_TAMBON, as_of=as_of)
-    for level in (2, 1, 0):
-        step("items", _ITEMS_ROLLUP, level=level, len=PCODE_LENGTH[level])
-    step("area", _AREA_TAMBON)
-    for level in (2, 1, 0):
-        step("area", _AREA_ROLLUP, level=level, len=PCODE_LENGTH[level])
-    step("horizon", _HORIZON)
-    step("stalled", _IDLE_TAMBON, as_of=as_of, max_idle=MAX_IDLE_DAYS)
-    for level in (3, 2, 1, 0):
-        step("stalled", _STALLED_LEVEL, level=level, len=PCODE_LENGTH[level])
+    rebuilt = ("agg_plan_area", "agg_plan_monthly", "agg_plan_target") if incremental \
+        else AGG_TABLES
+    for table in rebuilt:
+        if table == "agg_plan_area" and incremental:
+            rollup.clear(conn, table, incremental=True)  # the touched areas' rows
+        else:
+            step("clear", f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+    funnel, area = _funnel_statements(incremental)
+    step("funnel", funnel)
+    if not incremental:  # the area rows read the items' tambon rows
+        step("items", _ITEMS_TAMBON, as_of=as_of)
+        for level in (2, 1, 0):
+            step("items", _ITEMS_ROLLUP, level=level, len=PCODE_LENGTH[level])
+    step("area", area)
+    t0 = perf_counter()
+    rollup.roll_up(conn, "agg_plan_area", ["round_id"], _AREA_VALUES,
+                   [f"sum({c})" for c in _AREA_VALUES], incremental)
+    timings["area"] += perf_counter() - t0
+    if not incremental:
+        step("horizon", _HORIZON)
+        step("stalled", _IDLE_TAMBON, as_of=as_of, max_idle=MAX_IDLE_DAYS)
+        for level in (3, 2, 1, 0):
+            step("stalled", _STALLED_LEVEL, level=level, len=PCODE_LENGTH[level])
     step("pace", _FIRST)
     for level in (2, 1, 0):
         step("pace", _MONTHLY, level=level, len=PCODE_LENGTH[level])
     step("target", _TARGET_PROVINCES)
     step("target", _TARGET_COUNTRY)
-    for table in AGG_TABLES:
+    for table in rebuilt:
         step("analyze", f"ANALYZE {table}")
-    for name in ("plan_funnel_t", "plan_idle_t", "plan_first_t"):
-        conn.execute(text(f"DROP TABLE {name}"))
+    conn.execute(text("DROP TABLE IF EXISTS plan_funnel_t, plan_idle_t, plan_first_t"))
     total = perf_counter() - started
+    timings["total"] = total
+    if incremental:
+        return timings
     conn.execute(
         text("""INSERT INTO plan_refresh (singleton, as_of, refreshed_at, seconds)
                 VALUES (true, :as_of, now(), :s)
@@ -118,7 +151,6 @@ def refresh_plans(conn: Connection, as_of: date | None = None) -> dict[str, floa
     )
     # Updates committed after this transaction began are not in the figures: keep them.
     conn.execute(text("DELETE FROM plan_stale_area WHERE last_at < now()"))
-    timings["total"] = total
     return timings
 
 

@@ -1,4 +1,5 @@
--- Populated centroid and centres of every tambon (queries/centres.py); :min_n located households.
+-- Populated centroid and centres of every tambon (queries/centres.py); :min_n located
+-- households; where: every tambon, or those an import touched (queries/rollup.py).
 INSERT INTO tambon_coverage (tambon_pcode, centroid, populated, located,
                              open_centres, planned_centres)
 SELECT a.pcode,
@@ -13,4 +14,4 @@ LEFT JOIN (SELECT tambon_pcode, count(*) AS n, avg(lon) AS lon, avg(lat) AS lat
 LEFT JOIN (SELECT tambon_pcode, count(*) FILTER (WHERE status = 'open') AS open,
                   count(*) FILTER (WHERE status = 'planned') AS planned
            FROM centre GROUP BY tambon_pcode) c ON c.tambon_pcode = a.pcode
-WHERE a.level = 3
+WHERE a.level = 3 AND {where}

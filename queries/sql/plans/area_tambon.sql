@@ -1,3 +1,5 @@
+-- The funnel and item totals per round and tambon (queries/plans.py); where_item: every
+-- tambon, or those an import touched (queries/rollup.py).
 INSERT INTO agg_plan_area (round_id, level, pcode, target, visited, analysed, with_plan,
                            plans_done, left_poverty, items, items_active, items_done,
                            items_overdue)
@@ -6,7 +8,7 @@ it AS (
     SELECT round_id, pcode, sum(items) AS items,
            sum(items) FILTER (WHERE status <> 'cancelled') AS active,
            sum(items) FILTER (WHERE status = 'done') AS done, sum(overdue) AS overdue
-    FROM agg_plan_item WHERE level = 3 GROUP BY round_id, pcode
+    FROM agg_plan_item WHERE level = 3 AND {where_item} GROUP BY round_id, pcode
 )
 SELECT r.round_id, 3, coalesce(f.tambon_pcode, it.pcode),
        coalesce(f.target, 0), coalesce(f.visited, 0), coalesce(f.analysed, 0),
