@@ -18,6 +18,25 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (trig.startsWith("shell-toggler")) { return n ? !open : open; }
       return false;
     },
+    // /map: each control (dimension, measure, k, level, classes, comparison) shows the
+    // view drawn (after a link, the back button, or a measure that needs a dimension),
+    // unless the user has changed it since that view was asked for (the newer choice's
+    // answer is on its way). Here, not as outputs of the server's callback: Dash loses
+    // a change to an input that a pending callback writes.
+    controlsOfView: function (drawn) {
+      const nu = window.dash_clientside.no_update;
+      const now = Array.prototype.slice.call(arguments, 1);
+      if (!drawn || !drawn.shown) { return now.map(function () { return nu; }); }
+      return now.map(function (value, i) {
+        const shown = drawn.shown[i];
+        return shown === value || drawn.asked[i] !== value ? nu : shown;
+      });
+    },
+    // /map: the address, for the view's callback, unless it is the view shown (the
+    // address that callback wrote itself: no round trip to find that out).
+    addressOfView: function (search, shown) {
+      return (search || "") === (shown || "") ? window.dash_clientside.no_update : search;
+    },
     // /map: a ranking row picked brings the map (what the click changes) into view.
     showMap: function (cell) {
       const body = document.getElementById("map-body");

@@ -315,7 +315,15 @@ def _plotly_switch(page, control: str, value: str, n: int) -> float:
 
 
 def _painted(page, want: list[str], count: int) -> dict:
-    return page.wait_for_function(PAINTED_WITH, arg=[want, count], timeout=60_000).json_value()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return page.wait_for_function(PAINTED_WITH, arg=[want, count],
+                                      timeout=60_000).json_value()
+    except PlaywrightTimeout:  # say what the page shows instead
+        shown = page.evaluate("""() => ({url: location.search,
+            painted: window.__painted.slice(-4).map(p => p.key)})""")
+        raise SystemExit(f"no paint with {want} after 60 s: {shown}") from None
 
 
 def _component_switch(page, act, want: list[str]) -> dict:

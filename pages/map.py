@@ -104,11 +104,12 @@ OUTPUTS = [
     (ids.MESSAGE, "children"), (ids.BODY, "style"), (ids.CAPTION, "children"),
     (ids.NOTE, "children"), (ids.LEGEND_BOX, "children"), (ids.BREADCRUMB, "children"),
     (ids.RANKING, "rowData"), (ids.RANKING, "columnDefs"), (ids.RANKING_TITLE, "children"),
-    (ids.PANEL, "children"), (ids.SUBJECT, "value"), (ids.SUBJECT, "disabled"),
-    (ids.MEASURE, "value"), (ids.K, "value"), (ids.K, "disabled"), (ids.LEVEL, "value"),
-    (ids.LEVEL, "options"), (ids.CLASSES, "value"), (ids.COMPARE, "value"),
-    (ids.COMPARE, "options"),
+    (ids.PANEL, "children"), (ids.CONTROLS_SHOWN, "data"), (ids.SUBJECT, "disabled"),
+    (ids.K, "disabled"), (ids.LEVEL, "options"), (ids.COMPARE, "options"),
 ]
+# The controls the view's callback reads; it never writes their values (see
+# chipao.controlsOfView), so a control changed while an answer is on its way is kept.
+CONTROL_IDS = (ids.SUBJECT, ids.MEASURE, ids.K, ids.LEVEL, ids.CLASSES, ids.COMPARE)
 
 
 # ── the view for one state ───────────────────────────────────────────────────
@@ -664,8 +665,10 @@ def layout(**query) -> html.Div:
         # map-url follows the address bar (back button, links, the round selector);
         # the callback writes new addresses through the shell's shell-url.
         dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.ADDRESS),  # the address, when it is not the view drawn (see below)
         dcc.Store(id=ids.SHOWN, data=view.get(f"{ids.SHOWN}.data")),
         dcc.Store(id=ids.GEOMETRY, data=view.get(f"{ids.GEOMETRY}.data")),
+        dcc.Store(id=ids.CONTROLS_SHOWN),  # {shown, asked}: the controls drawn, and asked
         # the user's own area, opened by default, into the address (assets/20-chipao.js)
         dcc.Store(id=ids.HOME, data=view.get(f"{ids.SHOWN}.data") if at_home else None),
         html.Div(id=ids.HOME_MARK, hidden=True),
@@ -714,6 +717,23 @@ clientside_callback(  # assets/20-chipao.js: the user's own area into the addres
     Output(ids.HOME_MARK, "className"),
     Input(ids.HOME, "data"),
 )
+clientside_callback(  # assets/20-chipao.js: the controls show the view drawn (in the
+    # browser, not as outputs of update_map: Dash loses a user's change to an input that
+    # a pending callback writes)
+    ClientsideFunction("chipao", "controlsOfView"),
+    *[Output(c, "value") for c in CONTROL_IDS],
+    Input(ids.CONTROLS_SHOWN, "data"),
+    *[State(c, "value") for c in CONTROL_IDS],
+    prevent_initial_call=True,
+)
+clientside_callback(  # assets/20-chipao.js: a new address (link, back button) is drawn;
+    # the address update_map itself wrote is the view shown, and costs no round trip
+    ClientsideFunction("chipao", "addressOfView"),
+    Output(ids.ADDRESS, "data"),
+    Input(ids.URL, "search"),
+    State(ids.SHOWN, "data"),
+    prevent_initial_call=True,
+)
 clientside_callback(  # assets/20-chipao.js: a ranking row picked brings the map into view
     ClientsideFunction("chipao", "showMap"),
     Output(ids.RANKING, "className"),
@@ -753,6 +773,18 @@ def _next_state(current: MapState, trigger: str | None, value,
     return None
 
 
+def _with_controls(current: MapState, values: dict, first_dimension: str | None) -> MapState:
+    """The address's state with each control's value where it differs (the level only
+    when it changed: a new level clears the selection)."""
+    state = current
+    for control in CONTROL_IDS:
+        value = values.get(control)
+        if control == ids.LEVEL and value is not None and int(value) == state.level:
+            continue
+        state = _next_state(state, control, value, first_dimension) or state
+    return state
+
+
 def _same_view(search: str | None, shown: str | None) -> bool:
     """Whether the address shows the view already on the page (a missing round means
     the latest, which the shown view has resolved)."""
@@ -776,7 +808,7 @@ def _clicked(trigger: str | None, picked: dict | None, cell: dict | None) -> str
 @callback(
     *[Output(i, p, allow_duplicate=True) if i == shell_ids.URL
       else Output(_COMPONENT_IDS.get(i, i), p) for i, p in OUTPUTS],
-    Input(ids.URL, "search"),
+    Input(ids.ADDRESS, "data"),
     Input(ids.SUBJECT, "value"),
     Input(ids.MEASURE, "value"),
     Input(ids.K, "value"),
@@ -789,10 +821,11 @@ def _clicked(trigger: str | None, picked: dict | None, cell: dict | None) -> str
     State(ids.GEOMETRY, "data"),
     State(ids.SHOWN, "data"),
     State(ids.SUBJECT, "options"),
+    State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def update_map(search, subject, measure, k, level, classes, compare, click, cell, ranking_all,
-               shown_geometry, shown, subject_options):
+def update_map(_address, subject, measure, k, level, classes, compare, click, cell,
+               ranking_all, shown_geometry, shown, subject_options, search):
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):  # the map component's event store
         trigger = MAP_ID
@@ -801,24 +834,36 @@ def update_map(search, subject, measure, k, level, classes, compare, click, cell
     address = search
     # an address without area or level (a menu link) is the user's own area
     search = "?" + urlencode(home_params(search, scope.home_area)[0])
-    if trigger == ids.URL and _same_view(search, shown):
+    if trigger == ids.ADDRESS and _same_view(search, shown):
         raise PreventUpdate  # the address this callback itself just wrote
     state = None
-    if trigger not in (ids.URL, ids.RANKING_ALL, None):
+    changed = [MAP_ID if isinstance(t, dict) else t for t in ctx.triggered_prop_ids.values()]
+    changed = [t for t in changed if t not in (ids.ADDRESS, ids.RANKING_ALL, None)]
+    if changed:
         try:
             current = parse_state(search)
         except MapParamError:
             current = MapState()
         values = {ids.SUBJECT: subject, ids.MEASURE: measure, ids.K: k,
                   ids.LEVEL: level, ids.CLASSES: classes, ids.COMPARE: compare}
-        picked = _clicked(trigger, click, cell)
         first_dim = next((o["value"] for o in subject_options or []
                           if str(o.get("value", "")).startswith("dim:")), None)
-        state = _next_state(current, trigger, picked if picked is not None
-                            else values.get(trigger), first_dim)
-        if state is None or state == current:
+        # Every control as the user has it, not only the ones this request lists as
+        # changed: Dash drops the answer of a request a newer one overtook, so the
+        # address may not yet show an earlier choice. Then the picks, in order.
+        state = _with_controls(current, values, first_dim)
+        for control in changed:
+            picked = _clicked(control, click, cell)
+            if picked is not None:
+                state = _next_state(state, control, picked, first_dim) or state
+        if state == current:
             raise PreventUpdate
     view = _safe_view(search, scope, lang, shown_geometry, bool(ranking_all), state=state)
+    if f"{ids.SUBJECT}.value" in view:  # the controls follow it (chipao.controlsOfView)
+        asked = dict(zip(CONTROL_IDS, (subject, measure, k, level, classes, compare), strict=True))
+        view[f"{ids.CONTROLS_SHOWN}.data"] = {
+            "shown": [view.get(f"{c}.value", asked[c]) for c in CONTROL_IDS],
+            "asked": [asked[c] for c in CONTROL_IDS]}
     if state is None or view.get(f"{shell_ids.URL}.search") in (search, address):
         # Drawn from the URL (link, back button, round selector): never push a new
         # history entry for it, or the back button would loop.

@@ -13,9 +13,11 @@ from components.map_controls import SUBJECT as SUBJECT
 from components.map_controls import K as K
 
 PREFIX = "map-"
+ADDRESS = "map-address"  # the address to draw, when it is not the view shown
 BODY = "map-body"
 BREADCRUMB = "map-breadcrumb"
 CAPTION = "map-caption"
+CONTROLS_SHOWN = "map-controls-shown"  # {shown, asked}: the controls of the view drawn, and asked
 DEFINITION = "map-definition"
 ERROR = "map-error"
 FIGURE_TITLE = "map-figure-title"

@@ -302,6 +302,42 @@ def test_a_switch_recolours_the_areas_and_sends_values_only(map_page, live_serve
     assert map_page.errors == []
 
 
+def _pick(page, control: str, value: str) -> None:
+    page.click(f"#{control}")
+    page.click(f"label.dash-dropdown-option:has(input[value='{value}'])")
+
+
+def test_controls_changed_while_the_server_answers_all_apply(map_page, live_server):
+    """A user quicker than the server: a dimension, then another and a measure while the
+    first answer is still on its way (held here). Dash sends the later changes together
+    (one request, both inputs changed); the view drawn has both, and the first (slow)
+    answer does not put the dimension control back."""
+    _open(map_page, live_server, "?level=3&round=2566", 11)
+    held: list = []
+    released: list[bool] = []
+    sent: list[list[str]] = []
+    map_page.on("request", lambda r: sent.append(r.post_data_json["changedPropIds"])
+                if "/_dash-update-component" in r.url else None)
+    map_page.route(lambda url: "/_dash-update-component" in url,
+                   lambda route: route.continue_() if released else held.append(route))
+    _pick(map_page, "map-subject", "dim:living")
+    _pick(map_page, "map-subject", "dim:health")
+    _pick(map_page, "map-measure", "M0")
+    assert held, "the first answer is held"
+    released.append(True)
+    for route in held:  # in the order sent
+        route.continue_()
+    map_page.wait_for_function("""() => location.search.includes('subject=dim%3Ahealth')
+        && location.search.includes('measure=M0')""", timeout=20_000)
+    map_page.wait_for_function(PAINTED, arg=11, timeout=20_000)
+    assert "สุขภาพ" in map_page.inner_text("#map-subject")
+    assert "M0" in map_page.inner_text("#map-measure")
+    assert "measure=M0" in map_page.get_attribute(FRAME, "data-map-values")
+    # the address the view's callback wrote is not sent back to it (chipao.addressOfView)
+    assert not any("map-address.data" in ids for ids in sent)
+    assert map_page.errors == []
+
+
 BAD_URLS = [("?area=TH99", "TH99"), ("?k=0", "k="), ("?k=1.5", "k="),
             ("?subject=ind:ZZ9", "ZZ9"), ("?measure=wealth", "wealth"), ("?round=2400", "2400"),
             ("?level=9", "level")]
