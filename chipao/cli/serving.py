@@ -36,8 +36,9 @@ class ServeOptions:
 
 
 def default_workers() -> int:
-    """gunicorn's starting point, 2 × cores + 1."""
-    return 2 * (os.cpu_count() or 1) + 1
+    """Cores + 1: a worker uses at most one core (the GIL), and the load test found
+    workers beyond the cores add only memory (docs/performance.md)."""
+    return (os.cpu_count() or 1) + 1
 
 
 def _post_fork(_server, _worker) -> None:
