@@ -757,8 +757,11 @@ def _next_state(current: MapState, trigger: str | None, value,
             return replace(current, k=parse_k(str(value)))
         except ValueError:
             return None
-    if trigger == ids.LEVEL:
-        return replace(current, level=int(value), sel=None) if value else None
+    if trigger == ids.LEVEL:  # a new level clears the selection; the same one changes nothing
+        if not value:
+            return None
+        return current if int(value) == current.level else replace(current, level=int(value),
+                                                                    sel=None)
     if trigger == ids.CLASSES:
         return replace(current, classes=value) if value else None
     if trigger == ids.COMPARE:
@@ -774,14 +777,10 @@ def _next_state(current: MapState, trigger: str | None, value,
 
 
 def _with_controls(current: MapState, values: dict, first_dimension: str | None) -> MapState:
-    """The address's state with each control's value where it differs (the level only
-    when it changed: a new level clears the selection)."""
+    """The address's state with every control's value."""
     state = current
     for control in CONTROL_IDS:
-        value = values.get(control)
-        if control == ids.LEVEL and value is not None and int(value) == state.level:
-            continue
-        state = _next_state(state, control, value, first_dimension) or state
+        state = _next_state(state, control, values.get(control), first_dimension) or state
     return state
 
 
@@ -837,6 +836,7 @@ def update_map(_address, subject, measure, k, level, classes, compare, click, ce
     if trigger == ids.ADDRESS and _same_view(search, shown):
         raise PreventUpdate  # the address this callback itself just wrote
     state = None
+    values = dict(zip(CONTROL_IDS, (subject, measure, k, level, classes, compare), strict=True))
     changed = [MAP_ID if isinstance(t, dict) else t for t in ctx.triggered_prop_ids.values()]
     changed = [t for t in changed if t not in (ids.ADDRESS, ids.RANKING_ALL, None)]
     if changed:
@@ -844,8 +844,6 @@ def update_map(_address, subject, measure, k, level, classes, compare, click, ce
             current = parse_state(search)
         except MapParamError:
             current = MapState()
-        values = {ids.SUBJECT: subject, ids.MEASURE: measure, ids.K: k,
-                  ids.LEVEL: level, ids.CLASSES: classes, ids.COMPARE: compare}
         first_dim = next((o["value"] for o in subject_options or []
                           if str(o.get("value", "")).startswith("dim:")), None)
         # Every control as the user has it, not only the ones this request lists as
@@ -860,10 +858,9 @@ def update_map(_address, subject, measure, k, level, classes, compare, click, ce
             raise PreventUpdate
     view = _safe_view(search, scope, lang, shown_geometry, bool(ranking_all), state=state)
     if f"{ids.SUBJECT}.value" in view:  # the controls follow it (chipao.controlsOfView)
-        asked = dict(zip(CONTROL_IDS, (subject, measure, k, level, classes, compare), strict=True))
         view[f"{ids.CONTROLS_SHOWN}.data"] = {
-            "shown": [view.get(f"{c}.value", asked[c]) for c in CONTROL_IDS],
-            "asked": [asked[c] for c in CONTROL_IDS]}
+            "shown": [view.get(f"{c}.value", values[c]) for c in CONTROL_IDS],
+            "asked": [values[c] for c in CONTROL_IDS]}
     if state is None or view.get(f"{shell_ids.URL}.search") in (search, address):
         # Drawn from the URL (link, back button, round selector): never push a new
         # history entry for it, or the back button would loop.

@@ -21,6 +21,7 @@ Definitions (also stated on the page):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from time import perf_counter
 from typing import Any
@@ -63,7 +64,7 @@ def bangkok_today() -> date:
 _ROUNDS = sql("plans/rounds_cte")
 _FUNNEL_TAMBON = sql("plans/funnel_tambon")
 _ITEMS_TAMBON = sql("plans/items_tambon")
-_ITEMS_ROLLUP = sql("plans/items_rollup")
+_ITEM_KEYS = ("round_id", "horizon", "category_code", "agency_code", "status")
 _AREA_TAMBON = sql("plans/area_tambon")
 _AREA_VALUES = ("target", "visited", "analysed", "with_plan", "plans_done", "left_poverty",
                 "items", "items_active", "items_done", "items_overdue")
@@ -102,29 +103,30 @@ def refresh_plans(conn: Connection, as_of: date | None = None,
     timings: dict[str, float] = {}
     started = perf_counter()
 
-    def step(name: str, sql: str, **params: Any) -> None:
+    def timed(name: str, work: Callable[[], object]) -> None:
         t0 = perf_counter()
-        conn.execute(text(sql), params)
+        work()
         timings[name] = timings.get(name, 0.0) + perf_counter() - t0
+
+    def step(name: str, sql: str, **params: Any) -> None:
+        timed(name, lambda: conn.execute(text(sql), params))
 
     rebuilt = ("agg_plan_area", "agg_plan_monthly", "agg_plan_target") if incremental \
         else AGG_TABLES
+    rollup.clear(conn, "agg_plan_area", incremental)  # all rows, or the touched areas'
     for table in rebuilt:
-        if table == "agg_plan_area" and incremental:
-            rollup.clear(conn, table, incremental=True)  # the touched areas' rows
-        else:
+        if table != "agg_plan_area":
             step("clear", f"DELETE FROM {table}")  # noqa: S608 - fixed table names
     funnel, area = _funnel_statements(incremental)
     step("funnel", funnel)
     if not incremental:  # the area rows read the items' tambon rows
         step("items", _ITEMS_TAMBON, as_of=as_of)
-        for level in (2, 1, 0):
-            step("items", _ITEMS_ROLLUP, level=level, len=PCODE_LENGTH[level])
+        timed("items", lambda: rollup.roll_up(conn, "agg_plan_item", _ITEM_KEYS,
+                                              ("items", "overdue"),
+                                              ("sum(items)", "sum(overdue)"), False))
     step("area", area)
-    t0 = perf_counter()
-    rollup.roll_up(conn, "agg_plan_area", ["round_id"], _AREA_VALUES,
-                   [f"sum({c})" for c in _AREA_VALUES], incremental)
-    timings["area"] += perf_counter() - t0
+    timed("area", lambda: rollup.roll_up(conn, "agg_plan_area", ["round_id"], _AREA_VALUES,
+                                         [f"sum({c})" for c in _AREA_VALUES], incremental))
     if not incremental:
         step("horizon", _HORIZON)
         step("stalled", _IDLE_TAMBON, as_of=as_of, max_idle=MAX_IDLE_DAYS)
