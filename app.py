@@ -62,12 +62,13 @@ app = create_app()
 server = app.server
 
 # the downloads and the brief job use the map page's own view: after the pages exist
-from pages import overview_exports  # noqa: E402
+from pages import map_ahead, overview_exports  # noqa: E402
 from pages.centres import register_routes as register_centres_routes  # noqa: E402
 from pages.map_exports import register_routes  # noqa: E402
 from pages.plans_exports import register_routes as register_plans_routes  # noqa: E402
 
 register_routes(server)
+map_ahead.register_routes(server)
 overview_exports.register_routes(server)
 register_plans_routes(server)
 register_centres_routes(server)

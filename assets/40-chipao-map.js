@@ -69,6 +69,8 @@
       live: frame.querySelector(".chipao-map-live"),
       labels: frame.querySelector(".chipao-map-labels"),
       labelPoints: new Map(), labelled: new Map(),
+      ahead: new Map(), aheadRun: 0,   // views fetched ahead: URL → values
+      aheadLegend: frame.querySelector(".chipao-map-legend-ahead"),
     };
     map.getCanvas().setAttribute("aria-describedby", frame.dataset.describedby || "");
     map.on("load", function () {
@@ -228,6 +230,107 @@
       emit(inst, "map-ready", {geometry: inst.geometry});
     }
     placeLabels(inst);
+    if (!f.dataset.ahead) { fetchAhead(inst); }
+  }
+
+  // ── views fetched ahead (values.ahead, pages/map_ahead.py) ────────────────
+  // After a paint of the server's values the component fetches, one at a time, the
+  // views their `ahead` names (the other dimensions and measures); when the user
+  // chooses one (chipao_maplibre.ahead, a clientside callback of the control) it is
+  // drawn at once, legend included, and the server's answer replaces it when it comes.
+  function aheadUrls(values) {
+    const urls = [];
+    for (const control of Object.keys(values.ahead || {})) {
+      for (const value of Object.keys(values.ahead[control])) {
+        urls.push(values.ahead[control][value]);
+      }
+    }
+    return urls;
+  }
+
+  async function fetchAhead(inst) {
+    const values = inst.values;
+    if (!values || !values.ahead) { return; }
+    const urls = aheadUrls(values);
+    const keep = new Set(urls);
+    for (const url of Array.from(inst.ahead.keys())) {
+      if (!keep.has(url)) { inst.ahead.delete(url); }
+    }
+    const run = ++inst.aheadRun;
+    for (const url of urls) {
+      if (run !== inst.aheadRun || inst.values !== values) { return; }  // a newer view
+      if (inst.ahead.has(url)) { continue; }
+      let data = null;
+      try {
+        const r = await fetch(url, {credentials: "same-origin",
+                                    headers: {Accept: "application/json"}});
+        if (!r.ok) { return; }  // refused or failing: every switch still has the server
+        data = await r.json();
+      } catch (err) {
+        return;
+      }
+      if (data && data.geometry === values.geometry) { inst.ahead.set(url, data); }
+    }
+    if (run === inst.aheadRun) {
+      inst.frame.dataset.mapAhead = String(inst.ahead.size);
+      inst.frame.dataset.mapAheadKey = values.key;
+      emit(inst, "map-ahead", {count: inst.ahead.size, key: values.key});
+    }
+  }
+
+  function drawAheadLegend(inst, legend) {
+    const box = inst.aheadLegend;
+    if (!box) { return; }
+    const div = function (cls, text) {
+      const el = document.createElement("div");
+      el.className = cls;
+      if (text !== undefined) { el.textContent = text; }
+      return el;
+    };
+    const root = div("map-legend");
+    root.appendChild(div("legend-title", legend.title));
+    for (const row of legend.rows) {
+      const line = div("legend-row");
+      const swatch = document.createElement("span");
+      swatch.className = ("legend-swatch " + (row.swatch || "")).trim();
+      if (row.color) { swatch.style.background = row.color; }
+      const text = document.createElement("span");
+      text.textContent = row.text;
+      line.append(swatch, text);
+      root.appendChild(line);
+    }
+    if (legend.note) { root.appendChild(div("legend-note", legend.note)); }
+    box.replaceChildren(root);
+    box.hidden = false;
+  }
+
+  function showAhead(inst, data) {
+    inst.values = data;
+    applyValues(inst, inst.spec, data);
+    if (data.legend) { drawAheadLegend(inst, data.legend); }
+    inst.frame.dataset.ahead = data.key;
+  }
+
+  function clearAhead(inst) {
+    if (!inst.frame.dataset.ahead) { return; }
+    delete inst.frame.dataset.ahead;
+    if (inst.aheadLegend) { inst.aheadLegend.hidden = true; inst.aheadLegend.replaceChildren(); }
+  }
+
+  function ahead() {
+    const nu = window.dash_clientside.no_update;
+    const storeId = arguments[arguments.length - 1];
+    const ctx = window.dash_clientside.callback_context;
+    const trig = ctx && ctx.triggered && ctx.triggered[0];
+    const inst = storeId && maps[storeId.map] && maps[storeId.map]._inst;
+    if (!trig || !inst || !inst.values || !inst.values.ahead || !inst.spec) { return nu; }
+    const control = trig.prop_id.slice(0, trig.prop_id.lastIndexOf("."));
+    const url = (inst.values.ahead[control] || {})[String(trig.value)];
+    const data = url && inst.ahead.get(url);
+    if (data && data.key !== inst.values.key && data.geometry === inst.spec.geometry) {
+      showAhead(inst, data);
+    }
+    return nu;
   }
 
   function update(inst, spec, values) {
@@ -243,6 +346,7 @@
       inst.frame.dataset.mapLevel = String(spec.level || "");
     }
     if (values && values.geometry === spec.geometry && values !== inst.values) {
+      clearAhead(inst);  // the server's answer replaces a view drawn ahead
       inst.values = values;
       setVillages(inst, spec, values);
       applyValues(inst, spec, values);
@@ -536,6 +640,6 @@
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    chipao_maplibre: {render: render},
+    chipao_maplibre: {render: render, ahead: ahead},
   });
 })();

@@ -204,8 +204,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_dashboard(port: int):
-    env = dict(os.environ)
+def start_dashboard(port: int, ahead: bool = True):
+    env = {**os.environ, "CHIPAO_MAP_AHEAD": "1" if ahead else "0"}
     proc = subprocess.Popen([sys.executable, "-m", "chipao", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -326,8 +326,17 @@ def _painted(page, want: list[str], count: int) -> dict:
         raise SystemExit(f"no paint with {want} after 60 s: {shown}") from None
 
 
-def _component_switch(page, act, want: list[str]) -> dict:
-    """The component: user input → first frame with the new values (pixels checked)."""
+# the component has fetched the views ahead of the one the server last drew
+AHEAD_READY = """() => { const f = document.querySelector('.chipao-map:has(#map-view)');
+  return !f.dataset.ahead && f.dataset.mapAheadKey === f.dataset.mapValues; }"""
+
+
+def _component_switch(page, act, want: list[str], ahead: bool = False) -> dict:
+    """The component: user input → first frame with the new values (pixels checked).
+    `ahead`: first wait until the component has fetched the next views (as it does
+    while a user reads the map), so the switch is drawn from them."""
+    if ahead:
+        page.wait_for_function(AHEAD_READY, timeout=180_000)
     count = page.evaluate("() => window.__painted.length")
     act()
     p = _painted(page, want, count)
@@ -348,11 +357,14 @@ def _type_k(page, value: str):
     return act
 
 
-def bench_component(browser, base: str, storage: dict, runs: int) -> dict:
-    """The real /map page with the map component (national tambons)."""
+def bench_component(browser, base: str, storage: dict, runs: int, ahead: bool = True,
+                    renders: int | None = None) -> dict:
+    """The real /map page with the map component (national tambons). `ahead`: the
+    dashboard fetches views ahead (CHIPAO_MAP_AHEAD) and dimension and measure switches
+    wait for them first; `renders`: first renders to time (default `runs`)."""
     out: dict = {"first_render_s": [], "switch": {}, "drill": []}
     sizes: list = []
-    for i in range(runs):  # fresh browser cache each time, warm server
+    for i in range(runs if renders is None else renders):  # fresh browser cache, warm server
         ctx = browser.new_context(viewport={"width": 1366, "height": 900},
                                   storage_state=storage)
         page = ctx.new_page()
@@ -374,13 +386,14 @@ def bench_component(browser, base: str, storage: dict, runs: int) -> dict:
                           for v in _round_years(page) * runs][:runs],
             }
             for name, acts in switches.items():
-                out["switch"][name] = [_component_switch(page, act, want)
-                                       for act, want in acts]
+                out["switch"][name] = [
+                    _component_switch(page, act, want, ahead and name in AHEAD_SWITCHES)
+                    for act, want in acts]
             out["values_bytes"] = max((s["values"] or 0) for s in sizes)
             out["switch_response_wire"] = max(s["wire"] for s in sizes)
             out["switch_response_body"] = max(s["body"] for s in sizes)
         ctx.close()
-    for _ in range(runs):  # province → district → tambon, by the component's select()
+    for _ in range(runs if renders is None else renders):  # province → district → tambon
         ctx = browser.new_context(viewport={"width": 1366, "height": 900},
                                   storage_state=storage)
         page = ctx.new_page()
@@ -399,6 +412,7 @@ def bench_component(browser, base: str, storage: dict, runs: int) -> dict:
     return out
 
 
+AHEAD_SWITCHES = ("dimension", "measure")  # the controls the component fetches ahead for
 VILLAGE_DISTRICT = "TH3001"  # Mueang Nakhon Ratchasima: the district the drill-down opens
 
 
@@ -458,7 +472,8 @@ def bench_plotly(browser, base: str, control: str, runs: int) -> dict:
             "response_bytes": max((s["wire"] for s in sizes), default=None)}
 
 
-def bench_browser(port: int, naive_port: int, old_port: int, runs: int) -> dict:
+def bench_browser(port: int, naive_port: int, old_port: int, runs: int,
+                  no_ahead_port: int | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     username, password = create_user("executive")
@@ -486,6 +501,10 @@ def bench_browser(port: int, naive_port: int, old_port: int, runs: int) -> dict:
         out["geometry_national"] = geometry_wire_bytes(base, geometry_url(3), storage)
         out["geometry_provinces"] = geometry_wire_bytes(base, geometry_url(1), storage)
         out["component"] = bench_component(browser, base, storage, runs)
+        if no_ahead_port is not None:  # the same page, every switch from the server
+            out["component_no_ahead"] = bench_component(
+                browser, f"http://127.0.0.1:{no_ahead_port}", storage, runs, ahead=False,
+                renders=1)
         out["villages_ms"] = bench_villages(browser, base, runs)
         out["old"] = bench_plotly(browser, f"http://127.0.0.1:{old_port}", "old-subject", runs)
         out["naive"] = bench_plotly(browser, f"http://127.0.0.1:{naive_port}", "naive-subject",
@@ -564,6 +583,16 @@ def _med(values) -> float:
     return statistics.median(values)
 
 
+def _no_ahead_rows(b: dict) -> list[str]:
+    """The same switches on a dashboard that fetches nothing ahead (CHIPAO_MAP_AHEAD=0)."""
+    c = b.get("component_no_ahead")
+    if not c:
+        return []
+    return [f"| {name} switch without views fetched ahead (CHIPAO_MAP_AHEAD=0) | "
+            f"{_med([x['ms'] for x in c['switch'][name]]):.0f} ms | – | – | – |"
+            for name in AHEAD_SWITCHES]
+
+
 def markdown(res: dict) -> str:
     q, b = res["queries"], res.get("browser", {})
     lines = [f"Store: {res['households']:,} households; machine: {res['cpus']} CPUs, "
@@ -596,6 +625,7 @@ def markdown(res: dict) -> str:
                   f"| … of which until the last callback response arrived (server + network) | "
                   f"{_med(answered):.0f} ms | – | – | – |",
                   f"| measure switch | **{_med(sw['measure']):.0f} ms** | – | – | ≤ 100 ms |",
+                  *_no_ahead_rows(b),
                   f"| k switch | **{_med(sw['k']):.0f} ms** | – | – | ≤ 100 ms |",
                   f"| round switch | **{_med(sw['round']):.0f} ms** | – | – | ≤ 100 ms |",
                   f"| geometry on the wire | **{gz:,} B** gzip ({raw:,} B raw), once | same URL "
@@ -636,16 +666,19 @@ def main() -> int:
     res["queries"] = bench_queries(a.runs)
     if not a.no_browser:
         port, naive_port, old_port = _free_port(), _free_port(), _free_port()
+        no_ahead_port = _free_port()
         proc = start_dashboard(port)
+        no_ahead = start_dashboard(no_ahead_port, ahead=False)
         watch = MemoryWatch(proc.pid)
         try:
             serve_plotly(naive_port, old=False)
             serve_plotly(old_port, old=True)
-            res["browser"] = bench_browser(port, naive_port, old_port, a.runs)
+            res["browser"] = bench_browser(port, naive_port, old_port, a.runs, no_ahead_port)
         finally:
             res["worker_peak_rss_mb"] = round(watch.stop() / 2**20)
-            proc.terminate()
-            proc.wait(timeout=20)
+            for p in (proc, no_ahead):
+                p.terminate()
+                p.wait(timeout=20)
     cache = ROOT / ".cache"
     cache.mkdir(exist_ok=True)
     (cache / "bench_map.json").write_text(json.dumps(res, ensure_ascii=False, indent=1))

@@ -68,6 +68,9 @@ class Services:
     redis_url: str = ""  # shared cache and job broker; "" without Redis
     cache_dir: Path = ROOT / ".cache"
     tile_url: str | None = None  # a basemap tile server the maps may draw under areas
+    # the maps fetch the next likely views (other dimensions, measures) after a paint and
+    # draw one at once when it is chosen; off: every switch waits for the server
+    map_ahead: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def load_settings(environ: Mapping[str, str], local: LocalFiles = LocalFiles()) 
             redis_url=redis,
             cache_dir=Path(env("CHIPAO_CACHE_DIR", str(ROOT / ".cache"))),
             tile_url=env("CHIPAO_TILE_URL") or None,
+            map_ahead=env("CHIPAO_MAP_AHEAD", "1").lower() not in {"0", "false", "no", "off"},
         ),
     )
 

@@ -79,30 +79,44 @@ def class_index(values: Sequence[float | None], classes: Classes, insufficient: 
             for v, f, i in zip(data.tolist(), few.tolist(), idx.tolist(), strict=True)]
 
 
-def legend(classes: Classes, fmt, title: str, insufficient_label: str | None = None,
-           no_data_label: str | None = None, legend_id: str | None = None,
-           suppressed_label: str | None = None) -> html.Div:
-    """Class limits stated in words: “a – b” per colour, plus grey for too-few, dark grey
-    for suppressed small counts, white for no data."""
+def legend_rows(classes: Classes, fmt, insufficient_label: str | None = None,
+                no_data_label: str | None = None,
+                suppressed_label: str | None = None) -> list[dict]:
+    """The legend as plain rows {"swatch", "color", "text"}: “a – b” per class colour,
+    then grey for too-few, dark grey for suppressed small counts, white for no data.
+    The map component draws the same rows for a view it shows ahead of the server
+    (assets/40-chipao-map.js), so both legends come from here."""
     rows = []
     lower = classes.lower
     for bound, color in zip(classes.bins, classes.colors, strict=True):
-        rows.append(html.Div([html.Span(className="legend-swatch", style={"background": color}),
-                              html.Span(f"{fmt(lower)} – {fmt(bound)}")], className="legend-row"))
+        rows.append({"swatch": "", "color": color, "text": f"{fmt(lower)} – {fmt(bound)}"})
         lower = bound
     if insufficient_label:
-        rows.append(html.Div([html.Span(className="legend-swatch legend-insufficient",
-                                        style={"background": NO_DATA}),
-                              html.Span(insufficient_label)], className="legend-row"))
+        rows.append({"swatch": "legend-insufficient", "color": NO_DATA,
+                     "text": insufficient_label})
     if suppressed_label:
-        rows.append(html.Div([html.Span(className="legend-swatch legend-suppressed",
-                                        style={"background": SUPPRESSED_COLOR}),
-                              html.Span(suppressed_label)], className="legend-row"))
+        rows.append({"swatch": "legend-suppressed", "color": SUPPRESSED_COLOR,
+                     "text": suppressed_label})
     if no_data_label:
-        rows.append(html.Div([html.Span(className="legend-swatch legend-nodata"),
-                              html.Span(no_data_label)], className="legend-row"))
-    return html.Div([html.Div(title, className="legend-title"), *rows], className="map-legend",
-                    id=legend_id or "")
+        rows.append({"swatch": "legend-nodata", "color": None, "text": no_data_label})
+    return rows
+
+
+def legend_from_rows(title: str, rows: Sequence[dict], legend_id: str | None = None) -> html.Div:
+    """The Dash legend of :func:`legend_rows`."""
+    return html.Div([html.Div(title, className="legend-title"), *[
+        html.Div([html.Span(className=f"legend-swatch {r['swatch']}".strip(),
+                            style={"background": r["color"]} if r["color"] else None),
+                  html.Span(r["text"])], className="legend-row") for r in rows]],
+        className="map-legend", id=legend_id or "")
+
+
+def legend(classes: Classes, fmt, title: str, insufficient_label: str | None = None,
+           no_data_label: str | None = None, legend_id: str | None = None,
+           suppressed_label: str | None = None) -> html.Div:
+    """Class limits stated in words (see :func:`legend_rows`)."""
+    return legend_from_rows(title, legend_rows(classes, fmt, insufficient_label,
+                                               no_data_label, suppressed_label), legend_id)
 
 
 def attribution(text: str) -> html.Div:

@@ -45,6 +45,23 @@ def event_id(map_id: str) -> dict:
     return {"chipao_map": "event", "map": map_id}
 
 
+def ahead_id(map_id: str) -> dict:
+    return {"chipao_map": "ahead", "map": map_id}
+
+
+def draw_ahead_on(map_id: str, controls: Sequence[str]) -> None:
+    """When one of `controls` changes, the map draws the view it asks for at once if it
+    has fetched it ahead (values["ahead"]); the page's own callback still runs and its
+    answer replaces what was drawn. Writes nothing the page's callbacks write."""
+    clientside_callback(
+        ClientsideFunction("chipao_maplibre", "ahead"),
+        Output(ahead_id(map_id), "data"),
+        *[Input(c, "value") for c in controls],
+        State(ahead_id(map_id), "id"),
+        prevent_initial_call=True,
+    )
+
+
 def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
              bounds: Sequence[float] | None, measure_label: str, rank_label: str,
              lang: str, points: dict | None = None,
@@ -84,14 +101,19 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
                ranks: Sequence[int | None] | None = None, ranked: int | None = None,
                selected: str | None = None, label: str | None = None,
                rank_note: str | None = None, more: Sequence[str] | None = None,
-               few_note: str | None = None, villages: dict | None = None) -> dict:
+               few_note: str | None = None, villages: dict | None = None,
+               legend: dict | None = None, ahead: dict | None = None) -> dict:
     """One view's values, aligned with the spec's P-codes: class index per area (None:
     no data; −1: too few households; −2: suppressed small count), its figure as text and its rank among `ranked`.
     `key` names the view (the URL's query): the component reports it once painted;
     `label` names the figure in the hover (else the spec's measure label); `rank_note`
     says which way ranks run (shown after the rank); `more` one more hover line per
     area (e.g. the counts behind a share); `few_note` is added to the hover of every
-    too-few area (class −1) by the browser, so it travels once, not once per area."""
+    too-few area (class −1) by the browser, so it travels once, not once per area.
+    `legend` ({"title", "rows", "note"}, rows of components.choropleth.legend_rows) lets
+    the component draw this view's legend itself when it shows the view ahead of the
+    server; `ahead` ({control id: {value: URL}}) names the views to fetch after a paint
+    and the control value that shows each (see docs/maps.md)."""
     # no text or no rank anywhere (a small store: every area too few) is an empty list,
     # not 7,425 empty items: the browser draws a missing one as "–"
     return {"geometry": geometry_url, "key": key, "c": list(classes), "colors": list(colors),
@@ -101,7 +123,9 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
             "ranked": ranked,
             "sel": selected, "label": label, "rank_note": rank_note,
             "m": list(more) if more is not None else None, "few_note": few_note,
-            **({"villages": villages} if villages is not None else {})}
+            **({"villages": villages} if villages is not None else {}),
+            **({"legend": legend} if legend is not None else {}),
+            **({"ahead": ahead} if ahead else {})}
 
 
 def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,
@@ -118,10 +142,13 @@ def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,
         dcc.Store(id=event_id(map_id)),
         dcc.Store(id={"chipao_map": "status", "map": map_id}),
         dcc.Store(id={"chipao_map": "mount", "map": map_id}, data=1),
+        dcc.Store(id=ahead_id(map_id)),
         html.Div(id=map_id, className="chipao-map-canvas", style={"height": f"{height}px"}),
         html.Div(className="chipao-map-labels", **{"aria-hidden": "true"}),
         html.Div(className="chipao-map-tooltip", hidden=True, role="tooltip"),
         html.Div(legend, id=legend_id or f"{map_id}-legend", className="chipao-map-legend"),
+        # the legend of a view drawn ahead of the server's answer (filled by the script)
+        html.Div(className="chipao-map-legend chipao-map-legend-ahead", hidden=True),
         html.Div(keys_help, id=help_id, className="chipao-map-keys"),
         html.Div(className="chipao-map-live visually-hidden", **{"aria-live": "polite"}),
         html.Img(className="chipao-map-print", alt=label, src=print_src,

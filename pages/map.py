@@ -13,7 +13,9 @@ browser fetches once per level and subtree (geodata/serve.py, components/map_vie
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import dash
@@ -33,6 +35,7 @@ from dash import (
 from dash.exceptions import PreventUpdate
 
 from chipao.domain.mapstate import (
+    MEASURES,
     RATES,
     VILLAGE_LEVEL,
     MapParamError,
@@ -45,6 +48,7 @@ from chipao.domain.mapstate import (
 from chipao.domain.pcodes import pcode_level
 from chipao.domain.rates import min_households
 from chipao.domain.scope import Scope
+from chipao.settings import current as current_settings
 from chipao.web.cache import cached
 from chipao.web.session import current_scope, read_scoped
 from components import choropleth as cp
@@ -340,6 +344,137 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
             f"{ids.SPEC}.data": None}
 
 
+AHEAD_PATH = "/map/ahead"  # pages/map_ahead.py: one view's map values, fetched ahead
+
+
+def _resolved(conn, state: MapState) -> tuple[MapState, mpi.Catalogue, list[SurveyRound],
+                                              SurveyRound] | None:
+    """The state checked against the store, its round filled in, with the catalogue and
+    the rounds; None when the store holds no round. Raises MapParamError."""
+    rounds = list_rounds(conn)
+    if not rounds:
+        return None
+    catalogue = mpi.load_catalogue(conn)
+    check_against(state, areas_found=mpi.existing_areas(
+                      conn, [p for p in (state.area, state.sel) if p]),
+                  dimensions=[d.code for d in catalogue.dimensions],
+                  indicators=[i.code for i in catalogue.indicators],
+                  round_years=[r.year_be for r in rounds])
+    current = _round_for(rounds, state.round)
+    return replace(state, round=current.year_be), catalogue, rounds, current
+
+
+def _area_values(conn, scope: Scope, catalogue, state: MapState, current: SurveyRound,
+                 compare: SurveyRound | None) -> mpi.MapValues:
+    """The view's figures, per scope (suppression differs by role) and data version,
+    shared by the workers."""
+    compare_id = compare.round_id if compare else None
+    versions = data_versions(conn)
+    return cached(scope, ("map_values", versions["aggregates"], versions["boundaries"],
+                          current.round_id, state.level, state.area, state.subject,
+                          state.measure, state.k, compare_id),
+                  lambda: mpi.map_values(conn, scope, catalogue,
+                                         round_id=current.round_id, level=state.level,
+                                         parent=state.area, subject=state.subject,
+                                         measure=state.measure, k=state.k,
+                                         compare_round_id=compare_id))
+
+
+class _Drawn(NamedTuple):
+    """A view's figures as the map draws them: classes, class per area, hover, legend."""
+
+    classes: cp.Classes
+    z: list[int | None]
+    legend: dict  # {"title", "rows", "note"}: components.choropleth.legend_rows
+    fmt: Callable[[float], str]
+    values: dict  # components.map_view.map_values
+
+
+def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
+          compare: bool, catalogue) -> _Drawn:
+    numbers = [a.value for a in values.areas]
+    insufficient = [a.insufficient for a in values.areas]
+    known = [v for v, few in zip(numbers, insufficient, strict=True) if not few]
+    classes = (cp.classify(known, diverging=True) if compare
+               else cp.classify(known, state.classes))
+    z = cp.class_index(numbers, classes, insufficient)
+    texts, ranks = _hover(values, lang)
+    suppressed_label = None
+    if scope.suppress_small_counts:  # public: small counts hidden, and marked as such
+        hidden = (f"{fmt_suppressed()} · "
+                  + t("map.suppressed", lang).replace("{n}", str(suppression_threshold())))
+        for i, a in enumerate(values.areas):
+            if a.value is None and a.surveyed is None:
+                z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
+    fmt = legend_formatter(state.measure, compare)
+    rows = cp.legend_rows(
+        classes, fmt,
+        insufficient_label=(t("map.too_few", lang).replace("{n}", str(values.min_households))
+                            if state.measure in RATES else None),
+        no_data_label=t("map.no_data", lang) if any(
+            v is None and c is None for v, c in zip(numbers, z, strict=True)) else None,
+        suppressed_label=suppressed_label)
+    note = None
+    if compare:  # which way is better
+        note = t("map.change_contribution" if state.measure == "contribution"
+                 else "map.change_better", lang)
+    legend = {"title": t("map.legend", lang), "rows": rows, "note": note}
+    map_values = mv.map_values(
+        geodata_url(state.level, state.area), state.query(), z, classes.colors, texts,
+        ranks, values.ranked, state.sel, label=_hover_label(state, lang, compare),
+        rank_note=t("map.rank_top_change" if compare else "map.rank_top", lang),
+        few_note=t("map.too_few_short", lang), legend=legend,
+        ahead=_ahead_links(state, catalogue) if current_settings().services.map_ahead else None)
+    return _Drawn(classes, z, legend, fmt, map_values)
+
+
+def _ahead_links(state: MapState, catalogue) -> dict[str, dict[str, str]]:
+    """The views a user is likely to ask for next — every dimension (and overall) and
+    every measure of this view — by control and value, as /map/ahead URLs: the component
+    fetches them after it has painted and draws one at once when its control is chosen,
+    before the server's answer (which then replaces it)."""
+    first_dim = next((f"dim:{d.code}" for d in catalogue.dimensions), None)
+    choices = {ids.SUBJECT: ["overall", *[f"dim:{d.code}" for d in catalogue.dimensions]],
+               ids.MEASURE: list(MEASURES)}
+    links: dict[str, dict[str, str]] = {}
+    for control, options in choices.items():
+        for value in options:
+            nxt = _next_state(state, control, value, first_dim)
+            if nxt is not None and nxt != state:
+                links.setdefault(control, {})[value] = AHEAD_PATH + nxt.query()
+    return links
+
+
+def _legend_box(drawn: _Drawn) -> html.Div:
+    box = cp.legend_from_rows(drawn.legend["title"], drawn.legend["rows"], ids.LEGEND)
+    if drawn.legend["note"]:
+        box.children.append(html.Div(drawn.legend["note"], className="legend-note",
+                                     id=ids.LEGEND_DIRECTION))
+    return box
+
+
+def ahead_values(params, scope: Scope, lang: Lang) -> dict | None:
+    """One view's map values (with its legend) and nothing else of the page: what
+    /map/ahead serves. None for parameters that describe no area map."""
+    try:
+        state = parse_state(params)
+    except MapParamError:
+        return None
+    if state.level == VILLAGE_LEVEL:
+        return None
+    with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
+        try:
+            resolved = _resolved(conn, state)
+        except MapParamError:
+            return None
+        if resolved is None:
+            return None
+        state, catalogue, rounds, current_round = resolved
+        compare = _round_for(rounds, state.compare) if state.compare else None
+        values = _area_values(conn, scope, catalogue, state, current_round, compare)
+    return _draw(values, state, scope, lang, compare is not None, catalogue).values
+
+
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
                  ranking_all: bool = False, state: MapState | None = None) -> dict:
     """Everything the page shows for the state in `params` (or `state`), as
@@ -350,40 +485,23 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
     except MapParamError as err:
         return {**_error_view(err.problems, lang), "state": None}
     with read_scoped(scope) as conn:  # aggregates only: a replica may serve them
-        rounds = list_rounds(conn)
-        if not rounds:
-            return {**_error_view([(t("no_data", "th"), t("no_data", "en"))], lang, "warning"),
-                    "state": None}
-        catalogue = mpi.load_catalogue(conn)
         try:
-            check_against(state, areas_found=mpi.existing_areas(
-                              conn, [p for p in (state.area, state.sel) if p]),
-                          dimensions=[d.code for d in catalogue.dimensions],
-                          indicators=[i.code for i in catalogue.indicators],
-                          round_years=[r.year_be for r in rounds])
+            resolved = _resolved(conn, state)
         except MapParamError as err:
             return {**_error_view(err.problems, lang), "state": state}
-        current = _round_for(rounds, state.round)
-        state = replace(state, round=current.year_be)
+        if resolved is None:
+            return {**_error_view([(t("no_data", "th"), t("no_data", "en"))], lang, "warning"),
+                    "state": None}
+        state, catalogue, rounds, current_round = resolved
         round_years = [r.year_be for r in rounds]
         if state.level == VILLAGE_LEVEL:
             return _village_view(conn, state, scope, lang, shown_geometry, ranking_all,
-                                 catalogue, rounds, current)
+                                 catalogue, rounds, current_round)
         compare = _round_for(rounds, state.compare) if state.compare else None
-        prev = previous_round(rounds, current)
-        compare_id = compare.round_id if compare else None
-        # per scope (suppression differs by role) and data version, shared by workers
-        versions = data_versions(conn)
-        values = cached(scope, ("map_values", versions["aggregates"], versions["boundaries"],
-                                current.round_id, state.level, state.area, state.subject,
-                                state.measure, state.k, compare_id),
-                        lambda: mpi.map_values(conn, scope, catalogue,
-                                               round_id=current.round_id, level=state.level,
-                                               parent=state.area, subject=state.subject,
-                                               measure=state.measure, k=state.k,
-                                               compare_round_id=compare_id))
+        prev = previous_round(rounds, current_round)
+        values = _area_values(conn, scope, catalogue, state, current_round, compare)
         profile = mpi.area_profile(conn, scope, catalogue, state.focus,
-                                   round_id=current.round_id,
+                                   round_id=current_round.round_id,
                                    previous_round_id=prev.round_id if prev else None, k=state.k)
         # every round the store holds, for the panel's trend (queries/trend.py)
         trend_rows = trend.area_trend(conn, scope, catalogue, state.focus, k=state.k,
@@ -393,53 +511,17 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
             trail += ancestors(conn, state.sel, include_self=True)[len(trail):]
         new_geometry = shown_geometry != state.geometry_key
         bounds = mpi.area_bounds(conn, state.level, state.area) if new_geometry else None
-        card_data = (mpi.has_welfare_card_data(conn, current.round_id)
+        card_data = (mpi.has_welfare_card_data(conn, current_round.round_id)
                      if state.measure == "target_poor" else True)
 
-    numbers = [a.value for a in values.areas]
-    insufficient = [a.insufficient for a in values.areas]
-    if compare:
-        classes = cp.classify([v for v, few in zip(numbers, insufficient, strict=True)
-                               if not few], diverging=True)
-    else:
-        classes = cp.classify([v for v, few in zip(numbers, insufficient, strict=True)
-                               if not few], state.classes)
-    z = cp.class_index(numbers, classes, insufficient)
-    texts, ranks = _hover(values, lang)
-    suppressed_label = None
-    if scope.suppress_small_counts:  # public: small counts hidden, and marked as such
-        hidden = (f"{fmt_suppressed()} · "
-                  + t("map.suppressed", lang).replace("{n}", str(suppression_threshold())))
-        for i, a in enumerate(values.areas):
-            if a.value is None and a.surveyed is None:
-                z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
+    drawn = _draw(values, state, scope, lang, compare is not None, catalogue)
     locations = [a.pcode for a in values.areas]
-    geometry_url = geodata_url(state.level, state.area)
-    spec = (mv.map_spec(geometry_url, locations, level=state.level, bounds=bounds,
-                        measure_label=_hover_label(state, lang, False),
+    spec = (mv.map_spec(geodata_url(state.level, state.area), locations, level=state.level,
+                        bounds=bounds, measure_label=_hover_label(state, lang, False),
                         rank_label=t("map.rank", lang), lang=lang)
             if new_geometry else dash.no_update)
-    map_values = mv.map_values(geometry_url, state.query(), z, classes.colors, texts,
-                               ranks, values.ranked, state.sel,
-                               label=_hover_label(state, lang, compare is not None),
-                               rank_note=t("map.rank_top_change" if compare else "map.rank_top",
-                                           lang),
-                               few_note=t("map.too_few_short", lang))
-    fmt = legend_formatter(state.measure, compare is not None)
-    min_n = values.min_households
-    legend_box = cp.legend(
-        classes, fmt, t("map.legend", lang),
-        insufficient_label=(t("map.too_few", lang).replace("{n}", str(min_n))
-                            if state.measure in RATES else None),
-        no_data_label=t("map.no_data", lang) if any(
-            v is None and c is None for v, c in zip(numbers, z, strict=True)) else None,
-        legend_id=ids.LEGEND, suppressed_label=suppressed_label)
-    if compare:  # which way is better
-        better = "map.change_contribution" if state.measure == "contribution" else "map.change_better"
-        legend_box.children.append(html.Div(t(better, lang), className="legend-note",
-                                            id=ids.LEGEND_DIRECTION))
-    source = pick(current.source_th, current.source_en, lang)
-    when = round_label(current.year_be, lang)
+    source = pick(current_round.source_th, current_round.source_en, lang)
+    when = round_label(current_round.year_be, lang)
     if compare:
         when = f"{round_label(compare.year_be, lang)} → {when}"
     caption = [html.Div(figure_title(state, catalogue, lang,
@@ -458,18 +540,19 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         "catalogue": catalogue,
         "round_years": round_years,
         # plain data for the static map and the downloads (pages/map_exports.py)
-        "export": {"locations": locations, "z": z, "classes": classes,
+        "export": {"locations": locations, "z": drawn.z, "classes": drawn.classes,
                    "title": figure_title(state, catalogue, lang,
                                          compare.year_be if compare else None),
                    "when": when, "source": source, "area": pick(area_names["name_th"],
                                                                 area_names["name_en"], lang),
                    "subject": _subject_word(state, catalogue, lang),
-                   "legend_title": t("map.legend", lang), "fmt": fmt,
-                   "insufficient_label": t("map.too_few", lang).replace("{n}", str(min_n)),
+                   "legend_title": t("map.legend", lang), "fmt": drawn.fmt,
+                   "insufficient_label": t("map.too_few", lang).replace(
+                       "{n}", str(values.min_households)),
                    "no_data_label": t("map.no_data", lang)},
-        **_view_outputs(state, spec, map_values, None, caption, note, legend_box,
+        **_view_outputs(state, spec, drawn.values, None, caption, note, _legend_box(drawn),
                         _breadcrumb(state, trail, lang), (rows, cols, ranking_title),
-                        _panel(profile, state, current, prev, lang, trend_rows,
+                        _panel(profile, state, current_round, prev, lang, trend_rows,
                                _villages_href(state, scope, profile))),
         **_controls_out(state, round_years, lang, _village_level(state, scope)),
     }
@@ -712,6 +795,8 @@ def layout(**query) -> html.Div:
 
 
 # ── interactions ─────────────────────────────────────────────────────────────
+# the map draws a dimension or measure it fetched ahead at once (components/map_view.py)
+mv.draw_ahead_on(MAP_ID, (ids.SUBJECT, ids.MEASURE))
 clientside_callback(  # assets/20-chipao.js: the user's own area into the address
     ClientsideFunction("chipao", "ownArea"),
     Output(ids.HOME_MARK, "className"),

@@ -392,3 +392,93 @@ def test_public_view_shows_suppressed_areas_as_suppressed(signed_in_context, map
         cells = page.locator("#map-ranking .ag-row[row-id='TH400102'] .ag-cell")
         assert "3" not in [c.strip() for c in cells.all_inner_texts()]  # the count stays hidden
         assert page.errors == []
+
+
+def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_server):
+    """Once the map has fetched the next views (every dimension and measure of the view
+    drawn), choosing a dimension draws it at once — colours and legend — while the
+    page's own callback is still held; its answer then leaves the same colours and the
+    same legend, and the map is not dimmed as busy in between."""
+    _open(map_page, live_server, "?level=3&round=2566", 11)
+    map_page.wait_for_selector(f"{FRAME}[data-map-ahead]", state="attached", timeout=20_000)
+    before_states = _states(map_page)
+    held: list = []
+
+    def callbacks(url: str) -> bool:
+        return "/_dash-update-component" in url
+
+    def hold(route) -> None:
+        held.append(route)
+
+    map_page.route(callbacks, hold)
+    before = _paint(map_page)
+    _pick(map_page, "map-subject", "dim:living")
+    map_page.wait_for_function(
+        "(b) => +document.querySelector('.chipao-map:has(#map-view)').dataset.mapPaint > b",
+        arg=before, timeout=10_000)
+    assert held, "the page's callback is still waiting for the server"
+    assert "subject=dim%3Aliving" in map_page.get_attribute(FRAME, "data-ahead")
+    ahead_states = _states(map_page)
+    assert ahead_states != before_states
+    ahead_legend = map_page.inner_text(f"{FRAME} .chipao-map-legend-ahead")
+    assert map_page.is_visible(f"{FRAME} .chipao-map-legend-ahead")
+    assert not map_page.is_visible("#map-legend")  # the old view's legend is not shown
+    # the page's busy indicator comes (the callback is held) but not over the map drawn
+    map_page.wait_for_selector(".map-busy .busy-indicator", state="attached", timeout=10_000)
+    assert not map_page.is_visible(".map-busy .busy-indicator")
+    assert map_page.evaluate("""() => [...document.querySelectorAll('.map-busy *')]
+        .filter(e => e.contains(document.getElementById('map-view')))
+        .every(e => getComputedStyle(e).opacity === '1')""")
+    # the answer the server would give is what was drawn
+    from chipao.domain.scope import Scope
+    from pages.map import compute_view
+
+    view = compute_view("?level=3&round=2566&subject=dim:living", Scope("t", "executive"),
+                        "th", "3:")
+    expected = view["map-values.data"]
+    for i, pcode in enumerate(view["map-spec.data"]["ids"]):
+        assert ahead_states[pcode]["c"] == expected["c"][i], pcode
+    for route in held:
+        route.continue_()
+    map_page.unroute(callbacks, hold)
+    map_page.wait_for_function("() => location.search.includes('living')", timeout=10_000)
+    map_page.wait_for_function(
+        "() => !document.querySelector('.chipao-map:has(#map-view)').dataset.ahead",
+        timeout=10_000)
+    map_page.wait_for_function(PAINTED, arg=11, timeout=20_000)
+    assert _states(map_page) == ahead_states
+    assert map_page.inner_text("#map-legend") == ahead_legend
+    assert not map_page.is_visible(f"{FRAME} .chipao-map-legend-ahead")
+    assert map_page.errors == []
+
+
+def test_values_ahead_are_scoped_like_the_page(signed_in_context, map_store, live_server):
+    """/map/ahead answers a public viewer with the public view's values (its small
+    counts suppressed), exactly as the page draws them; parameters that describe no
+    map get a 404 with a message, never a 500."""
+    from chipao.domain.scope import Scope
+    from pages.map import compute_view
+
+    query = "?level=3&area=TH4001&measure=count&round=2566"
+    with signed_in_context(live_server, create_user("public"), "/map") as context:
+        page = watched(context.new_page())
+        _open(page, live_server, query, 2)
+        fetch = """(u) => fetch(u, {credentials: 'same-origin'})
+            .then(async r => ({status: r.status, body: await r.json()}))"""
+        got = page.evaluate(fetch, f"/map/ahead{query}")
+        assert got["status"] == 200
+        ids = page.evaluate(f"() => window.chipaoMaps['{MAP}'].areas()")
+        assert got["body"]["c"][ids.index("TH400102")] == -2
+        expected = compute_view(query, Scope("t", "public"), "th", None)["map-values.data"]
+        assert got["body"] == expected
+        for bad in ("?area=TH99", "?k=0", "?level=4&area=TH400102"):
+            refused = page.evaluate(fetch, f"/map/ahead{bad}")
+            assert refused["status"] == 404, bad
+            assert "message" in refused["body"], bad
+        # a NUL byte is refused before any view (chipao.web.request_checks)
+        nul = page.evaluate("""(u) => fetch(u).then(async r => ({status: r.status,
+            text: await r.text()}))""", "/map/ahead?area=TH40%00")
+        assert nul["status"] == 400 and "Traceback" not in nul["text"]
+        # the console names the refused requests above, and nothing else
+        assert len(page.errors) == 4
+        assert all("Failed to load resource" in e for e in page.errors), page.errors
