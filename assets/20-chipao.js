@@ -18,6 +18,34 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (trig.startsWith("shell-toggler")) { return n ? !open : open; }
       return false;
     },
+    // Every page: the round selector and the address's `round` parameter in step. A
+    // round chosen goes into the address (the other parameters kept, in their order);
+    // an address naming another round the selector offers moves the selector.
+    syncRound: function (search, value, options) {
+      const nu = window.dash_clientside.no_update;
+      const ctx = window.dash_clientside.callback_context;
+      const trig = (ctx.triggered[0] || {}).prop_id || "";
+      const params = new URLSearchParams(typeof search === "string" ? search : "");
+      const fromUrl = params.get("round");
+      if (trig === "shell-round.value" && value !== null && value !== undefined) {
+        if (fromUrl === String(value)) { return [nu, nu]; }
+        params.set("round", String(value));
+        return ["?" + params.toString(), nu];
+      }
+      const valid = new Set((Array.isArray(options) ? options : []).map(function (o) {
+        return String(o && o.value);
+      }));
+      if (fromUrl && /^[0-9]+$/.test(fromUrl) && valid.has(fromUrl)
+          && fromUrl !== String(value)) {
+        return [nu, parseInt(fromUrl, 10)];
+      }
+      return [nu, nu];
+    },
+    // Every page: the navigation links keep the chosen round.
+    roundInNav: function (value, ids) {
+      const suffix = value ? "?round=" + value : "";
+      return (ids || []).map(function (i) { return i.path + suffix; });
+    },
     // /map: each control (dimension, measure, k, level, classes, comparison) shows the
     // view drawn (after a link, the back button, or a measure that needs a dimension),
     // unless the user has changed it since that view was asked for (the newer choice's

@@ -331,6 +331,19 @@ AHEAD_READY = """() => { const f = document.querySelector('.chipao-map:has(#map-
   return !f.dataset.ahead && f.dataset.mapAheadKey === f.dataset.mapValues; }"""
 
 
+FIRST_RENDER_PARTS = """() => {
+  const r = performance.getEntriesByType('resource');
+  const end = (f) => Math.max(0, ...r.filter(f).map(e => e.responseEnd));
+  const nav = performance.getEntriesByType('navigation')[0];
+  return {html_ms: nav ? nav.responseEnd : null,
+          scripts_ms: end(e => e.initiatorType === 'script'),
+          callbacks_ms: end(e => e.name.includes('_dash-update-component')),
+          geometry_start_ms: Math.min(...r.filter(e => e.name.includes('/geo/'))
+                                        .map(e => e.startTime)),
+          geometry_ms: end(e => e.name.includes('/geo/')),
+          painted_ms: window.__ready}; }"""
+
+
 def _component_switch(page, act, want: list[str], ahead: bool = False) -> dict:
     """The component: user input → first frame with the new values (pixels checked).
     `ahead`: first wait until the component has fetched the next views (as it does
@@ -374,6 +387,9 @@ def bench_component(browser, base: str, storage: dict, runs: int, ahead: bool = 
         page.wait_for_function(PAINTED_WITH, arg=[["level=3"], 0])
         # performance.now() counts from the navigation's start
         out["first_render_s"].append(page.evaluate("() => window.__ready") / 1000)
+        # where the first render's time goes: the page's callbacks (the router's layout
+        # among them) answered, the geometry arrived, then MapLibre's first paint
+        out.setdefault("first_render_parts", []).append(page.evaluate(FIRST_RENDER_PARTS))
         if i == 0:
             _wire_sizes(page, sizes)
             switches = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -19,9 +18,7 @@ from dash import (
     Input,
     Output,
     State,
-    callback,
     clientside_callback,
-    ctx,
     dcc,
     html,
 )
@@ -147,37 +144,22 @@ def shell_layout(rounds: Sequence[int], user: Any = None, csrf: str = "",
     )
 
 
-@callback(
+clientside_callback(  # assets/20-chipao.js: the round selector and the address's
+    # round in step, in the browser (no round trip on every address change; and a page
+    # callback listening to the selector is not held back by a pending server answer)
+    ClientsideFunction("chipao", "syncRound"),
     Output(ids.URL, "search"),
     Output(ids.ROUND, "value"),
     Input(ids.URL, "search"),
     Input(ids.ROUND, "value"),
     State(ids.ROUND, "options"),
 )
-def sync_round_with_url(search: str | None, value: int | None, options: list[dict]):
-    """Keep the round selector and the URL's ``round`` parameter in step."""
-    params = parse_qs((search or "").lstrip("?"))
-    valid = {o["value"] for o in options or []}
-    if ctx.triggered_id == ids.ROUND and value is not None:
-        if params.get("round", [None])[0] == str(value):
-            return dash.no_update, dash.no_update
-        params["round"] = [str(value)]
-        return "?" + urlencode(params, doseq=True), dash.no_update
-    from_url = params.get("round", [None])[0]
-    if from_url and from_url.isdigit() and int(from_url) in valid and int(from_url) != value:
-        return dash.no_update, int(from_url)
-    return dash.no_update, dash.no_update
-
-
-@callback(
+clientside_callback(  # assets/20-chipao.js: navigation keeps the chosen round
+    ClientsideFunction("chipao", "roundInNav"),
     Output({"type": ids.NAV, "path": ALL}, "href"),
     Input(ids.ROUND, "value"),
     State({"type": ids.NAV, "path": ALL}, "id"),
 )
-def carry_round_in_nav(value: int | None, ids: list[dict]):
-    """Navigation keeps the chosen round."""
-    suffix = f"?round={value}" if value else ""
-    return [f"{i['path']}{suffix}" for i in ids]
 
 
 clientside_callback(  # assets/20-chipao.js: sets the cookie and reloads

@@ -430,7 +430,9 @@ def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
 
 def _ahead_links(state: MapState, catalogue) -> dict[str, dict[str, str]]:
     """The views a user is likely to ask for next — every dimension (and overall) and
-    every measure of this view — by control and value, as /map/ahead URLs: the component
+    every measure of this view — by control and value, as /map/ahead URLs (not the
+    shell's round selector: a new round is a new address, and Dash holds every callback
+    of the page until its pages router has answered for it): the component
     fetches them after it has painted and draws one at once when its control is chosen,
     before the server's answer (which then replaces it)."""
     first_dim = next((f"dim:{d.code}" for d in catalogue.dimensions), None)

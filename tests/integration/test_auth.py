@@ -268,16 +268,18 @@ def test_callbacks_need_the_csrf_header(app):
 def test_callback_errors_carry_no_traceback(app):
     username, password = create_user("executive")
     client = client_for(app.server, username, password)
-    body = callback_body("shell-round", "value", inputs=[{"id": "shell-url", "property": "search",
-                                                            "value": 12345}])
-    body["output"] = "..shell-url.search...shell-round.value.."
-    body["outputs"] = [{"id": "shell-url", "property": "search"},
-                       {"id": "shell-round", "property": "value"}]
-    body["inputs"] = [{"id": "shell-url", "property": "search", "value": ["not", "a", "string"]},
-                      {"id": "shell-round", "property": "value", "value": None}]
-    body["state"] = [{"id": "shell-round", "property": "options", "value": "garbage"}]
+    # a real callback given inputs of the wrong type: it fails inside, and says nothing
+    # of where
+    body = callback_body("centres-district", "options")
+    body["output"] = "..centres-district.options...centres-district.value.."
+    body["outputs"] = [{"id": "centres-district", "property": "options"},
+                       {"id": "centres-district", "property": "value"}]
+    body["inputs"] = [{"id": "centres-province", "property": "value",
+                       "value": ["not", "a", "string"]}]
+    body["state"] = [{"id": "centres-district", "property": "value", "value": 12345}]
     r = client.post_callback(body)
     text_ = r.get_data(as_text=True)
+    assert r.status_code >= 400, text_  # it did fail
     assert "Traceback" not in text_ and 'File "' not in text_
 
 
