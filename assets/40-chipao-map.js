@@ -15,6 +15,8 @@
   const MAX_LABELS = 100;         // more areas than this in view: no names (zoom in)
   const CACHED_GEOMETRIES = 6;    // sources kept for back/forth drill-down
   const VILLAGES = "villages";    // the village level's source, tile layer and circle layer
+  const DRILLS_KEPT = 12;         // drill-downs fetched ahead, kept for a click
+  const POINT_MS = 150;           // a pointer resting this long on an area fetches its drill-down
   let workerSet = false;
 
   function emit(inst, name, detail) {
@@ -23,6 +25,13 @@
   }
 
   function toDash(inst, kind, pcode) {
+    if (inst.drillShown) {  // a drill-down drawn ahead: the server's answer first
+      inst.queuedPick = [kind, pcode];
+      return;
+    }
+    const url = drillUrl(inst, pcode);
+    const ahead = url && inst.drills.get(url);
+    if (ahead) { showDrillAhead(inst, ahead); }
     inst.events += 1;
     const data = {kind: kind, pcode: pcode, n: inst.events};
     emit(inst, "map-select", data);
@@ -70,12 +79,13 @@
       labels: frame.querySelector(".chipao-map-labels"),
       labelPoints: new Map(), labelled: new Map(),
       ahead: new Map(), aheadRun: 0,   // views fetched ahead: URL → values
+      drills: new Map(), pointed: null, pointTimer: null, drillShown: false, queuedPick: null,
       aheadLegend: frame.querySelector(".chipao-map-legend-ahead"),
     };
     map.getCanvas().setAttribute("aria-describedby", frame.dataset.describedby || "");
     map.on("load", function () {
       inst.styleReady = true;
-      if (inst.queued) { const q = inst.queued; inst.queued = null; update(inst, q[0], q[1]); }
+      if (inst.queued) { const q = inst.queued; inst.queued = null; update(inst, q[0], q[1], true); }
     });
     map.on("render", function () { afterRender(inst); });
     map.on("sourcedata", function (e) {
@@ -104,6 +114,7 @@
       const f = pick(inst, e.point);
       map.getCanvas().style.cursor = f ? "pointer" : "";
       if (f) { showTooltip(inst, f, e.point); } else { hideTooltip(inst); }
+      pointAt(inst, f);
     });
     map.on("mouseout", function () { hideTooltip(inst); });
     frame.addEventListener("keydown", function (e) { onKey(inst, e); });
@@ -132,22 +143,7 @@
     const map = inst.map;
     const url = spec.geometry;
     const many = spec.ids.length > 2000;  // borders of thousands of areas are a blur
-    if (!map.getSource(url)) {
-      map.addSource(url, {type: "geojson", data: url, promoteId: "pcode",
-                          attribution: ""});
-      map.addLayer({id: url + ":fill", type: "fill", source: url, paint: {
-        "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], NO_VALUE]],
-        "fill-opacity": 0.92}});
-      map.addLayer({id: url + ":line", type: "line", source: url, paint: {
-        "line-color": "#ffffff", "line-width": many ? 0 : 0.6}});
-      map.addLayer({id: url + ":mark", type: "line", source: url, paint: {
-        "line-color": ["case", ["boolean", ["feature-state", "sel"], false], "#212529",
-                       "#0b5cad"],
-        "line-width": ["case", ["boolean", ["feature-state", "sel"], false], 3,
-                       ["boolean", ["feature-state", "focus"], false], 2.5, 0],
-        "line-dasharray": [1, 0]}});
-      inst.order = (inst.order || []).filter(function (u) { return u !== url; });
-    }
+    if (!map.getSource(url)) { addGeometry(inst, url, many, "visible"); }
     inst.order = (inst.order || []).filter(function (u) { return u !== url; }).concat([url]);
     for (const u of inst.order) {
       const vis = u === url ? "visible" : "none";
@@ -155,16 +151,95 @@
         map.setLayoutProperty(u + kind, "visibility", vis);
       }
     }
-    while (inst.order.length > CACHED_GEOMETRIES) {  // forget the oldest
-      const old = inst.order.shift();
-      for (const kind of [":fill", ":line", ":mark"]) { map.removeLayer(old + kind); }
-      map.removeSource(old);
-    }
     inst.geometry = url;
+    forgetGeometries(inst, CACHED_GEOMETRIES);
     inst.stated = new Set();
     inst.labelPoints = new Map();
     if (map.isSourceLoaded(url)) { collectLabels(inst); }
     if (spec.bounds) { map.fitBounds(spec.bounds, {padding: 12, animate: false}); }
+  }
+
+  function addGeometry(inst, url, many, visibility) {
+    const map = inst.map;
+    map.addSource(url, {type: "geojson", data: url, promoteId: "pcode", attribution: ""});
+    const layout = {visibility: visibility};
+    map.addLayer({id: url + ":fill", type: "fill", source: url, layout: layout, paint: {
+      "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], NO_VALUE]],
+      "fill-opacity": 0.92}});
+    map.addLayer({id: url + ":line", type: "line", source: url, layout: layout, paint: {
+      "line-color": "#ffffff", "line-width": many ? 0 : 0.6}});
+    map.addLayer({id: url + ":mark", type: "line", source: url, layout: layout, paint: {
+      "line-color": ["case", ["boolean", ["feature-state", "sel"], false], "#212529",
+                     "#0b5cad"],
+      "line-width": ["case", ["boolean", ["feature-state", "sel"], false], 3,
+                     ["boolean", ["feature-state", "focus"], false], 2.5, 0],
+      "line-dasharray": [1, 0]}});
+  }
+
+  // the oldest sources beyond `keep` go (never the one shown)
+  function forgetGeometries(inst, keep) {
+    const map = inst.map;
+    while (inst.order.length > keep) {
+      const i = inst.order.findIndex(function (u) { return u !== inst.geometry; });
+      const old = inst.order.splice(i, 1)[0];
+      for (const kind of [":fill", ":line", ":mark"]) { map.removeLayer(old + kind); }
+      map.removeSource(old);
+    }
+  }
+
+  // ── drill-downs fetched ahead (values.drill, pages/map_ahead.py) ───────────
+  // A pointer resting on an area (or the keyboard's focus) fetches the area's
+  // drill-down — its spec and values — and adds its geometry, hidden, so that a click
+  // draws it at once; the click still goes to the page, whose answer replaces it.
+  // Picks made before that answer wait for it (the page's state is still the old view).
+  function drillUrl(inst, pcode) {
+    const d = pcode && inst.values && inst.values.drill;
+    if (!d || !inst.index.has(pcode)) { return null; }
+    return d.path + "?" + new URLSearchParams(Object.assign({}, d.params, {area: pcode}));
+  }
+
+  function pointAt(inst, pcode) {
+    if (inst.pointed === pcode) { return; }
+    inst.pointed = pcode;
+    clearTimeout(inst.pointTimer);
+    const url = drillUrl(inst, pcode);
+    if (!url || inst.drills.has(url)) { return; }
+    inst.pointTimer = setTimeout(function () {
+      if (inst.pointed === pcode) { fetchDrill(inst, url); }
+    }, POINT_MS);
+  }
+
+  async function fetchDrill(inst, url) {
+    inst.drills.set(url, null);  // on its way
+    let data = null;
+    try {
+      const r = await fetch(url, {credentials: "same-origin",
+                                  headers: {Accept: "application/json"}});
+      if (r.ok) { data = await r.json(); }
+    } catch (err) {
+      data = null;
+    }
+    if (!data || !data.spec || !data.values || data.values.geometry !== data.spec.geometry) {
+      inst.drills.delete(url);  // refused or failing: the click still has the server
+      return;
+    }
+    inst.drills.set(url, data);
+    while (inst.drills.size > DRILLS_KEPT) { inst.drills.delete(inst.drills.keys().next().value); }
+    const geometry = data.spec.geometry;
+    if (inst.styleReady && !inst.map.getSource(geometry)) {
+      addGeometry(inst, geometry, data.spec.ids.length > 2000, "none");
+      inst.order = [geometry].concat(inst.order || []);  // the first to be forgotten
+      forgetGeometries(inst, CACHED_GEOMETRIES + DRILLS_KEPT);
+    }
+    inst.frame.dataset.mapDrillAhead = data.values.key;
+    emit(inst, "map-drill-ahead", {key: data.values.key});
+  }
+
+  function showDrillAhead(inst, data) {
+    update(inst, data.spec, data.values, false);
+    if (data.values.legend) { drawAheadLegend(inst, data.values.legend); }
+    inst.frame.dataset.ahead = data.values.key;
+    inst.drillShown = true;
   }
 
   function setPoints(inst, points) {
@@ -312,6 +387,7 @@
   }
 
   function clearAhead(inst) {
+    inst.drillShown = false;
     if (!inst.frame.dataset.ahead) { return; }
     delete inst.frame.dataset.ahead;
     if (inst.aheadLegend) { inst.aheadLegend.hidden = true; inst.aheadLegend.replaceChildren(); }
@@ -333,8 +409,10 @@
     return nu;
   }
 
-  function update(inst, spec, values) {
+  // `fromPage`: the page's own spec and values (else a view drawn ahead of them)
+  function update(inst, spec, values, fromPage) {
     if (!inst.styleReady) { inst.queued = [spec, values]; return; }
+    const picked = fromPage ? inst.queuedPick : null;
     if (!inst.spec || inst.spec.geometry !== spec.geometry || inst.spec !== spec) {
       if (!inst.spec || inst.spec.geometry !== spec.geometry) {
         inst.focus = -1;
@@ -346,11 +424,15 @@
       inst.frame.dataset.mapLevel = String(spec.level || "");
     }
     if (values && values.geometry === spec.geometry && values !== inst.values) {
-      clearAhead(inst);  // the server's answer replaces a view drawn ahead
+      if (fromPage) {  // the server's answer replaces a view drawn ahead
+        clearAhead(inst);
+        inst.queuedPick = null;
+      }
       inst.values = values;
       setVillages(inst, spec, values);
       applyValues(inst, spec, values);
     }
+    if (picked && !inst.drillShown) { toDash(inst, picked[0], picked[1]); }
   }
 
   // ── the village level: points from vector tiles (geodata/village_tiles.py) ──
@@ -469,6 +551,7 @@
     const pcode = ids[inst.focus];
     map.setFeatureState({source: inst.geometry, id: pcode}, {focus: true});
     inst.frame.dataset.focused = pcode;
+    pointAt(inst, pcode);
     const lines = areaText(inst, pcode);
     inst.live.textContent = lines.join(", ");
     const lp = inst.labelPoints.get(pcode);
@@ -529,6 +612,7 @@
       span.dataset.pcode = pcode;
       span.addEventListener("click", function () { toDash(inst, "label", pcode); });
       span.addEventListener("mouseenter", function () {
+        pointAt(inst, pcode);
         showTooltip(inst, pcode, map.project(lp.at));
       });
       span.addEventListener("mouseleave", function () { hideTooltip(inst); });
@@ -609,6 +693,11 @@
 
   function render(spec, values, _mounted, storeId) {
     const nu = window.dash_clientside.no_update;
+    if (!spec && storeId && maps[storeId.map]) {  // the page shows a message instead
+      const shown = maps[storeId.map]._inst;
+      clearAhead(shown);
+      shown.queuedPick = null;
+    }
     if (!spec || !storeId || !window.maplibregl) { return nu; }
     const id = storeId.map;
     const el = document.getElementById(id);
@@ -623,7 +712,7 @@
       maps[id] = api(inst);
       maps[id]._inst = inst;
     }
-    update(inst, spec, values);
+    update(inst, spec, values, true);
     return nu;
   }
 

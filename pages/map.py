@@ -345,6 +345,7 @@ def _error_view(problems: list[tuple[str, str]], lang: Lang, color: str = "dange
 
 
 AHEAD_PATH = "/map/ahead"  # pages/map_ahead.py: one view's map values, fetched ahead
+AHEAD_DRILL_PATH = "/map/ahead/drill"  # … and an area's drill-down, spec included
 
 
 def _resolved(conn, state: MapState) -> tuple[MapState, mpi.Catalogue, list[SurveyRound],
@@ -424,8 +425,19 @@ def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
         ranks, values.ranked, state.sel, label=_hover_label(state, lang, compare),
         rank_note=t("map.rank_top_change" if compare else "map.rank_top", lang),
         few_note=t("map.too_few_short", lang), legend=legend,
-        ahead=_ahead_links(state, catalogue) if current_settings().services.map_ahead else None)
+        ahead=_ahead_links(state, catalogue) if current_settings().services.map_ahead else None,
+        drill=_drill_link(state) if current_settings().services.map_ahead else None)
     return _Drawn(classes, z, legend, fmt, map_values)
+
+
+def _drill_link(state: MapState) -> dict | None:
+    """Where the component fetches an area's drill-down ahead (when a user points at
+    it): /map/ahead/drill with the parameters of `state.drill(area)`, `area` to be
+    filled in. None where a click opens nothing new (tambons: it selects)."""
+    if state.level >= 3:
+        return None
+    token = "TH" + "0" * (2 * state.level)  # any P-code of this view's level
+    return {"path": AHEAD_DRILL_PATH, "params": state.drill(token).params()}
 
 
 def _ahead_links(state: MapState, catalogue) -> dict[str, dict[str, str]]:
@@ -455,9 +467,11 @@ def _legend_box(drawn: _Drawn) -> html.Div:
     return box
 
 
-def ahead_values(params, scope: Scope, lang: Lang) -> dict | None:
+def ahead_values(params, scope: Scope, lang: Lang, with_spec: bool = False) -> dict | None:
     """One view's map values (with its legend) and nothing else of the page: what
-    /map/ahead serves. None for parameters that describe no area map."""
+    /map/ahead serves; `with_spec`: {"spec", "values"}, the spec as a new geometry needs
+    it (what /map/ahead/drill serves for an area's drill-down). None for parameters that
+    describe no area map."""
     try:
         state = parse_state(params)
     except MapParamError:
@@ -474,7 +488,18 @@ def ahead_values(params, scope: Scope, lang: Lang) -> dict | None:
         state, catalogue, rounds, current_round = resolved
         compare = _round_for(rounds, state.compare) if state.compare else None
         values = _area_values(conn, scope, catalogue, state, current_round, compare)
-    return _draw(values, state, scope, lang, compare is not None, catalogue).values
+        bounds = mpi.area_bounds(conn, state.level, state.area) if with_spec else None
+    drawn = _draw(values, state, scope, lang, compare is not None, catalogue).values
+    if not with_spec:
+        return drawn
+    return {"spec": _spec(state, values, bounds, lang), "values": drawn}
+
+
+def _spec(state: MapState, values: mpi.MapValues, bounds, lang: Lang) -> dict:
+    return mv.map_spec(geodata_url(state.level, state.area), [a.pcode for a in values.areas],
+                       level=state.level, bounds=bounds,
+                       measure_label=_hover_label(state, lang, False),
+                       rank_label=t("map.rank", lang), lang=lang)
 
 
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
@@ -518,10 +543,7 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
 
     drawn = _draw(values, state, scope, lang, compare is not None, catalogue)
     locations = [a.pcode for a in values.areas]
-    spec = (mv.map_spec(geodata_url(state.level, state.area), locations, level=state.level,
-                        bounds=bounds, measure_label=_hover_label(state, lang, False),
-                        rank_label=t("map.rank", lang), lang=lang)
-            if new_geometry else dash.no_update)
+    spec = _spec(state, values, bounds, lang) if new_geometry else dash.no_update
     source = pick(current_round.source_th, current_round.source_en, lang)
     when = round_label(current_round.year_be, lang)
     if compare:

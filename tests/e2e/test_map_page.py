@@ -394,6 +394,24 @@ def test_public_view_shows_suppressed_areas_as_suppressed(signed_in_context, map
         assert page.errors == []
 
 
+def _callbacks(url: str) -> bool:
+    """The page's callback requests."""
+    return "/_dash-update-component" in url
+
+
+def _hold_callbacks(page) -> list:
+    """Hold the page's callback requests (Playwright routing) until released."""
+    held: list = []
+    page.route(_callbacks, lambda route: held.append(route))
+    return held
+
+
+def _release(page, held: list) -> None:
+    for route in held:  # in the order sent
+        route.continue_()
+    page.unroute(_callbacks)
+
+
 def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_server):
     """Once the map has fetched the next views (every dimension and measure of the view
     drawn), choosing a dimension draws it at once — colours and legend — while the
@@ -402,15 +420,7 @@ def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_
     _open(map_page, live_server, "?level=3&round=2566", 11)
     map_page.wait_for_selector(f"{FRAME}[data-map-ahead]", state="attached", timeout=20_000)
     before_states = _states(map_page)
-    held: list = []
-
-    def callbacks(url: str) -> bool:
-        return "/_dash-update-component" in url
-
-    def hold(route) -> None:
-        held.append(route)
-
-    map_page.route(callbacks, hold)
+    held = _hold_callbacks(map_page)
     before = _paint(map_page)
     _pick(map_page, "map-subject", "dim:living")
     map_page.wait_for_function(
@@ -438,9 +448,7 @@ def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_
     expected = view["map-values.data"]
     for i, pcode in enumerate(view["map-spec.data"]["ids"]):
         assert ahead_states[pcode]["c"] == expected["c"][i], pcode
-    for route in held:
-        route.continue_()
-    map_page.unroute(callbacks, hold)
+    _release(map_page, held)
     map_page.wait_for_function("() => location.search.includes('living')", timeout=10_000)
     map_page.wait_for_function(
         "() => !document.querySelector('.chipao-map:has(#map-view)').dataset.ahead",
@@ -449,6 +457,44 @@ def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_
     assert _states(map_page) == ahead_states
     assert map_page.inner_text("#map-legend") == ahead_legend
     assert not map_page.is_visible(f"{FRAME} .chipao-map-legend-ahead")
+    assert map_page.errors == []
+
+
+def test_a_drill_down_fetched_ahead_is_drawn_before_the_server_answers(map_page,
+                                                                       live_server):
+    """Pointing at a province (its name on the map) fetches its drill-down; the click
+    then draws its districts at once while the page's callback is held; a district
+    clicked before the answer waits for it and then opens; nothing is lost."""
+    _open(map_page, live_server, "?round=2566", 4)
+    map_page.hover(f"{FRAME} .chipao-map-label[data-pcode='TH50']")
+    map_page.wait_for_function(
+        """() => (document.querySelector('.chipao-map:has(#map-view)').dataset.mapDrillAhead
+                  || '').includes('area=TH50')""", timeout=20_000)
+    held = _hold_callbacks(map_page)
+    map_page.click(f"{FRAME} .chipao-map-label[data-pcode='TH50']")
+    map_page.wait_for_function(
+        """() => { const f = document.querySelector('.chipao-map:has(#map-view)');
+          return (f.dataset.ahead || '').includes('area=TH50') && f.dataset.mapAreas === '2'
+                 && (f.dataset.mapValues || '').includes('area=TH50'); }""", timeout=10_000)
+    assert held and "/geo/2/TH50.geojson" in map_page.get_attribute(FRAME, "data-map-geometry")
+    assert _locations(map_page) == ["TH5001", "TH5002"]
+    ahead_states = _states(map_page)
+    sent = len(held)
+    # a district picked now (by the keyboard, on the districts drawn) waits for the answer
+    map_page.evaluate(f"() => window.chipaoMaps['{MAP}'].focusArea('TH5001')")
+    map_page.focus(f"{FRAME} canvas")
+    map_page.keyboard.press("Enter")
+    assert len(held) == sent, "no request before the drill-down's answer"
+    _release(map_page, held)
+    map_page.wait_for_function("() => location.search.includes('area=TH5001')",
+                               timeout=20_000)
+    map_page.wait_for_function(PAINTED, arg=3, timeout=20_000)
+    assert _locations(map_page) == ["TH500101", "TH500102", "TH500103"]
+    assert "จังหวัดทดสอบ TH50" in map_page.inner_text("#map-breadcrumb")
+    # the province's view the server drew had the colours drawn ahead
+    map_page.go_back()
+    map_page.wait_for_function(PAINTED, arg=2, timeout=20_000)
+    assert _states(map_page) == ahead_states
     assert map_page.errors == []
 
 
