@@ -43,6 +43,8 @@
   // ── one map instance ──────────────────────────────────────────────────────
   function create(id, el, spec) {
     const frame = el.closest(".chipao-map");
+    // performance marks (bench/bench_map.py splits a first render with them)
+    performance.mark("chipao-map:create");
     if (!workerSet) {
       maplibregl.setWorkerUrl(frame.dataset.worker);
       workerSet = true;
@@ -84,12 +86,18 @@
     };
     map.getCanvas().setAttribute("aria-describedby", frame.dataset.describedby || "");
     map.on("load", function () {
+      performance.mark("chipao-map:style");
       inst.styleReady = true;
       if (inst.queued) { const q = inst.queued; inst.queued = null; update(inst, q[0], q[1], true); }
     });
     map.on("render", function () { afterRender(inst); });
     map.on("sourcedata", function (e) {
-      if (e.sourceId === inst.geometry && e.isSourceLoaded) { collectLabels(inst); }
+      if (e.sourceId === inst.geometry && e.isSourceLoaded) {
+        if (!inst.ready && !performance.getEntriesByName("chipao-map:geometry").length) {
+          performance.mark("chipao-map:geometry");
+        }
+        collectLabels(inst);
+      }
     });
     map.on("moveend", function () { placeLabels(inst); });
     map.on("move", function () { moveLabels(inst); });
@@ -300,6 +308,7 @@
     // (gl.readPixels) before the frame is composited
     emit(inst, "map-painted", {paint: inst.paint, key: key, geometry: inst.geometry});
     if (!inst.ready) {
+      performance.mark("chipao-map:painted");
       inst.ready = true;
       f.dataset.mapReady = "1";
       emit(inst, "map-ready", {geometry: inst.geometry});

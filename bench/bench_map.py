@@ -338,9 +338,9 @@ FIRST_RENDER_PARTS = """() => {
   return {html_ms: nav ? nav.responseEnd : null,
           scripts_ms: end(e => e.initiatorType === 'script'),
           callbacks_ms: end(e => e.name.includes('_dash-update-component')),
-          geometry_start_ms: Math.min(...r.filter(e => e.name.includes('/geo/'))
-                                        .map(e => e.startTime)),
-          geometry_ms: end(e => e.name.includes('/geo/')),
+          ...Object.fromEntries(['create', 'style', 'geometry', 'painted'].map(m => {
+            const e = performance.getEntriesByName('chipao-map:' + m)[0];
+            return ['map_' + m + '_ms', e ? e.startTime : null]; })),
           painted_ms: window.__ready}; }"""
 
 
@@ -418,7 +418,11 @@ def bench_component(browser, base: str, storage: dict, runs: int, ahead: bool = 
         page.wait_for_function("() => window.__ready", timeout=120_000)
         steps = []
         for pcode in ("TH30", "TH3001"):
-            if ahead:  # a user points at the area first (here: its keyboard focus)
+            if ahead:  # a user points at the area first (here: its keyboard focus),
+                # once the previous step's view is the page's own (its answer came)
+                page.wait_for_function(
+                    "() => !document.querySelector('.chipao-map:has(#map-view)').dataset.ahead",
+                    timeout=120_000)
                 page.evaluate("(p) => window.chipaoMaps['map-view'].focusArea(p)", pcode)
                 page.wait_for_function(
                     """(p) => (document.querySelector('.chipao-map:has(#map-view)')
