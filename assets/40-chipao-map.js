@@ -200,6 +200,17 @@
   // drill-down — its spec and values — and adds its geometry, hidden, so that a click
   // draws it at once; the click still goes to the page, whose answer replaces it.
   // Picks made before that answer wait for it (the page's state is still the old view).
+  // A same-origin JSON GET; null when refused, failing or not JSON.
+  async function getJson(url) {
+    try {
+      const r = await fetch(url, {credentials: "same-origin",
+                                  headers: {Accept: "application/json"}});
+      return r.ok ? await r.json() : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
   function drillUrl(inst, pcode) {
     const d = pcode && inst.values && inst.values.drill;
     if (!d || !inst.index.has(pcode)) { return null; }
@@ -219,14 +230,7 @@
 
   async function fetchDrill(inst, url) {
     inst.drills.set(url, null);  // on its way
-    let data = null;
-    try {
-      const r = await fetch(url, {credentials: "same-origin",
-                                  headers: {Accept: "application/json"}});
-      if (r.ok) { data = await r.json(); }
-    } catch (err) {
-      data = null;
-    }
+    const data = await getJson(url);
     if (!data || !data.spec || !data.values || data.values.geometry !== data.spec.geometry) {
       inst.drills.delete(url);  // refused or failing: the click still has the server
       return;
@@ -344,16 +348,9 @@
     for (const url of urls) {
       if (run !== inst.aheadRun || inst.values !== values) { return; }  // a newer view
       if (inst.ahead.has(url)) { continue; }
-      let data = null;
-      try {
-        const r = await fetch(url, {credentials: "same-origin",
-                                    headers: {Accept: "application/json"}});
-        if (!r.ok) { return; }  // refused or failing: every switch still has the server
-        data = await r.json();
-      } catch (err) {
-        return;
-      }
-      if (data && data.geometry === values.geometry) { inst.ahead.set(url, data); }
+      const data = await getJson(url);
+      if (data === null) { return; }  // refused or failing: every switch still has the server
+      if (data.geometry === values.geometry) { inst.ahead.set(url, data); }
     }
     if (run === inst.aheadRun) {
       inst.frame.dataset.mapAhead = String(inst.ahead.size);

@@ -408,6 +408,7 @@ def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
             if a.value is None and a.surveyed is None:
                 z[i], texts[i], suppressed_label = cp.SUPPRESSED, hidden, hidden
     fmt = legend_formatter(state.measure, compare)
+    ahead = current_settings().services.map_ahead
     rows = cp.legend_rows(
         classes, fmt,
         insufficient_label=(t("map.too_few", lang).replace("{n}", str(values.min_households))
@@ -425,8 +426,8 @@ def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
         ranks, values.ranked, state.sel, label=_hover_label(state, lang, compare),
         rank_note=t("map.rank_top_change" if compare else "map.rank_top", lang),
         few_note=t("map.too_few_short", lang), legend=legend,
-        ahead=_ahead_links(state, catalogue) if current_settings().services.map_ahead else None,
-        drill=_drill_link(state) if current_settings().services.map_ahead else None)
+        ahead=_ahead_links(state, catalogue) if ahead else None,
+        drill=_drill_link(state) if ahead else None)
     return _Drawn(classes, z, legend, fmt, map_values)
 
 
@@ -436,8 +437,8 @@ def _drill_link(state: MapState) -> dict | None:
     filled in. None where a click opens nothing new (tambons: it selects)."""
     if state.level >= 3:
         return None
-    token = "TH" + "0" * (2 * state.level)  # any P-code of this view's level
-    return {"path": AHEAD_DRILL_PATH, "params": state.drill(token).params()}
+    below = replace(state, area=None, level=state.level + 1, sel=None)
+    return {"path": AHEAD_DRILL_PATH, "params": below.params()}
 
 
 def _ahead_links(state: MapState, catalogue) -> dict[str, dict[str, str]]:

@@ -22,7 +22,7 @@ from pages.map import AHEAD_DRILL_PATH, AHEAD_PATH, ahead_values
 log = logging.getLogger(__name__)
 
 
-def _json(status: int, **body) -> flask.Response:
+def _json(status: int, body: dict) -> flask.Response:
     response = flask.jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "private, no-store"
@@ -42,13 +42,11 @@ def _answer(with_spec: bool) -> flask.Response:
         values = ahead_values(flask.request.args, current_scope(), current_lang(), with_spec)
     except Exception:  # a failing store: the page's own round trip still answers
         log.exception("map values ahead failed")
-        return _json(503, error="unavailable", message="ลองใหม่ภายหลัง / Try again later")
+        return _json(503, {"error": "unavailable", "message": "ลองใหม่ภายหลัง / Try again later"})
     if values is None:
-        return _json(404, error="Not Found",
-                     message="ไม่ใช่มุมมองแผนที่ / these parameters describe no area map")
-    response = flask.jsonify(values)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        return _json(404, {"error": "Not Found",
+                          "message": "ไม่ใช่มุมมองแผนที่ / these parameters describe no area map"})
+    return _json(200, values)
 
 
 def register_routes(server: flask.Flask) -> None:

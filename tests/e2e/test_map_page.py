@@ -517,14 +517,21 @@ def test_values_ahead_are_scoped_like_the_page(signed_in_context, map_store, liv
         assert got["body"]["c"][ids.index("TH400102")] == -2
         expected = compute_view(query, Scope("t", "public"), "th", None)["map-values.data"]
         assert got["body"] == expected
+        # the drill-down fetched ahead: the same public values, with the new geometry
+        drill = page.evaluate(fetch, f"/map/ahead/drill{query}")
+        assert drill["status"] == 200
+        assert drill["body"]["values"] == expected
+        assert drill["body"]["spec"]["geometry"] == expected["geometry"]
+        assert drill["body"]["spec"]["ids"] == ids
         for bad in ("?area=TH99", "?k=0", "?level=4&area=TH400102"):
-            refused = page.evaluate(fetch, f"/map/ahead{bad}")
-            assert refused["status"] == 404, bad
-            assert "message" in refused["body"], bad
+            for path in ("/map/ahead", "/map/ahead/drill"):
+                refused = page.evaluate(fetch, f"{path}{bad}")
+                assert refused["status"] == 404, (path, bad)
+                assert "message" in refused["body"], (path, bad)
         # a NUL byte is refused before any view (chipao.web.request_checks)
         nul = page.evaluate("""(u) => fetch(u).then(async r => ({status: r.status,
             text: await r.text()}))""", "/map/ahead?area=TH40%00")
         assert nul["status"] == 400 and "Traceback" not in nul["text"]
         # the console names the refused requests above, and nothing else
-        assert len(page.errors) == 4
+        assert len(page.errors) == 7
         assert all("Failed to load resource" in e for e in page.errors), page.errors
