@@ -258,6 +258,9 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
 
 def _serve(a: argparse.Namespace, workers: int | None) -> None:
+    from chipao.cli.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any request thread (and inherited by forked workers)
     if workers:  # production: gunicorn, several stateless worker processes
         from chipao.cli.serving import ServeOptions, serve
 
