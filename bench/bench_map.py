@@ -416,6 +416,7 @@ def bench_component(browser, base: str, storage: dict, runs: int, ahead: bool = 
         page.add_init_script(COMPONENT_PROBE)
         page.goto(f"{base}/map")
         page.wait_for_function("() => window.__ready", timeout=120_000)
+        _page_settled(page)
         steps = []
         for pcode in ("TH30", "TH3001"):
             if ahead:  # a user points at the area first (here: its keyboard focus),
@@ -438,6 +439,13 @@ def bench_component(browser, base: str, storage: dict, runs: int, ahead: bool = 
     return out
 
 
+def _page_settled(page) -> None:
+    """Wait, as a reader looking at the map would, until the page has finished drawing:
+    the panel's trend chart is mounted after the map's first frame and loading plotly.js
+    takes the browser's main thread for ~1 s, so a click in that second waits for it."""
+    page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=120_000)
+
+
 AHEAD_SWITCHES = ("dimension", "measure")  # the controls the component fetches ahead for
 VILLAGE_DISTRICT = "TH3001"  # Mueang Nakhon Ratchasima: the district the drill-down opens
 
@@ -455,6 +463,7 @@ def bench_villages(browser, base: str, runs: int) -> list[float]:
         login(page, base, username, password,
               next_path=quote(f"/map?level=3&area={VILLAGE_DISTRICT}", safe="/"))
         page.wait_for_function("() => window.__ready", timeout=120_000)
+        _page_settled(page)
         count = page.evaluate("() => window.__painted.length")
         page.locator("#map-level input[value='4']").check()
         p = _painted(page, ["level=4"], count)
