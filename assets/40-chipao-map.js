@@ -17,7 +17,6 @@
   const VILLAGES = "villages";    // the village level's source, tile layer and circle layer
   const DRILLS_KEPT = 12;         // drill-downs fetched ahead, kept for a click
   const POINT_MS = 150;           // a pointer resting this long on an area fetches its drill-down
-  const PRINT_MS = 1000;          // the print image loads this long after the map's last paint
   let workerSet = false;
 
   function emit(inst, name, detail) {
@@ -319,7 +318,6 @@
       emit(inst, "map-ready", {geometry: inst.geometry});
       markPainted(inst.id);
     }
-    schedulePrintImage(inst.frame);
     placeLabels(inst);
     if (!f.dataset.ahead) { fetchAhead(inst); }
   }
@@ -732,7 +730,6 @@
         inst = create(id, el, spec);
       } catch (err) {  // no WebGL, say: what waits for the first frame is shown anyway
         markPainted(id);
-        schedulePrintImage(el.closest(".chipao-map"));
         throw err;
       }
       maps[id] = api(inst);
@@ -742,39 +739,8 @@
     return nu;
   }
 
-  // ── the print image: the server's static picture of the view (data-print-src) ──
-  // Rendering it costs the server 0.3–1 s, so it is loaded only once the map has painted
-  // and stayed PRINT_MS: loaded with every view, it competed with that view's tiles and
-  // geometry (a district's villages waited for it), and flipping through views had a
-  // picture of each rendered. Pages set it with window.chipaoMapPrintImage.
-  function loadPrintImage(img) {
-    clearTimeout(img.printTimer);
-    const src = img.dataset.printSrc;
-    if (src && img.getAttribute("src") !== src) { img.setAttribute("src", src); }
-  }
-
-  function schedulePrintImage(frame) {
-    const img = frame && frame.querySelector(".chipao-map-print");
-    if (!img || !img.dataset.printSrc) { return; }
-    clearTimeout(img.printTimer);
-    img.printTimer = setTimeout(function () { loadPrintImage(img); }, PRINT_MS);
-  }
-
-  window.chipaoMapPrintImage = function (img, src) {
-    img.dataset.static = "1";
-    img.dataset.printSrc = src;
-    const frame = img.closest(".chipao-map");
-    const inst = Object.values(maps).map(function (m) { return m._inst; })
-      .find(function (i) { return i && i.frame === frame; });
-    // else a paint still to come schedules it (afterRender), or the map's failure to start
-    if (inst && inst.ready && !inst.pending) { schedulePrintImage(frame); }
-  };
-
   // print: the static image when the page provides one, else a snapshot of the frame
   window.addEventListener("beforeprint", function () {
-    for (const img of document.querySelectorAll(".chipao-map-print[data-print-src]")) {
-      loadPrintImage(img);  // not loaded yet: now (it may come too late for this print)
-    }
     for (const id of Object.keys(maps)) {
       const inst = maps[id]._inst;
       const img = inst && inst.frame.querySelector(".chipao-map-print");

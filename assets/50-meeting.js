@@ -106,7 +106,9 @@
         const img = document.querySelector("#map-view-frame .chipao-map-print, " +
                                            ".chipao-map .chipao-map-print");
         if (img) {  // print shows the server's static map of this very view
-          window.chipaoMapPrintImage(img, "/export/map.png" + s + (s ? "&" : "?") + "purpose=print");
+          img.dataset.static = "1";
+          const src = "/export/map.png" + s + (s ? "&" : "?") + "purpose=print";
+          if (img.getAttribute("src") !== src) { img.setAttribute("src", src); }
         }
         sync();
         window.setTimeout(stamp, 0);

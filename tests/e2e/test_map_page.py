@@ -571,23 +571,3 @@ def test_the_panel_chart_is_shown_when_the_map_cannot_start(signed_in_context, e
         page.goto(f"{live_server}/map?area=TH50&round=2566")
         page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=20_000)
         assert page.get_attribute(FRAME, "data-map-ready") is None
-
-
-def test_the_print_image_loads_after_the_map_has_painted(map_page, live_server):
-    """The server's static picture of the view (print) is requested only after the map
-    has painted the view (rendering it costs the server 0.3–1 s, which the view's own
-    tiles and geometry would wait for); it then follows the view."""
-    requested: list = []
-    map_page.on("request", lambda r: "/export/map.png" in r.url and requested.append(r.url))
-    map_page.add_init_script("""document.addEventListener('chipao:map-ready', () => {
-        window.__printAtPaint = document.querySelector('.chipao-map-print')
-                                        .getAttribute('src'); });""")
-    _open(map_page, live_server, "?area=TH50&round=2566", 2)
-    assert map_page.evaluate("() => window.__printAtPaint") is None
-    loaded = """(want) => { const i = document.querySelector('.chipao-map-print');
-        return i.complete && i.naturalWidth > 0 && (i.getAttribute('src') || '').includes(want); }"""
-    map_page.wait_for_function(loaded, arg="purpose=print", timeout=20_000)
-    assert len(requested) == 1 and "purpose=print" in requested[0]
-    _pick(map_page, "map-subject", "dim:income")
-    map_page.wait_for_function(loaded, arg="income", timeout=20_000)
-    assert map_page.errors == []
