@@ -195,11 +195,6 @@
     }
   }
 
-  // ── drill-downs fetched ahead (values.drill, pages/map_ahead.py) ───────────
-  // A pointer resting on an area (or the keyboard's focus) fetches the area's
-  // drill-down — its spec and values — and adds its geometry, hidden, so that a click
-  // draws it at once; the click still goes to the page, whose answer replaces it.
-  // Picks made before that answer wait for it (the page's state is still the old view).
   // A same-origin JSON GET; null when refused, failing or not JSON.
   async function getJson(url) {
     try {
@@ -211,6 +206,11 @@
     }
   }
 
+  // ── drill-downs fetched ahead (values.drill, pages/map_ahead.py) ───────────
+  // A pointer resting on an area (or the keyboard's focus) fetches the area's
+  // drill-down — its spec and values — and adds its geometry, hidden, so that a click
+  // draws it at once; the click still goes to the page, whose answer replaces it.
+  // Picks made before that answer wait for it (the page's state is still the old view).
   function drillUrl(inst, pcode) {
     const d = pcode && inst.values && inst.values.drill;
     if (!d || !inst.index.has(pcode)) { return null; }

@@ -440,9 +440,9 @@ def bench_component(browser, base: str, storage: dict, runs: int, ahead: bool = 
 
 
 def _page_settled(page) -> None:
-    """Wait, as a reader looking at the map would, until the page has finished drawing:
-    the panel's trend chart is mounted after the map's first frame and loading plotly.js
-    takes the browser's main thread for ~1 s, so a click in that second waits for it."""
+    """Wait, as a reader looking at the map would, until the page has finished drawing
+    (the panel's Plotly trend chart is the last piece): a click while plotly.js is still
+    loading waits ~1 s for the browser's main thread."""
     page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=120_000)
 
 
