@@ -123,12 +123,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
     });
   }
-  let queued = false;
-  const observer = new MutationObserver(function () {
-    if (queued) { return; }
-    queued = true;
-    window.requestAnimationFrame(function () { queued = false; repair(); });
-  });
+  // Repaired in the observer's own callback (a microtask after the change), not in a
+  // later frame: a widget is never seen, by a person's screen reader or by axe, unnamed.
+  const observer = new MutationObserver(repair);
   function start() {
     repair();
     observer.observe(document.body, {childList: true, subtree: true, attributes: true,
