@@ -11,7 +11,7 @@ WORKERS ?=
 SERVE_ARGS = $(if $(WORKERS),--workers $(WORKERS))
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run serve test test-unit db demo status stop bench load lint i18n clean
+.PHONY: help install lock system-deps run serve test test-unit db demo status stop bench load lint i18n clean
 
 help: ## Show this help
 	@echo "Chipao (ชี้เป้า) — make targets:"
@@ -19,13 +19,20 @@ help: ## Show this help
 	@echo "Settings: DATABASE_URL (else a local PostGIS in .pgdata/), CHIPAO_BOUNDARIES, HOUSEHOLDS=N for demo,"
 	@echo "  WORKERS=N or CHIPAO_PRODUCTION=1 (serve with gunicorn workers)"
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[test,bench]'
+	@$(PY) -m pip install -q -c constraints.txt -e '.[test,bench]'
 	@touch $@
 
-install: system-deps $(VENV)/.installed ## Install system packages (if root) and the Python venv
+install: system-deps $(VENV)/.installed ## Install system packages (if root) and the Python venv (versions of constraints.txt)
+
+lock: ## Upgrade the venv to the newest releases pyproject.toml allows and pin them in constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade -e '.[test,bench]'
+	@{ sed -n '/^#/p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^chipao'; } > constraints.new
+	@mv constraints.new constraints.txt && touch $(VENV)/.installed
+	@echo "constraints.txt updated: run make test before committing it"
 
 system-deps:
 	@scripts/install-system-deps.sh
