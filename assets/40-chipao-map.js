@@ -316,6 +316,7 @@
       inst.ready = true;
       f.dataset.mapReady = "1";
       emit(inst, "map-ready", {geometry: inst.geometry});
+      markPainted(inst.id);
     }
     placeLabels(inst);
     if (!f.dataset.ahead) { fetchAhead(inst); }
@@ -697,6 +698,17 @@
     };
   }
 
+  // what the page mounts after the map's first frame (components.map_view.after_first_paint)
+  function markPainted(id) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props({chipao_map: "painted", map: id}, {data: true});
+    }
+  }
+
+  function afterPaint(content, painted) {
+    return painted ? content : window.dash_clientside.no_update;
+  }
+
   function render(spec, values, _mounted, storeId) {
     const nu = window.dash_clientside.no_update;
     if (!spec && storeId && maps[storeId.map]) {  // the page shows a message instead
@@ -714,7 +726,12 @@
       inst = null;
     }
     if (!inst) {
-      inst = create(id, el, spec);
+      try {
+        inst = create(id, el, spec);
+      } catch (err) {  // no WebGL, say: what waits for the first frame is shown anyway
+        markPainted(id);
+        throw err;
+      }
       maps[id] = api(inst);
       maps[id]._inst = inst;
     }
@@ -735,6 +752,6 @@
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    chipao_maplibre: {render: render, ahead: ahead},
+    chipao_maplibre: {render: render, ahead: ahead, afterPaint: afterPaint},
   });
 })();

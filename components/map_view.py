@@ -49,6 +49,25 @@ def ahead_id(map_id: str) -> dict:
     return {"chipao_map": "ahead", "map": map_id}
 
 
+def painted_id(map_id: str) -> dict:
+    return {"chipao_map": "painted", "map": map_id}
+
+
+def after_first_paint(map_id: str, content, height: int) -> html.Div:
+    """`content` (a Dash tree: a Plotly chart, say) mounted only once the map `map_id`
+    has painted its first frame (or could not start): a chart's scripts and drawing
+    then do not compete with the map's first paint for the browser's main thread
+    (docs/performance.md). `height` (px) is kept for it meanwhile, so nothing moves.
+    One per map."""
+    return html.Div([
+        # as plain JSON: a store holds data, not components (the browser mounts it)
+        dcc.Store(id={"chipao_map": "after_content", "map": map_id},
+                  data=content.to_plotly_json()),
+        html.Div(id={"chipao_map": "after", "map": map_id}, className="chipao-map-after",
+                 style={"minHeight": f"{height}px"}),
+    ])
+
+
 def draw_ahead_on(map_id: str, controls: Sequence[str]) -> None:
     """When one of `controls` changes, the map draws the view it asks for at once if it
     has fetched it ahead (values["ahead"]); the page's own callback still runs and its
@@ -147,6 +166,7 @@ def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,
         dcc.Store(id={"chipao_map": "status", "map": map_id}),
         dcc.Store(id={"chipao_map": "mount", "map": map_id}, data=1),
         dcc.Store(id=ahead_id(map_id)),
+        dcc.Store(id=painted_id(map_id)),  # ← true at the first frame (after_first_paint)
         html.Div(id=map_id, className="chipao-map-canvas", style={"height": f"{height}px"}),
         html.Div(className="chipao-map-labels", **{"aria-hidden": "true"}),
         html.Div(className="chipao-map-tooltip", hidden=True, role="tooltip"),
@@ -170,4 +190,11 @@ clientside_callback(
     # written by none, draws the map when the page mounts
     Input({"chipao_map": "mount", "map": MATCH}, "data"),
     State({"chipao_map": "spec", "map": MATCH}, "id"),
+)
+
+clientside_callback(
+    ClientsideFunction("chipao_maplibre", "afterPaint"),
+    Output({"chipao_map": "after", "map": MATCH}, "children"),
+    Input({"chipao_map": "after_content", "map": MATCH}, "data"),
+    Input({"chipao_map": "painted", "map": MATCH}, "data"),
 )

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from components.formatting import DASH, fmt_int, fmt_pct, round_label
 from components.i18n import Lang, t
+from components.map_view import after_first_paint
 from components.theme import CATEGORICAL, GRAPH_CONFIG, TOOLBAR_PX, base_layout, chart_title
 
 COUNTS = ("surveyed", "people", "poor", "poor_people", "target_poor")
@@ -105,10 +106,12 @@ def figure(rows: list[dict], lang: Lang, title: str, height: int = 300) -> go.Fi
 
 
 def block(rows: list[dict], lang: Lang, k_label: str, prefix: str, title: str,
-          height: int = 300, download_query: str | None = None) -> html.Div:
+          height: int = 300, download_query: str | None = None,
+          after_map: str | None = None) -> html.Div:
     """Chart (when there are two rounds or more), note and table, with ids
     `<prefix>-trend-…`; with `download_query`, links to the trend's downloads
-    (/export/trend.<fmt><query>, pages/overview_exports.py)."""
+    (/export/trend.<fmt><query>, pages/overview_exports.py); with `after_map` (a map
+    id), the chart is mounted once that map has painted (map_view.after_first_paint)."""
     children: list = [html.H2(title, className="h6 mt-2", id=f"{prefix}-trend-title")]
     if download_query is not None:
         children.append(html.Div(
@@ -117,9 +120,11 @@ def block(rows: list[dict], lang: Lang, k_label: str, prefix: str, title: str,
              for fmt in ("csv", "xlsx", "png", "svg")],
             className="meeting-toolbar d-flex flex-wrap gap-1 mb-1"))
     if len(rows) >= 2:
-        children.append(dcc.Graph(id=f"{prefix}-trend-chart", figure=figure(rows, lang, title, height),
-                                  config=GRAPH_CONFIG, style={"height": f"{height}px"},
-                                  className="trend-chart"))
+        chart = dcc.Graph(id=f"{prefix}-trend-chart", figure=figure(rows, lang, title, height),
+                          config=GRAPH_CONFIG, style={"height": f"{height}px"},
+                          className="trend-chart")
+        children.append(chart if after_map is None
+                        else after_first_paint(after_map, chart, height))
     else:
         children.append(html.Div(t("trend.one_round", lang), className="figure-note"))
     children += [table(rows, lang, k_label, f"{prefix}-trend-table"),

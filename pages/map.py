@@ -320,7 +320,10 @@ def _panel(profile: dict | None, state: MapState, current: SurveyRound,
     if trend_rows:  # every round the store holds, with its table (the chart's text)
         children.append(tr.block(list(trend_rows), lang, format_k(state.k),
                                  ids.PANEL_TREND_PREFIX, f"{tr.word('title', lang)} — {name}",
-                                 height=240, download_query=state.query()))
+                                 height=240, download_query=state.query(),
+                                 # its chart after the map's first frame: Plotly's
+                                 # script and drawing would delay that frame by ~1 s
+                                 after_map=MAP_ID))
     return children
 
 

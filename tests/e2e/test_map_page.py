@@ -535,3 +535,39 @@ def test_values_ahead_are_scoped_like_the_page(signed_in_context, map_store, liv
         # the console names the refused requests above, and nothing else
         assert len(page.errors) == 7
         assert all("Failed to load resource" in e for e in page.errors), page.errors
+
+
+# When the panel's trend chart is first in the page, and whether the map had painted
+# its first frame by then (a MutationObserver: no timing involved).
+CHART_SEEN = """window.__chartSeen = null;
+new MutationObserver(() => {
+  if (window.__chartSeen || !document.getElementById('map-panel-trend-chart')) return;
+  const f = document.querySelector('.chipao-map:has(#map-view)');
+  window.__chartSeen = {mapReady: !!f && f.dataset.mapReady === '1'};
+}).observe(document, {childList: true, subtree: true});"""
+
+
+def test_the_panel_chart_is_mounted_after_the_map_first_frame(map_page, live_server):
+    """The area profile's trend chart (Plotly: ~1 s of the browser's main thread) is
+    mounted only once the map has painted, so it never delays the map's first frame;
+    the trend's table is there from the start."""
+    map_page.add_init_script(CHART_SEEN)
+    _open(map_page, live_server, "?area=TH50&round=2566", 2)
+    map_page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=20_000)
+    assert map_page.evaluate("() => window.__chartSeen") == {"mapReady": True}
+    assert map_page.locator("#map-panel-trend-table tbody tr").count() == 2
+    assert map_page.errors == []
+
+
+def test_the_panel_chart_is_shown_when_the_map_cannot_start(signed_in_context, executive,
+                                                             live_server):
+    """Without WebGL the map cannot start; the chart that waits for its first frame is
+    mounted all the same."""
+    with signed_in_context(live_server, executive, "/map") as context:
+        page = context.new_page()
+        page.add_init_script("""const get = HTMLCanvasElement.prototype.getContext;
+            HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+              return /webgl/.test(kind) ? null : get.call(this, kind, ...rest); };""")
+        page.goto(f"{live_server}/map?area=TH50&round=2566")
+        page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=20_000)
+        assert page.get_attribute(FRAME, "data-map-ready") is None

@@ -126,6 +126,10 @@ def test_a_slow_map_switch_shows_the_loading_indicator_until_painted(signed_in, 
     page = signed_in("executive")
     page.goto(f"{live_server}/map?level=2&area=TH50")
     page.wait_for_function(PAINTED, timeout=30_000)
+    # the page has settled: the panel's trend chart is mounted after the map's first frame
+    # (map_view.after_first_paint), and plotly.js loading then holds the main thread for
+    # about a second, which would hold back the indicator of a switch made meanwhile
+    page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=30_000)
     spinner = page.locator(".map-busy .busy-indicator")
     assert spinner.count() == 0 or not spinner.is_visible()
     cdp = page.context.new_cdp_session(page)
