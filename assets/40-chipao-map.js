@@ -17,6 +17,7 @@
   const VILLAGES = "villages";    // the village level's source, tile layer and circle layer
   const DRILLS_KEPT = 12;         // drill-downs fetched ahead, kept for a click
   const POINT_MS = 150;           // a pointer resting this long on an area fetches its drill-down
+  const PRINT_MS = 1000;          // the print image loads this long after the map's last paint
   let workerSet = false;
 
   function emit(inst, name, detail) {
@@ -318,6 +319,7 @@
       emit(inst, "map-ready", {geometry: inst.geometry});
       markPainted(inst.id);
     }
+    schedulePrintImage(inst.frame);
     placeLabels(inst);
     if (!f.dataset.ahead) { fetchAhead(inst); }
   }
@@ -730,6 +732,7 @@
         inst = create(id, el, spec);
       } catch (err) {  // no WebGL, say: what waits for the first frame is shown anyway
         markPainted(id);
+        schedulePrintImage(el.closest(".chipao-map"));
         throw err;
       }
       maps[id] = api(inst);
@@ -739,16 +742,55 @@
     return nu;
   }
 
-  // print: the static image when the page provides one, else a snapshot of the frame
+  // ── the print image: the server's static picture of the view (data-print-src) ──
+  // Rendering it costs the server 0.3–1 s, so it is loaded only once the map has painted
+  // and stayed PRINT_MS: loaded with every view, it competed with that view's tiles and
+  // geometry (a district's villages waited for it), and flipping through views had a
+  // picture of each rendered. Pages set it with window.chipaoMapPrintImage.
+  function loadPrintImage(img) {
+    clearTimeout(img.printTimer);
+    const src = img.dataset.printSrc;
+    if (src && img.getAttribute("src") !== src) { img.setAttribute("src", src); }
+  }
+
+  function schedulePrintImage(frame) {
+    const img = frame && frame.querySelector(".chipao-map-print");
+    if (!img || !img.dataset.printSrc) { return; }
+    clearTimeout(img.printTimer);
+    img.printTimer = setTimeout(function () { loadPrintImage(img); }, PRINT_MS);
+  }
+
+  window.chipaoMapPrintImage = function (img, src) {
+    img.dataset.static = "1";
+    img.dataset.printSrc = src;
+    const frame = img.closest(".chipao-map");
+    const inst = Object.values(maps).map(function (m) { return m._inst; })
+      .find(function (i) { return i && i.frame === frame; });
+    // else a paint still to come schedules it (afterRender), or the map's failure to start
+    if (inst && inst.ready && !inst.pending) { schedulePrintImage(frame); }
+  };
+
+  // the server's picture of the view drawn, loaded
+  function printImageReady(img) {
+    return !!img.dataset.printSrc && img.getAttribute("src") === img.dataset.printSrc &&
+           img.complete && img.naturalWidth > 0;
+  }
+
+  // print: the server's picture of the view when it has loaded; else (the page has none,
+  // or the view is newer than PRINT_MS and its picture not loaded yet) a snapshot of the
+  // canvas, taken now: a print never shows an empty frame or an earlier view
   window.addEventListener("beforeprint", function () {
     for (const id of Object.keys(maps)) {
       const inst = maps[id]._inst;
-      const img = inst && inst.frame.querySelector(".chipao-map-print");
-      if (img && !img.dataset.static) {  // a synchronous redraw keeps the buffer readable
-        inst.map.redraw();
-        img.src = inst.map.getCanvas().toDataURL("image/png");
-      }
+      const img = inst && inst.ready && inst.frame.querySelector(".chipao-map-print");
+      if (!img || printImageReady(img)) { continue; }
+      inst.map.redraw();  // a synchronous redraw keeps the buffer readable
+      img.src = inst.map.getCanvas().toDataURL("image/png");
     }
+  });
+  // and the next print has the server's picture again
+  window.addEventListener("afterprint", function () {
+    document.querySelectorAll(".chipao-map-print[data-print-src]").forEach(loadPrintImage);
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

@@ -106,9 +106,7 @@
         const img = document.querySelector("#map-view-frame .chipao-map-print, " +
                                            ".chipao-map .chipao-map-print");
         if (img) {  // print shows the server's static map of this very view
-          img.dataset.static = "1";
-          const src = "/export/map.png" + s + (s ? "&" : "?") + "purpose=print";
-          if (img.getAttribute("src") !== src) { img.setAttribute("src", src); }
+          window.chipaoMapPrintImage(img, "/export/map.png" + s + (s ? "&" : "?") + "purpose=print");
         }
         sync();
         window.setTimeout(stamp, 0);

@@ -26,11 +26,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const box = (link && link.closest(".col, [class*='col-']")) || document;
       const img = box.querySelector(".chipao-map .chipao-map-print") ||
                   document.querySelector(".chipao-map .chipao-map-print");
-      if (img && href) {
-        const src = href + "&purpose=print";
-        img.dataset.static = "1";
-        if (img.getAttribute("src") !== src) { img.setAttribute("src", src); }
-      }
+      if (img && href) { window.chipaoMapPrintImage(img, href + "&purpose=print"); }
       return href || null;
     }
   }

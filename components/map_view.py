@@ -175,8 +175,9 @@ def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,
         html.Div(className="chipao-map-legend chipao-map-legend-ahead", hidden=True),
         html.Div(keys_help, id=help_id, className="chipao-map-keys"),
         html.Div(className="chipao-map-live visually-hidden", **{"aria-live": "polite"}),
-        html.Img(className="chipao-map-print", alt=label, src=print_src,
-                 **({"data-static": "1"} if print_src else {})),
+        # loaded by the script once the map has painted (assets/40-chipao-map.js)
+        html.Img(className="chipao-map-print", alt=label,
+                 **({"data-static": "1", "data-print-src": print_src} if print_src else {})),
     ], className="chipao-map", **{"data-worker": dash.get_asset_url(WORKER_ASSET),
                                   "data-label": label, "data-describedby": help_id})
 

@@ -571,3 +571,64 @@ def test_the_panel_chart_is_shown_when_the_map_cannot_start(signed_in_context, e
         page.goto(f"{live_server}/map?area=TH50&round=2566")
         page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=20_000)
         assert page.get_attribute(FRAME, "data-map-ready") is None
+
+
+def test_the_print_image_loads_after_the_map_has_painted(map_page, live_server):
+    """The server's static picture of the view (print) is requested only after the map
+    has painted the view (rendering it costs the server 0.3–1 s, which the view's own
+    tiles and geometry would wait for); it then follows the view."""
+    requested: list = []
+    map_page.on("request", lambda r: "/export/map.png" in r.url and requested.append(r.url))
+    map_page.add_init_script("""document.addEventListener('chipao:map-ready', () => {
+        window.__printAtPaint = document.querySelector('.chipao-map-print')
+                                        .getAttribute('src'); });""")
+    _open(map_page, live_server, "?area=TH50&round=2566", 2)
+    assert map_page.evaluate("() => window.__printAtPaint") is None
+    loaded = """(want) => { const i = document.querySelector('.chipao-map-print');
+        return i.complete && i.naturalWidth > 0 && (i.getAttribute('src') || '').includes(want); }"""
+    map_page.wait_for_function(loaded, arg="purpose=print", timeout=20_000)
+    assert len(requested) == 1 and "purpose=print" in requested[0]
+    _pick(map_page, "map-subject", "dim:income")
+    map_page.wait_for_function(loaded, arg="income", timeout=20_000)
+    assert map_page.errors == []
+
+
+def test_a_print_before_the_views_picture_has_loaded_shows_the_view_drawn(map_page,
+                                                                          live_server,
+                                                                          tmp_path):
+    """The server's picture of a view loads a second after the view is painted; a print
+    before it has loaded (here: its request held on the network) shows a snapshot of the
+    map as drawn, never an empty frame; the picture then loads for the next print."""
+    import subprocess
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    held: list = []
+    released = False
+
+    def hold(route):  # the server's answer comes only once released
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    map_page.route("**/export/map.png*", hold)
+    _open(map_page, live_server, "?area=TH50&round=2566", 2)
+    pdf = tmp_path / "map.pdf"
+    map_page.pdf(path=str(pdf), format="A4", print_background=True)  # fires beforeprint
+    subprocess.run(["pdfimages", "-png", str(pdf), str(tmp_path / "img")], check=True)
+    images = [Image.open(p).convert("RGB") for p in sorted(Path(tmp_path).glob("img-*.png"))]
+    assert images, "the print has no picture of the map"
+    biggest = max(images, key=lambda im: im.size[0] * im.size[1])
+    assert biggest.size[0] >= 600, [im.size for im in images]  # the map, not a broken-image icon
+    pixels = np.asarray(biggest).astype(int)
+    assert ((pixels.max(axis=2) - pixels.min(axis=2)) > 60).mean() > 0.02  # coloured areas
+    released = True
+    for route in held:
+        route.continue_()
+    map_page.wait_for_function("""() => { const i = document.querySelector('.chipao-map-print');
+        return i.complete && i.naturalWidth > 0 && i.getAttribute('src').includes('purpose=print'); }""",
+                               timeout=20_000)
+    assert map_page.errors == []
