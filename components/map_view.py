@@ -122,7 +122,7 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
                rank_note: str | None = None, more: Sequence[str] | None = None,
                few_note: str | None = None, villages: dict | None = None,
                legend: dict | None = None, ahead: dict | None = None,
-               drill: dict | None = None) -> dict:
+               drill: dict | None = None, on_demand: dict | None = None) -> dict:
     """One view's values, aligned with the spec's P-codes: class index per area (None:
     no data; −1: too few households; −2: suppressed small count), its figure as text and its rank among `ranked`.
     `key` names the view (the URL's query): the component reports it once painted;
@@ -135,7 +135,10 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
     server; `ahead` ({control id: {value: URL}}) names the views to fetch after a paint
     and the control value that shows each; `drill` ({"path", "params"}: the URL of an
     area's drill-down with its P-code as `area`) is fetched when a user points at an
-    area (see docs/maps.md)."""
+    area; `on_demand` ({control id: {"url", "param"}}) names controls whose choices are
+    too many to fetch ahead (a typed number): the view is fetched from `url` with
+    `param=<the value chosen>` the moment it is chosen, and drawn if it comes before the
+    page's answer (see docs/maps.md)."""
     # no text or no rank anywhere (a small store: every area too few) is an empty list,
     # not 7,425 empty items: the browser draws a missing one as "–"
     return {"geometry": geometry_url, "key": key, "c": list(classes), "colors": list(colors),
@@ -148,7 +151,8 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
             **({"villages": villages} if villages is not None else {}),
             **({"legend": legend} if legend is not None else {}),
             **({"ahead": ahead} if ahead else {}),
-            **({"drill": drill} if drill else {})}
+            **({"drill": drill} if drill else {}),
+            **({"on_demand": on_demand} if on_demand else {})}
 
 
 def map_view(map_id: str, *, label: str, keys_help: str, height: int = 560,

@@ -430,7 +430,8 @@ def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
         rank_note=t("map.rank_top_change" if compare else "map.rank_top", lang),
         few_note=t("map.too_few_short", lang), legend=legend,
         ahead=_ahead_links(state, catalogue) if ahead else None,
-        drill=_drill_link(state) if ahead else None)
+        drill=_drill_link(state) if ahead else None,
+        on_demand=_on_demand_links(state) if ahead else None)
     return _Drawn(classes, z, legend, fmt, map_values)
 
 
@@ -461,6 +462,22 @@ def _ahead_links(state: MapState, catalogue) -> dict[str, dict[str, str]]:
             if nxt is not None and nxt != state:
                 links.setdefault(control, {})[value] = AHEAD_PATH + nxt.query()
     return links
+
+
+# Controls whose choices are too many to fetch ahead, by the URL parameter they set: the
+# cut-off k is any number in (0, 1]; the component fetches the view the moment one is
+# chosen, in parallel with the page's own callback, and draws it if it comes first.
+ON_DEMAND = {ids.K: "k", ids.CLASSES: "classes"}
+
+
+def _on_demand_links(state: MapState) -> dict[str, dict[str, str]]:
+    """{control id: {"url": /map/ahead with this view's other parameters, "param"}}."""
+    params = state.params()
+    out = {}
+    for control, param in ON_DEMAND.items():
+        rest = {k: v for k, v in params.items() if k != param}
+        out[control] = {"url": f"{AHEAD_PATH}?{urlencode(rest)}", "param": param}
+    return out
 
 
 def _legend_box(drawn: _Drawn) -> html.Div:
@@ -824,7 +841,7 @@ def layout(**query) -> html.Div:
 
 # ── interactions ─────────────────────────────────────────────────────────────
 # the map draws a dimension or measure it fetched ahead at once (components/map_view.py)
-mv.draw_ahead_on(MAP_ID, (ids.SUBJECT, ids.MEASURE))
+mv.draw_ahead_on(MAP_ID, (ids.SUBJECT, ids.MEASURE, *ON_DEMAND))
 clientside_callback(  # assets/20-chipao.js: the user's own area into the address
     ClientsideFunction("chipao", "ownArea"),
     Output(ids.HOME_MARK, "className"),

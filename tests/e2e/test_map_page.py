@@ -412,6 +412,29 @@ def _release(page, held: list) -> None:
     page.unroute(_callbacks)
 
 
+def _drawn_as_the_server_answers(states: dict, query: str) -> None:
+    """The class of every area in `states` is the one the page's callback gives `query`."""
+    from chipao.domain.scope import Scope
+    from pages.map import compute_view
+
+    view = compute_view(query, Scope("t", "executive"), "th", "3:")
+    expected = view["map-values.data"]
+    for i, pcode in enumerate(view["map-spec.data"]["ids"]):
+        assert states[pcode]["c"] == expected["c"][i], pcode
+
+
+def _release_until_answered(page, held: list, in_address: str, n: int) -> None:
+    """Release the held callbacks; wait for the page's answer to replace the view drawn
+    ahead (the address names `in_address`, over `n` areas)."""
+    _release(page, held)
+    page.wait_for_function("(s) => location.search.includes(s)", arg=in_address,
+                           timeout=10_000)
+    page.wait_for_function(
+        "() => !document.querySelector('.chipao-map:has(#map-view)').dataset.ahead",
+        timeout=10_000)
+    page.wait_for_function(PAINTED, arg=n, timeout=20_000)
+
+
 def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_server):
     """Once the map has fetched the next views (every dimension and measure of the view
     drawn), choosing a dimension draws it at once — colours and legend — while the
@@ -439,24 +462,56 @@ def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_
     assert map_page.evaluate("""() => [...document.querySelectorAll('.map-busy *')]
         .filter(e => e.contains(document.getElementById('map-view')))
         .every(e => getComputedStyle(e).opacity === '1')""")
-    # the answer the server would give is what was drawn
-    from chipao.domain.scope import Scope
-    from pages.map import compute_view
-
-    view = compute_view("?level=3&round=2566&subject=dim:living", Scope("t", "executive"),
-                        "th", "3:")
-    expected = view["map-values.data"]
-    for i, pcode in enumerate(view["map-spec.data"]["ids"]):
-        assert ahead_states[pcode]["c"] == expected["c"][i], pcode
-    _release(map_page, held)
-    map_page.wait_for_function("() => location.search.includes('living')", timeout=10_000)
-    map_page.wait_for_function(
-        "() => !document.querySelector('.chipao-map:has(#map-view)').dataset.ahead",
-        timeout=10_000)
-    map_page.wait_for_function(PAINTED, arg=11, timeout=20_000)
+    _drawn_as_the_server_answers(ahead_states, "?level=3&round=2566&subject=dim:living")
+    _release_until_answered(map_page, held, "living", 11)
     assert _states(map_page) == ahead_states
     assert map_page.inner_text("#map-legend") == ahead_legend
     assert not map_page.is_visible(f"{FRAME} .chipao-map-legend-ahead")
+    assert map_page.errors == []
+
+
+def test_a_typed_cut_off_is_fetched_at_once_and_drawn_before_the_page_answers(map_page,
+                                                                            live_server):
+    """The cut-off k can be any number, so no view of it is fetched ahead: once typed,
+    its view is fetched at once beside the page's own callback (held here) and drawn
+    first, legend included; the page's answer then leaves the same colours. A newer
+    answer is never overdrawn by an older one."""
+    _open(map_page, live_server, "?level=3&round=2566&measure=H", 11)
+    before_states = _states(map_page)
+    held = _hold_callbacks(map_page)
+    before = _paint(map_page)
+    map_page.fill("#map-k", "0.2")
+    map_page.press("#map-k", "Enter")
+    map_page.wait_for_function(
+        "(b) => +document.querySelector('.chipao-map:has(#map-view)').dataset.mapPaint > b",
+        arg=before, timeout=10_000)
+    assert held, "the page's callback is still waiting for the server"
+    assert "k=0.2" in map_page.get_attribute(FRAME, "data-ahead")
+    drawn = _states(map_page)
+    assert drawn != before_states
+    assert map_page.is_visible(f"{FRAME} .chipao-map-legend-ahead")
+    _drawn_as_the_server_answers(drawn, "?level=3&round=2566&measure=H&k=0.2")
+    _release_until_answered(map_page, held, "k=0.2", 11)
+    assert _states(map_page) == drawn
+    assert map_page.get_attribute(FRAME, "data-map-now").startswith("drawn ")
+    # an on-demand view that comes after the page's answer is not drawn over it
+    slow: list = []
+    map_page.route("**/map/ahead?*", lambda route: slow.append(route))
+    map_page.fill("#map-k", "0.6")
+    map_page.press("#map-k", "Enter")
+    map_page.wait_for_function("() => location.search.includes('k=0.6')", timeout=20_000)
+    map_page.wait_for_function(PAINTED, arg=11, timeout=20_000)
+    answered = _states(map_page)
+    assert slow, "the view of k=0.6 was asked for on demand"
+    for route in slow:
+        route.continue_()
+    map_page.unroute("**/map/ahead?*")
+    map_page.wait_for_function(  # the component has the late view, and left it
+        "() => (document.querySelector('.chipao-map:has(#map-view)').dataset.mapNow || '')"
+        ".startsWith('late ')", timeout=20_000)
+    assert "k=0.6" in map_page.get_attribute(FRAME, "data-map-now")
+    assert not map_page.get_attribute(FRAME, "data-ahead")
+    assert _states(map_page) == answered
     assert map_page.errors == []
 
 
