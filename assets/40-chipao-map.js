@@ -427,6 +427,7 @@
     const values = inst.values;
     const link = values && values.on_demand && values.on_demand[control];
     if (!link || value === null || value === undefined || value === "") { return; }
+    if (new URLSearchParams(values.key).get(link.param) === String(value)) { return; }  // shown
     const run = inst.nowRun = (inst.nowRun || 0) + 1;
     const data = await getJson(link.url + (link.url.indexOf("?") < 0 ? "?" : "&") +
                                encodeURIComponent(link.param) + "=" +
