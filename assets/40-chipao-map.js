@@ -82,6 +82,7 @@
       labels: frame.querySelector(".chipao-map-labels"),
       labelPoints: new Map(), labelled: new Map(),
       ahead: new Map(), aheadRun: 0,   // views fetched ahead: URL → values
+      nowRun: 0,                       // views fetched on demand, and the page's answers
       drills: new Map(), pointed: null, pointTimer: null, drillShown: false, queuedPick: null,
       aheadLegend: frame.querySelector(".chipao-map-legend-ahead"),
     };
@@ -428,10 +429,10 @@
     const link = values && values.on_demand && values.on_demand[control];
     if (!link || value === null || value === undefined || value === "") { return; }
     if (new URLSearchParams(values.key).get(link.param) === String(value)) { return; }  // shown
-    const run = inst.nowRun = (inst.nowRun || 0) + 1;
-    const data = await getJson(link.url + (link.url.indexOf("?") < 0 ? "?" : "&") +
-                               encodeURIComponent(link.param) + "=" +
-                               encodeURIComponent(String(value)));
+    const run = ++inst.nowRun;
+    const url = new URL(link.url, window.location.href);
+    url.searchParams.set(link.param, String(value));
+    const data = await getJson(url.pathname + url.search);
     if (!data) { return; }  // refused or failing: the page's answer still comes
     // drawn only if nothing newer came meanwhile (the page's answer, another choice)
     const fresh = run === inst.nowRun && data.key !== inst.values.key && inst.spec &&
@@ -458,7 +459,7 @@
       if (fromPage) {  // the server's answer replaces a view drawn ahead
         clearAhead(inst);
         inst.queuedPick = null;
-        inst.nowRun = (inst.nowRun || 0) + 1;  // a view fetched on demand is late now
+        inst.nowRun += 1;  // a view fetched on demand is late now
       }
       inst.values = values;
       setVillages(inst, spec, values);

@@ -137,7 +137,7 @@ def map_values(geometry_url: str, key: str, classes: Sequence[int | None],
     area's drill-down with its P-code as `area`) is fetched when a user points at an
     area; `on_demand` ({control id: {"url", "param"}}) names controls whose choices are
     too many to fetch ahead (a typed number): the view is fetched from `url` with
-    `param=<the value chosen>` the moment it is chosen, and drawn if it comes before the
+    `param` set to the value chosen, the moment it is chosen, and drawn if it comes before the
     page's answer (see docs/maps.md)."""
     # no text or no rank anywhere (a small store: every area too few) is an empty list,
     # not 7,425 empty items: the browser draws a missing one as "–"

@@ -471,13 +471,9 @@ ON_DEMAND = {ids.K: "k", ids.CLASSES: "classes"}
 
 
 def _on_demand_links(state: MapState) -> dict[str, dict[str, str]]:
-    """{control id: {"url": /map/ahead with this view's other parameters, "param"}}."""
-    params = state.params()
-    out = {}
-    for control, param in ON_DEMAND.items():
-        rest = {k: v for k, v in params.items() if k != param}
-        out[control] = {"url": f"{AHEAD_PATH}?{urlencode(rest)}", "param": param}
-    return out
+    """{control id: {"url": /map/ahead of this view, "param" the browser sets in it}}."""
+    return {control: {"url": AHEAD_PATH + state.query(), "param": param}
+            for control, param in ON_DEMAND.items()}
 
 
 def _legend_box(drawn: _Drawn) -> html.Div:

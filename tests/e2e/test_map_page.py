@@ -412,6 +412,19 @@ def _release(page, held: list) -> None:
     page.unroute(_callbacks)
 
 
+def _drawn_while_held(page, act) -> list:
+    """Hold the page's callbacks, `act`, and wait for the map's next paint: a view drawn
+    before the server has answered. Returns the held callbacks (for _release)."""
+    held = _hold_callbacks(page)
+    before = _paint(page)
+    act()
+    page.wait_for_function(
+        "(b) => +document.querySelector('.chipao-map:has(#map-view)').dataset.mapPaint > b",
+        arg=before, timeout=10_000)
+    assert held, "the page's callback is still waiting for the server"
+    return held
+
+
 def _drawn_as_the_server_answers(states: dict, query: str) -> None:
     """The class of every area in `states` is the one the page's callback gives `query`."""
     from chipao.domain.scope import Scope
@@ -443,13 +456,7 @@ def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_
     _open(map_page, live_server, "?level=3&round=2566", 11)
     map_page.wait_for_selector(f"{FRAME}[data-map-ahead]", state="attached", timeout=20_000)
     before_states = _states(map_page)
-    held = _hold_callbacks(map_page)
-    before = _paint(map_page)
-    _pick(map_page, "map-subject", "dim:living")
-    map_page.wait_for_function(
-        "(b) => +document.querySelector('.chipao-map:has(#map-view)').dataset.mapPaint > b",
-        arg=before, timeout=10_000)
-    assert held, "the page's callback is still waiting for the server"
+    held = _drawn_while_held(map_page, lambda: _pick(map_page, "map-subject", "dim:living"))
     assert "subject=dim%3Aliving" in map_page.get_attribute(FRAME, "data-ahead")
     ahead_states = _states(map_page)
     assert ahead_states != before_states
@@ -478,14 +485,8 @@ def test_a_typed_cut_off_is_fetched_at_once_and_drawn_before_the_page_answers(ma
     answer is never overdrawn by an older one."""
     _open(map_page, live_server, "?level=3&round=2566&measure=H", 11)
     before_states = _states(map_page)
-    held = _hold_callbacks(map_page)
-    before = _paint(map_page)
-    map_page.fill("#map-k", "0.2")
-    map_page.press("#map-k", "Enter")
-    map_page.wait_for_function(
-        "(b) => +document.querySelector('.chipao-map:has(#map-view)').dataset.mapPaint > b",
-        arg=before, timeout=10_000)
-    assert held, "the page's callback is still waiting for the server"
+    held = _drawn_while_held(map_page, lambda: (map_page.fill("#map-k", "0.2"),
+                                                map_page.press("#map-k", "Enter")))
     assert "k=0.2" in map_page.get_attribute(FRAME, "data-ahead")
     drawn = _states(map_page)
     assert drawn != before_states
