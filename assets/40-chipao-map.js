@@ -15,6 +15,8 @@
   const MAX_LABELS = 100;         // more areas than this in view: no names (zoom in)
   const CACHED_GEOMETRIES = 6;    // sources kept for back/forth drill-down
   const VILLAGES = "villages";    // the village level's source, tile layer and circle layer
+  const OUTLINE = "outline";      // the selected and the focused area's outline (source, layer)
+  const NO_FEATURES = {type: "FeatureCollection", features: []};
   const DRILLS_KEPT = 12;         // drill-downs fetched ahead, kept for a click
   const POINT_MS = 150;           // a pointer resting this long on an area fetches its drill-down
   const PRINT_MS = 1000;          // the print image loads this long after the map's last paint
@@ -84,11 +86,13 @@
       ahead: new Map(), aheadRun: 0,   // views fetched ahead: URL → values
       nowRun: 0,                       // views fetched on demand, and the page's answers
       drills: new Map(), pointed: null, pointTimer: null, drillShown: false, queuedPick: null,
+      shapes: new Map(), outlineRun: 0,  // geometry URL → Promise of {pcode: geometry}
       aheadLegend: frame.querySelector(".chipao-map-legend-ahead"),
     };
     map.getCanvas().setAttribute("aria-describedby", frame.dataset.describedby || "");
     map.on("load", function () {
       performance.mark("chipao-map:style");
+      addOutline(map);
       inst.styleReady = true;
       if (inst.queued) { const q = inst.queued; inst.queued = null; update(inst, q[0], q[1], true); }
     });
@@ -157,8 +161,8 @@
     inst.order = (inst.order || []).filter(function (u) { return u !== url; }).concat([url]);
     for (const u of inst.order) {
       const vis = u === url ? "visible" : "none";
-      for (const kind of [":fill", ":line", ":mark"]) {
-        map.setLayoutProperty(u + kind, "visibility", vis);
+      for (const kind of [":fill", ":line"]) {
+        if (map.getLayer(u + kind)) { map.setLayoutProperty(u + kind, "visibility", vis); }
       }
     }
     inst.geometry = url;
@@ -169,21 +173,60 @@
     if (spec.bounds) { map.fitBounds(spec.bounds, {padding: 12, animate: false}); }
   }
 
+  // Borders of thousands of areas are a blur, and a line layer makes MapLibre's worker
+  // build line geometry for every area (~110 ms of the national tambons' first paint):
+  // such a level has fills only, and the selected and focused areas are outlined from
+  // the small OUTLINE source.
   function addGeometry(inst, url, many, visibility) {
     const map = inst.map;
     map.addSource(url, {type: "geojson", data: url, promoteId: "pcode", attribution: ""});
     const layout = {visibility: visibility};
     map.addLayer({id: url + ":fill", type: "fill", source: url, layout: layout, paint: {
       "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], NO_VALUE]],
-      "fill-opacity": 0.92}});
-    map.addLayer({id: url + ":line", type: "line", source: url, layout: layout, paint: {
-      "line-color": "#ffffff", "line-width": many ? 0 : 0.6}});
-    map.addLayer({id: url + ":mark", type: "line", source: url, layout: layout, paint: {
-      "line-color": ["case", ["boolean", ["feature-state", "sel"], false], "#212529",
-                     "#0b5cad"],
-      "line-width": ["case", ["boolean", ["feature-state", "sel"], false], 3,
-                     ["boolean", ["feature-state", "focus"], false], 2.5, 0],
-      "line-dasharray": [1, 0]}});
+      "fill-opacity": 0.92}}, OUTLINE);
+    if (!many) {
+      map.addLayer({id: url + ":line", type: "line", source: url, layout: layout, paint: {
+        "line-color": "#ffffff", "line-width": 0.6}}, OUTLINE);
+    }
+  }
+
+  function addOutline(map) {
+    map.addSource(OUTLINE, {type: "geojson", data: NO_FEATURES, attribution: ""});
+    map.addLayer({id: OUTLINE, type: "line", source: OUTLINE, paint: {
+      "line-color": ["match", ["get", "kind"], "sel", "#212529", "#0b5cad"],
+      "line-width": ["match", ["get", "kind"], "sel", 3, 2.5]}});
+  }
+
+  // The areas' shapes of a geometry URL, read once in this thread (the browser's cache
+  // already holds the file MapLibre's worker fetched), for the outline only.
+  function shapesOf(inst, url) {
+    let shapes = inst.shapes.get(url);
+    if (!shapes) {
+      shapes = getJson(url).then(function (fc) {
+        return new Map(((fc && fc.features) || []).map(function (f) {
+          return [String(f.properties.pcode), f.geometry];
+        }));
+      });
+      inst.shapes.set(url, shapes);
+    }
+    return shapes;
+  }
+
+  async function drawOutline(inst) {
+    const url = inst.geometry;
+    const focused = inst.focus >= 0 && inst.spec ? inst.spec.ids[inst.focus] : null;
+    const want = [[inst.selected, "sel"], [focused, "focus"]].filter(function (w) {
+      return w[0] && inst.index.has(w[0]);
+    });
+    const run = ++inst.outlineRun;
+    const shapes = want.length && url ? await shapesOf(inst, url) : new Map();
+    if (run !== inst.outlineRun || !inst.map.getSource(OUTLINE)) { return; }  // moved on
+    const features = want.filter(function (w) { return shapes.has(w[0]); }).map(function (w) {
+      return {type: "Feature", properties: {kind: w[1], pcode: w[0]}, geometry: shapes.get(w[0])};
+    });
+    inst.map.getSource(OUTLINE).setData({type: "FeatureCollection", features: features});
+    inst.frame.dataset.outlined = features.map(function (f) {
+      return f.properties.kind + ":" + f.properties.pcode; }).join(" ");
   }
 
   // the oldest sources beyond `keep` go (never the one shown)
@@ -192,8 +235,11 @@
     while (inst.order.length > keep) {
       const i = inst.order.findIndex(function (u) { return u !== inst.geometry; });
       const old = inst.order.splice(i, 1)[0];
-      for (const kind of [":fill", ":line", ":mark"]) { map.removeLayer(old + kind); }
+      for (const kind of [":fill", ":line"]) {
+        if (map.getLayer(old + kind)) { map.removeLayer(old + kind); }
+      }
       map.removeSource(old);
+      inst.shapes.delete(old);
     }
   }
 
@@ -293,6 +339,7 @@
     inst.stated = seen;
     inst.selected = values.sel || null;
     inst.frame.dataset.selected = inst.selected || "";
+    drawOutline(inst);
     inst.pending = values.key || String(Date.now());
     map.triggerRepaint();
   }
@@ -584,6 +631,7 @@
     const pcode = ids[inst.focus];
     map.setFeatureState({source: inst.geometry, id: pcode}, {focus: true});
     inst.frame.dataset.focused = pcode;
+    drawOutline(inst);
     pointAt(inst, pcode);
     const lines = areaText(inst, pcode);
     inst.live.textContent = lines.join(", ");
@@ -608,6 +656,7 @@
                                  {focus: false});
       }
       inst.focus = -1; inst.frame.dataset.focused = ""; hideTooltip(inst);
+      drawOutline(inst);
     }
   }
 

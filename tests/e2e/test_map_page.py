@@ -67,6 +67,14 @@ def _wait_repaint(page, before: int, n: int) -> None:
 def _locations(page) -> list[str]:
     return page.evaluate(f"() => window.chipaoMaps['{MAP}'].areas()")
 
+# The outline layer draws exactly these "kind:P-code" (sel, focus), read back from what
+# MapLibre rendered.
+OUTLINED = """(want) => { const m = window.chipaoMaps['map-view'].map;
+  if (!m.getLayer('outline')) return false;
+  const got = [...new Set(m.queryRenderedFeatures({layers: ['outline']}).map(
+    f => f.properties.kind + ':' + f.properties.pcode))].sort();
+  return JSON.stringify(got) === JSON.stringify([...want].sort()); }"""
+
 
 def _states(page) -> dict[str, dict]:
     """The feature-state (class index, fill, selection) of every area, read back from
@@ -160,8 +168,9 @@ def test_click_on_a_province_shows_its_districts(map_page, live_server):
     assert map_page.get_attribute("#map-households-link", "href") == \
         "/households?area=TH500102"
     states = _states(map_page)
-    assert [p for p, s in states.items() if s["sel"]] == ["TH500102"]  # outlined
+    assert [p for p, s in states.items() if s["sel"]] == ["TH500102"]
     assert map_page.get_attribute(FRAME, "data-selected") == "TH500102"
+    map_page.wait_for_function(OUTLINED, arg=["sel:TH500102"], timeout=10_000)  # drawn
     # the browser's back button steps back through the views
     map_page.go_back()
     map_page.wait_for_function("() => !location.search.includes('sel=')", timeout=10_000)
@@ -186,10 +195,12 @@ def test_keyboard_picks_and_opens_an_area(map_page, live_server):
         map_page.keyboard.press("]")
     assert map_page.get_attribute(FRAME, "data-focused") == "TH50"
     assert _states(map_page)["TH50"]["focus"] is True
+    map_page.wait_for_function(OUTLINED, arg=["focus:TH50"], timeout=10_000)
     live = map_page.inner_text(f"{FRAME} .chipao-map-live")
     assert "จังหวัดทดสอบ TH50" in live and "อันดับ" in live
     map_page.keyboard.press("[")
     assert map_page.get_attribute(FRAME, "data-focused") == "TH40"
+    map_page.wait_for_function(OUTLINED, arg=["focus:TH40"], timeout=10_000)  # TH50's went
     map_page.keyboard.press("]")
     map_page.keyboard.press("Enter")
     map_page.wait_for_function("() => location.search.includes('area=TH50')", timeout=10_000)
