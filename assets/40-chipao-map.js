@@ -1,7 +1,8 @@
 // The Chipao map component (components/map_view.py builds it; docs/maps.md documents it).
 //
 // MapLibre GL JS (assets/vendor/maplibre-gl, CSP build) draws the areas of one level from a
-// GeoJSON URL fetched once per level and subtree (promoteId: the P-code). Values arrive
+// GeoJSON URL fetched once per level and subtree, or for the whole country's tambons from
+// vector tiles of the same geometry (promoteId: the P-code). Values arrive
 // as compact arrays aligned with the spec's P-codes and are applied with setFeatureState:
 // the paint expressions below never change and setData is never called on a switch.
 // Names are HTML labels in the served Sarabun font (MapLibre's text renderer does not
@@ -16,6 +17,8 @@
   const CACHED_GEOMETRIES = 6;    // sources kept for back/forth drill-down
   const VILLAGES = "villages";    // the village level's source, tile layer and circle layer
   const OUTLINE = "outline";      // the selected and the focused area's outline (source, layer)
+  const AREAS = "areas";          // the layer of the areas' vector tiles (geodata/serve.py)
+  const TILE_MAX_ZOOM = 10;       // … served up to this zoom, over-zoomed beyond
   const NO_FEATURES = {type: "FeatureCollection", features: []};
   const DRILLS_KEPT = 12;         // drill-downs fetched ahead, kept for a click
   const POINT_MS = 150;           // a pointer resting this long on an area fetches its drill-down
@@ -41,6 +44,12 @@
     if (window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props({chipao_map: "event", map: inst.id}, {data: data});
     }
+  }
+
+  // a feature-state target: vector sources name their layer
+  function target(inst, source, id) {
+    return inst.vectors.has(source) ? {source: source, sourceLayer: AREAS, id: id}
+                                    : {source: source, id: id};
   }
 
   // ── one map instance ──────────────────────────────────────────────────────
@@ -87,6 +96,8 @@
       nowRun: 0,                       // views fetched on demand, and the page's answers
       drills: new Map(), pointed: null, pointTimer: null, drillShown: false, queuedPick: null,
       shapes: new Map(), outlineRun: 0,  // geometry URL → Promise of {pcode: geometry}
+      vectors: new Set(),                // geometry URLs drawn from vector tiles
+      labelFiles: new Map(),             // labels URL → Promise of {ids, th, en, at}
       aheadLegend: frame.querySelector(".chipao-map-legend-ahead"),
     };
     map.getCanvas().setAttribute("aria-describedby", frame.dataset.describedby || "");
@@ -157,7 +168,7 @@
     const map = inst.map;
     const url = spec.geometry;
     const many = spec.ids.length > 2000;  // borders of thousands of areas are a blur
-    if (!map.getSource(url)) { addGeometry(inst, url, many, "visible"); }
+    if (!map.getSource(url)) { addGeometry(inst, url, many, "visible", spec.vector); }
     inst.order = (inst.order || []).filter(function (u) { return u !== url; }).concat([url]);
     for (const u of inst.order) {
       const vis = u === url ? "visible" : "none";
@@ -169,7 +180,9 @@
     forgetGeometries(inst, CACHED_GEOMETRIES);
     inst.stated = new Set();
     inst.labelPoints = new Map();
-    if (map.isSourceLoaded(url)) { collectLabels(inst); }
+    inst.labelsUrl = spec.labels || null;
+    if (spec.labels) { loadLabels(inst, url, spec.labels); }
+    else if (map.isSourceLoaded(url)) { collectLabels(inst); }
     if (spec.bounds) { map.fitBounds(spec.bounds, {padding: 12, animate: false}); }
   }
 
@@ -177,16 +190,26 @@
   // build line geometry for every area (~110 ms of the national tambons' first paint):
   // such a level has fills only, and the selected and focused areas are outlined from
   // the small OUTLINE source.
-  function addGeometry(inst, url, many, visibility) {
+  // `vector`: a tile URL template of the same geometry (the whole country's tambons),
+  // so that MapLibre's worker parses only the tiles on screen, already cut
+  function addGeometry(inst, url, many, visibility, vector) {
     const map = inst.map;
-    map.addSource(url, {type: "geojson", data: url, promoteId: "pcode", attribution: ""});
-    const layout = {visibility: visibility};
-    map.addLayer({id: url + ":fill", type: "fill", source: url, layout: layout, paint: {
+    const on = {source: url, layout: {visibility: visibility}};
+    if (vector) {
+      const tiles = vector.charAt(0) === "/" ? window.location.origin + vector : vector;
+      map.addSource(url, {type: "vector", tiles: [tiles], maxzoom: TILE_MAX_ZOOM,
+                          promoteId: {[AREAS]: "pcode"}, attribution: ""});
+      inst.vectors.add(url);
+      on["source-layer"] = AREAS;
+    } else {
+      map.addSource(url, {type: "geojson", data: url, promoteId: "pcode", attribution: ""});
+    }
+    map.addLayer(Object.assign({id: url + ":fill", type: "fill", paint: {
       "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], NO_VALUE]],
-      "fill-opacity": 0.92}}, OUTLINE);
+      "fill-opacity": 0.92}}, on), OUTLINE);
     if (!many) {
-      map.addLayer({id: url + ":line", type: "line", source: url, layout: layout, paint: {
-        "line-color": "#ffffff", "line-width": 0.6}}, OUTLINE);
+      map.addLayer(Object.assign({id: url + ":line", type: "line", paint: {
+        "line-color": "#ffffff", "line-width": 0.6}}, on), OUTLINE);
     }
   }
 
@@ -240,6 +263,7 @@
       }
       map.removeSource(old);
       inst.shapes.delete(old);
+      inst.vectors.delete(old);
     }
   }
 
@@ -287,7 +311,7 @@
     while (inst.drills.size > DRILLS_KEPT) { inst.drills.delete(inst.drills.keys().next().value); }
     const geometry = data.spec.geometry;
     if (inst.styleReady && !inst.map.getSource(geometry)) {
-      addGeometry(inst, geometry, data.spec.ids.length > 2000, "none");
+      addGeometry(inst, geometry, data.spec.ids.length > 2000, "none", data.spec.vector);
       inst.order = [geometry].concat(inst.order || []);  // the first to be forgotten
       forgetGeometries(inst, CACHED_GEOMETRIES + DRILLS_KEPT);
     }
@@ -328,13 +352,13 @@
       const c = values.c[i];
       const fill = c === null || c === undefined ? NO_VALUE
         : (c === -2 ? values.suppressed_color : c < 0 ? values.few_color : values.colors[c]);
-      map.setFeatureState({source: src, id: ids[i]},
+      map.setFeatureState(target(inst, src, ids[i]),
                           {c: c === undefined ? null : c, fill: fill,
                            sel: ids[i] === values.sel, focus: i === inst.focus});
       seen.add(ids[i]);
     }
     for (const old of inst.stated) {  // areas no longer in the view lose their colour
-      if (!seen.has(old)) { map.removeFeatureState({source: src, id: old}); }
+      if (!seen.has(old)) { map.removeFeatureState(target(inst, src, old)); }
     }
     inst.stated = seen;
     inst.selected = values.sel || null;
@@ -625,11 +649,11 @@
     if (!ids.length) { return; }
     const map = inst.map;
     if (inst.focus >= 0 && inst.focus < ids.length) {
-      map.setFeatureState({source: inst.geometry, id: ids[inst.focus]}, {focus: false});
+      map.setFeatureState(target(inst, inst.geometry, ids[inst.focus]), {focus: false});
     }
     inst.focus = ((i % ids.length) + ids.length) % ids.length;
     const pcode = ids[inst.focus];
-    map.setFeatureState({source: inst.geometry, id: pcode}, {focus: true});
+    map.setFeatureState(target(inst, inst.geometry, pcode), {focus: true});
     inst.frame.dataset.focused = pcode;
     drawOutline(inst);
     pointAt(inst, pcode);
@@ -652,7 +676,7 @@
       toDash(inst, "key", inst.spec.ids[inst.focus]); e.preventDefault();
     } else if (e.key === "Escape") {
       if (inst.focus >= 0) {
-        inst.map.setFeatureState({source: inst.geometry, id: inst.spec.ids[inst.focus]},
+        inst.map.setFeatureState(target(inst, inst.geometry, inst.spec.ids[inst.focus]),
                                  {focus: false});
       }
       inst.focus = -1; inst.frame.dataset.focused = ""; hideTooltip(inst);
@@ -661,8 +685,29 @@
   }
 
   // ── HTML labels (Thai shaped by the browser, Sarabun from assets/fonts) ───
+  // From the spec's labels file (names and label points by P-code) where it has one,
+  // else from the GeoJSON features' properties.
+  async function loadLabels(inst, geometry, url) {
+    let file = inst.labelFiles.get(url);
+    if (!file) {
+      file = getJson(url);
+      inst.labelFiles.set(url, file);
+      while (inst.labelFiles.size > CACHED_GEOMETRIES) {
+        inst.labelFiles.delete(inst.labelFiles.keys().next().value);
+      }
+    }
+    const data = await file;
+    if (!data || inst.geometry !== geometry || inst.labelsUrl !== url) { return; }
+    const th = (inst.spec && inst.spec.lang) !== "en";
+    const names = th ? data.th : data.en;
+    data.ids.forEach(function (pcode, i) {
+      inst.labelPoints.set(pcode, {at: data.at[i], name: names[i]});
+    });
+    placeLabels(inst);
+  }
+
   function collectLabels(inst) {
-    if (!inst.geometry) { return; }
+    if (!inst.geometry || inst.labelsUrl) { return; }
     const th = (inst.spec && inst.spec.lang) !== "en";
     for (const f of inst.map.querySourceFeatures(inst.geometry)) {
       const p = f.properties;
@@ -727,7 +772,7 @@
       get ready() { return inst.ready; },
       featureState: function (pcode) {
         if (!inst.geometry) { return null; }
-        return inst.map.getFeatureState({source: inst.geometry, id: pcode});
+        return inst.map.getFeatureState(target(inst, inst.geometry, pcode));
       },
       areas: function () { return inst.spec ? inst.spec.ids.slice() : []; },
       values: function () { return inst.values; },

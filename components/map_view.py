@@ -84,10 +84,14 @@ def draw_ahead_on(map_id: str, controls: Sequence[str]) -> None:
 def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
              bounds: Sequence[float] | None, measure_label: str, rank_label: str,
              lang: str, points: dict | None = None,
-             names: Sequence[str] | None = None, villages: dict | None = None) -> dict:
+             names: Sequence[str] | None = None, villages: dict | None = None,
+             vector: str | None = None, labels: str | None = None) -> dict:
     """What stays while values change. `bounds` (minx, miny, maxx, maxy) is where the
     map opens; `points` an optional GeoJSON FeatureCollection of points (properties
-    ``color`` and ``label``); `names` override the geometry's names in the hover."""
+    ``color`` and ``label``); `names` override the geometry's names in the hover.
+    `vector` (a tile URL template) draws the areas from vector tiles of the same
+    geometry, and `labels` (URL) gives their names and label points
+    (geodata.serve.tile_sources gives both); `geometry_url` still names the view."""
     spec = {"geometry": geometry_url, "ids": list(pcodes), "level": level,
             "bounds": [round(float(b), 5) for b in bounds] if bounds else None,
             "measure": measure_label, "rank": rank_label, "lang": lang,
@@ -98,6 +102,10 @@ def map_spec(geometry_url: str, pcodes: Sequence[str], *, level: int,
         spec["names"] = list(names)
     if villages is not None:
         spec["villages"] = villages
+    if vector is not None:
+        spec["vector"] = vector
+    if labels is not None:
+        spec["labels"] = labels
     return spec
 
 

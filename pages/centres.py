@@ -65,7 +65,7 @@ from components.i18n import (
     service_label,
     t,
 )
-from geodata.serve import geometry_url
+from geodata.serve import geometry_url, tile_sources
 from geodata.static_map import (
     ATTRIBUTION_EN,
     ATTRIBUTION_TH,
@@ -546,10 +546,11 @@ def update_view(province, district, distance, view, measure, level, statuses, se
     bounds = (box["xmin"], box["ymin"], box["xmax"], box["ymax"]) if box else None
     sites = (plan or {}).get("sites") or []
     features = cw.centres_points(points, lang) + cw.sites_points(sites, lang)
-    geometry = geometry_url(level, None if area == "TH" else area)
+    parent = None if area == "TH" else area
+    geometry = geometry_url(level, parent)
     texts, more, label = hover
     spec = mv.map_spec(geometry, locations, level=level, bounds=bounds, measure_label=label,
-                       rank_label=t("map.rank", lang), lang=lang,
+                       rank_label=t("map.rank", lang), lang=lang, **tile_sources(level, parent),
                        points={"type": "FeatureCollection", "features": features})
     values = mv.map_values(geometry, f"{view}:{level}:{area}:{measure}:{distance}:{year}",
                            z, classes.colors, texts, label=label, more=more)

@@ -78,6 +78,7 @@ from components.map_controls import (
 )
 from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
+from geodata.serve import tile_sources
 from geodata.village_tiles import tile_url as village_tile_url
 from pages import map_exports_ids as ex_ids
 from pages import map_ids as ids
@@ -516,7 +517,8 @@ def _spec(state: MapState, values: mpi.MapValues, bounds, lang: Lang) -> dict:
     return mv.map_spec(geodata_url(state.level, state.area), [a.pcode for a in values.areas],
                        level=state.level, bounds=bounds,
                        measure_label=_hover_label(state, lang, False),
-                       rank_label=t("map.rank", lang), lang=lang)
+                       rank_label=t("map.rank", lang), lang=lang,
+                       **tile_sources(state.level, state.area))
 
 
 def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,

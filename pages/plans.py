@@ -58,7 +58,7 @@ from components.i18n import (
 )
 from components.theme import GRAPH_CONFIG
 from geodata import static_map as sm
-from geodata.serve import geometry_url
+from geodata.serve import geometry_url, tile_sources
 from pages import plans_ids as ids
 from queries import plans
 from queries.areas import ancestors, get_area
@@ -312,7 +312,7 @@ def _map(map_id: str, level: int, parent: str | None, locations: list[str], z: l
     """One of the page's maps: the map component with its geometry URL and values."""
     geometry = geometry_url(level, parent)
     spec = mv.map_spec(geometry, locations, level=level, bounds=bounds, measure_label=label,
-                       rank_label=t("map.rank", lang), lang=lang)
+                       rank_label=t("map.rank", lang), lang=lang, **tile_sources(level, parent))
     values = mv.map_values(geometry, f"{map_id}:{level}:{parent}:{label}", z, classes.colors,
                            texts, selected=selected, label=label, more=more)
     return mv.map_view(map_id, label=t("map.aria", lang).replace("{what}", label),

@@ -177,6 +177,22 @@ def area_geojson(conn: Connection, level: int, parent: str | None = None) -> byt
     return row.encode("utf-8")
 
 
+def area_tile(conn: Connection, level: int, z: int, x: int, y: int) -> bytes:
+    """Vector tile z/x/y (Mapbox Vector Tile, layer ``areas``, property ``pcode``) of
+    the display geometry of one level; empty bytes where no area lies."""
+    data = conn.execute(text(sql("areas/tile")), {"level": level, "z": z, "x": x,
+                                                   "y": y}).scalar()
+    return bytes(data or b"")
+
+
+def area_labels(conn: Connection, level: int, parent: str | None = None) -> dict:
+    """Names and label points of one level (inside `parent`), aligned by P-code:
+    {"ids": [...], "th": [...], "en": [...], "at": [[lon, lat], ...]}."""
+    rows = conn.execute(text(sql("areas/labels")), {"level": level, "parent": parent}).all()
+    return {"ids": [r.pcode for r in rows], "th": [r.name_th for r in rows],
+            "en": [r.name_en for r in rows], "at": [[r.lx, r.ly] for r in rows]}
+
+
 def area_shapes(conn: Connection, level: int, parent: str | None = None) -> list[dict]:
     """The display geometry of one level (inside `parent`) for static maps:
     [{pcode, name_th, name_en, wkb, label_lon, label_lat}] by P-code (wkb: bytes,

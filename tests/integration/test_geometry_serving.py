@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
 from pathlib import Path
 
 import flask
+import mapbox_vector_tile
 import pytest
 
 from geodata import serve
@@ -110,6 +112,10 @@ def test_etag_gives_304(client):
     ("/geo/3/TH99.geojson", "no area with P-code TH99"),
     ("/geo/2/TH1001.geojson", "does not lie inside TH1001"),
     ("/geo/1/TH10.geojson", "does not lie inside TH10"),
+    ("/geo/3/TH99.labels.json", "no area with P-code TH99"),
+    ("/geo/1/0/0/0.mvt", "not served as tiles"),
+    ("/geo/3/11/0/0.mvt", "no tile 11/0/0"),
+    ("/geo/3/2/4/0.mvt", "no tile 2/4/0"),
 ])
 def test_not_found(client, url, message):
     resp = client.get(url)
@@ -119,6 +125,7 @@ def test_not_found(client, url, message):
 
 def test_built_once_and_invalidated_after_import(client, tmp_path):
     url = serve.geometry_url(3)
+    labels_url = serve.tile_sources(3)["labels"]
     assert re.fullmatch(r"/geo/3\.geojson\?v=[0-9a-f]{12}", url)
     assert serve.geometry_url(3, "TH10").startswith("/geo/3/TH10.geojson?v=")
     assert serve.geometry_payload(3) is serve.geometry_payload(3)  # cached
@@ -132,6 +139,64 @@ def test_built_once_and_invalidated_after_import(client, tmp_path):
     assert resp.headers["ETag"] != before
     assert json.loads(resp.data)["features"][0]["properties"]["name_en"] == "New Tambon"
     assert serve.geometry_url(3) != url
+    assert client.get("/geo/3.labels.json").json["en"][0] == "New Tambon"
+    assert serve.tile_sources(3)["labels"] != labels_url  # a new name is a new URL
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2 ** z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
+
+
+def test_labels_are_aligned_by_pcode(client):
+    resp = client.get("/geo/3.labels.json")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert resp.headers["Cache-Control"] == "public, max-age=86400"
+    labels = resp.json
+    assert labels["ids"] == sorted(TAMBONS)
+    assert len(labels["th"]) == len(labels["en"]) == len(labels["at"]) == len(TAMBONS)
+    # the GeoJSON's names and label points (which lie inside their own areas)
+    from shapely.geometry import Point, shape
+
+    features = {f["id"]: f for f in json.loads(client.get("/geo/3.geojson").data)["features"]}
+    for i, pcode in enumerate(labels["ids"]):
+        props = features[pcode]["properties"]
+        assert (labels["th"][i], labels["en"][i]) == (props["name_th"], props["name_en"])
+        assert labels["at"][i] == [props["lx"], props["ly"]]
+        assert shape(features[pcode]["geometry"]).contains(Point(labels["at"][i])), pcode
+    sub = client.get("/geo/3/TH1001.labels.json").json
+    assert sub["ids"] == ["TH100101", "TH100102"]
+
+
+def test_national_tambons_as_vector_tiles(client):
+    sources = serve.tile_sources(3)
+    version = serve.geometry_url(3).split("?v=")[1]
+    assert sources["vector"] == f"/geo/3/{{z}}/{{x}}/{{y}}.mvt?v={version}"
+    assert sources["labels"].startswith("/geo/3.labels.json?v=")
+    assert serve.tile_sources(3, "TH10")["vector"] is None  # a subtree: one small file
+    assert serve.tile_sources(1)["vector"] is None
+    labels = client.get("/geo/3.labels.json").json
+    at = dict(zip(labels["ids"], labels["at"], strict=True))
+    x, y = _tile_of(*at["TH100101"], 9)
+    resp = client.get(f"/geo/3/9/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"})
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.mapbox-vector-tile"
+    assert resp.headers["Content-Encoding"] == "gzip"
+    layer = mapbox_vector_tile.decode(gzip.decompress(resp.data))["areas"]
+    assert layer["extent"] == 4096
+    shown = {f["properties"]["pcode"] for f in layer["features"]}
+    assert "TH100101" in shown
+    assert {p for p in TAMBONS if _tile_of(*at[p], 9) == (x, y)} <= shown
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in layer["features"])
+    again = client.get(f"/geo/3/9/{x}/{y}.mvt",
+                       headers={"Accept-Encoding": "gzip", "If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
+    # a tile far from every area is empty, not an error
+    far = client.get("/geo/3/9/0/0.mvt")
+    assert far.status_code == 200 and far.data == b""
+    whole = mapbox_vector_tile.decode(client.get("/geo/3/0/0/0.mvt").data)["areas"]
+    assert sorted(f["properties"]["pcode"] for f in whole["features"]) == sorted(TAMBONS)
 
 
 @pytest.mark.real_boundaries
@@ -147,3 +212,4 @@ def test_real_national_tambon_payload(client, capsys):
               f"{len(payload.gzipped):,} gzipped")
     districts = json.loads(client.get("/geo/2/TH50.geojson").data)["features"]
     assert len(districts) == 25  # Chiang Mai
+
