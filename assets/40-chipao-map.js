@@ -23,6 +23,8 @@
   const DRILLS_KEPT = 12;         // drill-downs fetched ahead, kept for a click
   const POINT_MS = 150;           // a pointer resting this long on an area fetches its drill-down
   const PRINT_MS = 1000;          // the print image loads this long after the map's last paint
+  const TYPED_MS = 100;           // a typed value resting this long is fetched before its Enter
+  const TYPED_KEPT = 8;           // views fetched while typing, kept until the page's answer
   let workerSet = false;
 
   function emit(inst, name, detail) {
@@ -94,6 +96,7 @@
       labelPoints: new Map(), labelled: new Map(),
       ahead: new Map(), aheadRun: 0,   // views fetched ahead: URL → values
       nowRun: 0,                       // views fetched on demand, and the page's answers
+      nowFetches: new Map(), typedTimer: null,  // on-demand URL → Promise (typing, below)
       drills: new Map(), pointed: null, pointTimer: null, drillShown: false, queuedPick: null,
       shapes: new Map(), outlineRun: 0,  // geometry URL → Promise of {pcode: geometry}
       vectors: new Set(),                // geometry URLs drawn from vector tiles
@@ -276,6 +279,18 @@
     } catch (err) {
       return null;
     }
+  }
+
+  // getJson once per URL: the answer's Promise is kept in `cache` (the oldest beyond
+  // `keep` go)
+  function getJsonOnce(cache, url, keep) {
+    let answer = cache.get(url);
+    if (!answer) {
+      answer = getJson(url);
+      cache.set(url, answer);
+      while (cache.size > keep) { cache.delete(cache.keys().next().value); }
+    }
+    return answer;
   }
 
   // ── drill-downs fetched ahead (values.drill, pages/map_ahead.py) ───────────
@@ -492,18 +507,50 @@
     return nu;
   }
 
+  // A value typed into an on-demand text field (the cut-off k) is fetched once it has
+  // rested TYPED_MS, before the Enter that chooses it: a person takes longer than the
+  // request between the last key and Enter, so the chosen view is drawn at once.
+  document.addEventListener("input", function (e) {
+    const field = e.target;
+    if (!(field instanceof HTMLInputElement) || !field.id) { return; }
+    for (const id of Object.keys(maps)) {
+      const inst = maps[id]._inst;
+      const links = inst && inst.values && inst.values.on_demand;
+      if (!links || !links[field.id]) { continue; }
+      clearTimeout(inst.typedTimer);
+      if (field.value === "" || !field.validity.valid) { continue; }
+      const value = field.type === "number" ? String(Number(field.value)) : field.value;
+      inst.typedTimer = setTimeout(function () {
+        const url = onDemandUrl(inst, field.id, value);
+        if (url) { getOnce(inst, url); }
+      }, TYPED_MS);
+    }
+  }, true);
+
   // A control whose choices are too many to fetch ahead (values.on_demand: the cut-off
   // k, the classes): the view chosen is fetched now, beside the page's own callback,
   // and drawn if it comes first (that answer does ~20 outputs' worth of work more).
-  async function fetchNow(inst, control, value) {
+  // The on-demand view of `value` for `control`, or null (none, or the one shown).
+  function onDemandUrl(inst, control, value) {
     const values = inst.values;
     const link = values && values.on_demand && values.on_demand[control];
-    if (!link || value === null || value === undefined || value === "") { return; }
-    if (new URLSearchParams(values.key).get(link.param) === String(value)) { return; }  // shown
-    const run = ++inst.nowRun;
+    if (!link || value === null || value === undefined || value === "") { return null; }
+    if (new URLSearchParams(values.key).get(link.param) === String(value)) { return null; }
     const url = new URL(link.url, window.location.href);
     url.searchParams.set(link.param, String(value));
-    const data = await getJson(url.pathname + url.search);
+    return url.pathname + url.search;
+  }
+
+  // one request per on-demand URL until the page answers (typing may have sent it)
+  function getOnce(inst, url) {
+    return getJsonOnce(inst.nowFetches, url, TYPED_KEPT);
+  }
+
+  async function fetchNow(inst, control, value) {
+    const url = onDemandUrl(inst, control, value);
+    if (!url) { return; }
+    const run = ++inst.nowRun;
+    const data = await getOnce(inst, url);
     if (!data) { return; }  // refused or failing: the page's answer still comes
     // drawn only if nothing newer came meanwhile (the page's answer, another choice)
     const fresh = run === inst.nowRun && data.key !== inst.values.key && inst.spec &&
@@ -531,6 +578,7 @@
         clearAhead(inst);
         inst.queuedPick = null;
         inst.nowRun += 1;  // a view fetched on demand is late now
+        inst.nowFetches.clear();
       }
       inst.values = values;
       setVillages(inst, spec, values);
@@ -688,15 +736,7 @@
   // From the spec's labels file (names and label points by P-code) where it has one,
   // else from the GeoJSON features' properties.
   async function loadLabels(inst, geometry, url) {
-    let file = inst.labelFiles.get(url);
-    if (!file) {
-      file = getJson(url);
-      inst.labelFiles.set(url, file);
-      while (inst.labelFiles.size > CACHED_GEOMETRIES) {
-        inst.labelFiles.delete(inst.labelFiles.keys().next().value);
-      }
-    }
-    const data = await file;
+    const data = await getJsonOnce(inst.labelFiles, url, CACHED_GEOMETRIES);
     if (!data || inst.geometry !== geometry || inst.labelsUrl !== url) { return; }
     const th = (inst.spec && inst.spec.lang) !== "en";
     const names = th ? data.th : data.en;

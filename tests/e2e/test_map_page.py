@@ -530,6 +530,25 @@ def test_a_typed_cut_off_is_fetched_at_once_and_drawn_before_the_page_answers(ma
     assert map_page.errors == []
 
 
+def test_a_cut_off_being_typed_is_fetched_before_its_enter(map_page, live_server):
+    """A value typed into k is fetched once the typing rests, before Enter: Enter then
+    draws that view at once, without asking for it again."""
+    _open(map_page, live_server, "?level=3&round=2566&measure=H", 11)
+    asked: list[str] = []
+    map_page.on("request", lambda r: "/map/ahead?" in r.url and asked.append(r.url))
+    map_page.click("#map-k", click_count=3)
+    with map_page.expect_response(lambda r: "/map/ahead?" in r.url and "k=0.25" in r.url):
+        map_page.keyboard.type("0.25")
+    assert [u for u in asked if "k=0.25" in u]  # before any Enter
+    held = _drawn_while_held(map_page, lambda: map_page.press("#map-k", "Enter"))
+    assert "k=0.25" in map_page.get_attribute(FRAME, "data-ahead")
+    assert map_page.get_attribute(FRAME, "data-map-now").startswith("drawn ")
+    assert len([u for u in asked if "k=0.25" in u]) == 1  # Enter asked for nothing new
+    _drawn_as_the_server_answers(_states(map_page), "?level=3&round=2566&measure=H&k=0.25")
+    _release_until_answered(map_page, held, "k=0.25", 11)
+    assert map_page.errors == []
+
+
 def test_a_drill_down_fetched_ahead_is_drawn_before_the_server_answers(map_page,
                                                                        live_server):
     """Pointing at a province (its name on the map) fetches its drill-down; the click
