@@ -19,6 +19,7 @@
   const OUTLINE = "outline";      // the selected and the focused area's outline (source, layer)
   const AREAS = "areas";          // the layer of the areas' vector tiles (geodata/serve.py)
   const TILE_MAX_ZOOM = 10;       // … served up to this zoom, over-zoomed beyond
+  const BORDER_ZOOM = 7.5;        // levels of thousands of areas: borders from this zoom
   const NO_FEATURES = {type: "FeatureCollection", features: []};
   const DRILLS_KEPT = 12;         // drill-downs fetched ahead, kept for a click
   const POINT_MS = 150;           // a pointer resting this long on an area fetches its drill-down
@@ -189,10 +190,10 @@
     if (spec.bounds) { map.fitBounds(spec.bounds, {padding: 12, animate: false}); }
   }
 
-  // Borders of thousands of areas are a blur, and a line layer makes MapLibre's worker
-  // build line geometry for every area (~110 ms of the national tambons' first paint):
-  // such a level has fills only, and the selected and focused areas are outlined from
-  // the small OUTLINE source.
+  // Borders of thousands of areas are a blur at the zoom that shows them all, and a line
+  // layer there makes MapLibre's worker build line geometry for every area (~110 ms of
+  // the national tambons' first paint): such a level draws borders only once zoomed in.
+  // The selected and focused areas are outlined from the small OUTLINE source.
   // `vector`: a tile URL template of the same geometry (the whole country's tambons),
   // so that MapLibre's worker parses only the tiles on screen, already cut
   function addGeometry(inst, url, many, visibility, vector) {
@@ -210,10 +211,10 @@
     map.addLayer(Object.assign({id: url + ":fill", type: "fill", paint: {
       "fill-color": ["to-color", ["coalesce", ["feature-state", "fill"], NO_VALUE]],
       "fill-opacity": 0.92}}, on), OUTLINE);
-    if (!many) {
-      map.addLayer(Object.assign({id: url + ":line", type: "line", paint: {
-        "line-color": "#ffffff", "line-width": 0.6}}, on), OUTLINE);
-    }
+    // many areas: borders only from BORDER_ZOOM, where a tile holds few of them
+    map.addLayer(Object.assign({id: url + ":line", type: "line",
+                                minzoom: many ? BORDER_ZOOM : 0, paint: {
+                                  "line-color": "#ffffff", "line-width": 0.6}}, on), OUTLINE);
   }
 
   function addOutline(map) {
