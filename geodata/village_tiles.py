@@ -14,16 +14,28 @@ scope, where row-level security shows only the households of the user's areas
 household records, is refused (403) and, for a signed-in user, audited as a refusal,
 as the sign-in guard does for pages (chipao/web/auth.py). Responses are cacheable by
 the browser only (``private``): they differ per user.
+
+A district's villages span six or more tiles, requested at once, right after the page's
+answer has computed the same figures: :func:`village_figures` keeps one user's figures
+of one view for FIGURES_TTL seconds (the page's call and the first tile's compute them,
+the others wait for that and reuse them), so the households are read once per view,
+not once per tile. The key is the user's whole scope, so nothing is shared between
+users.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import threading
+import time
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 import flask
 
+from chipao.domain.catalogue import Catalogue
+from chipao.domain.mapstate import format_k
 from chipao.domain.scope import Role, Scope
 from queries import audit, villages
 from queries.catalogue import load_catalogue
@@ -33,10 +45,40 @@ MIMETYPE = "application/vnd.mapbox-vector-tile"
 MAX_AGE = 300  # seconds: the URL changes with the data version anyway
 MAX_ZOOM = 22
 MAX_BINS = 12
+FIGURES_TTL = 120   # seconds a user's village figures of one view are kept for its tiles
+FIGURES_KEPT = 64   # views kept per process
+
+_figures: OrderedDict[tuple, tuple[float, list[villages.VillageFigure]]] = OrderedDict()
+_flights: dict[tuple, threading.Lock] = {}
+_lock = threading.Lock()
 
 
 class BadTileRequest(ValueError):
     pass
+
+
+def village_figures(conn, scope: Scope, catalogue: Catalogue, *, round_id: int, area: str,
+                    subject: str, measure: str, k: float, version: object
+                    ) -> list[villages.VillageFigure]:
+    """villages.village_values for `scope`, kept a short while per user and view
+    (`version`: the aggregates' data version, as the tile URL carries it)."""
+    key = (scope, round_id, area, subject, measure, format_k(k), str(version))
+    with _lock:
+        flight = _flights.setdefault(key, threading.Lock())
+    with flight:  # one computation per key; tiles that arrive meanwhile wait for it
+        with _lock:
+            kept = _figures.get(key)
+            if kept is not None and kept[0] > time.monotonic():
+                _figures.move_to_end(key)
+                return kept[1]
+        figures = villages.village_values(conn, scope, catalogue, round_id=round_id,
+                                          area=area, subject=subject, measure=measure, k=k)
+        with _lock:
+            _figures[key] = (time.monotonic() + FIGURES_TTL, figures)
+            while len(_figures) > FIGURES_KEPT:
+                _figures.popitem(last=False)
+            _flights.pop(key, None)
+    return figures
 
 
 def _scope() -> Scope:
@@ -71,7 +113,8 @@ def _query() -> dict:
     if measure not in villages.MEASURES:
         raise BadTileRequest(f"measure is one of {', '.join(villages.MEASURES)}")
     return {"area": args.get("area", ""), "round_id": round_id, "k": k, "measure": measure,
-            "subject": args.get("subject", "overall"), "bins": _floats(args.get("b", ""))}
+            "subject": args.get("subject", "overall"), "bins": _floats(args.get("b", "")),
+            "version": args.get("v", "")}
 
 
 def _refuse(scope: Scope, reason: str) -> flask.Response:
@@ -98,10 +141,12 @@ def village_tile(z: int, x: int, y: int) -> flask.Response:
         return flask.make_response(flask.jsonify(error="Bad Request", message=str(err)), 400)
     if not villages.may_see(scope, query["area"]):
         return _refuse(scope, "village tile outside the scope")
+    bins = query.pop("bins")
     with scoped_read(scope) as conn:
         try:
-            data = villages.village_tile(conn, scope, load_catalogue(conn), z=z, x=x, y=y,
-                                         **query)
+            figures = village_figures(conn, scope, load_catalogue(conn), **query)
+            data = villages.village_tile(conn, figures, z=z, x=x, y=y,
+                                         measure=query["measure"], bins=bins)
         except villages.VillageRequestError as err:
             return flask.make_response(flask.jsonify(error="Bad Request", message=str(err)),
                                        400)

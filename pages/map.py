@@ -80,6 +80,7 @@ from components.meeting import print_stamp, toolbar
 from geodata.serve import geometry_url as geodata_url
 from geodata.serve import tile_sources
 from geodata.village_tiles import tile_url as village_tile_url
+from geodata.village_tiles import village_figures
 from pages import map_exports_ids as ex_ids
 from pages import map_ids as ids
 from queries import mpi, trend, villages
@@ -657,15 +658,16 @@ def _village_view(conn, state: MapState, scope: Scope, lang: Lang, shown_geometr
     district = state.area[:6]
     tambons = mpi.area_list(conn, 3, district)
     names = {a["pcode"]: a for a in tambons}
-    figures = villages.village_values(conn, scope, catalogue, round_id=current.round_id,
-                                      area=state.area, subject=state.subject,
-                                      measure=state.measure, k=state.k)
+    version = data_versions(conn)["aggregates"]
+    # kept a moment for the village tiles the browser asks for next (geodata/village_tiles)
+    figures = village_figures(conn, scope, catalogue, round_id=current.round_id,
+                              area=state.area, subject=state.subject, measure=state.measure,
+                              k=state.k, version=version)
     profile = mpi.area_profile(conn, scope, catalogue, state.area, round_id=current.round_id,
                                previous_round_id=None, k=state.k)
     trail = ancestors(conn, state.area, include_self=True)
     new_geometry = shown_geometry != state.geometry_key
     bounds = mpi.area_bounds(conn, pcode_level(state.area), state.area) if new_geometry else None
-    version = data_versions(conn)["aggregates"]
     area_figures = [mpi.AreaFigure(
         v.vid, _village_label(v, "th"), _village_label(v, "en"), v.value, v.surveyed,
         v.insufficient, v.rank, parent_th=names.get(v.tambon, {}).get("name_th", ""),

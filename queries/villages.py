@@ -8,9 +8,9 @@ sees the villages of their own areas only, and a role without household records
 placed at the centroid of its located households (the village table holds no point).
 
 The same statement gives the page its ranking and legend (:func:`village_values`) and
-the vector tiles their class index (:func:`village_tile`, ``ST_AsMVT``), so a tile's
-classes are the legend's: the page computes the class breaks from the values and
-passes them to the tile URL. Rates over fewer than CHIPAO_MIN_HOUSEHOLDS surveyed
+the vector tiles their class index (:func:`village_tile`, ``ST_AsMVT`` over those
+figures), so a tile's classes are the legend's: the page computes the class breaks from
+the values and passes them to the tile URL. Rates over fewer than CHIPAO_MIN_HOUSEHOLDS surveyed
 households are "too few" (class −1, not ranked), as on the tambon map.
 """
 
@@ -136,18 +136,18 @@ def village_values(conn: Connection, scope: Scope, catalogue: Catalogue, *, roun
             for r, f, rank in zip(rows, few.tolist(), ranks, strict=True)]
 
 
-def village_tile(conn: Connection, scope: Scope, catalogue: Catalogue, *, z: int, x: int,
-                 y: int, round_id: int, area: str, subject: str, measure: str,
-                 bins: list[float], k: float = 1 / 3) -> bytes:
-    """The vector tile z/x/y of the villages of `area` (see tile.sql): empty for a
-    scope that may not see them."""
-    if not may_see(scope, area):
-        return b""
+def village_tile(conn: Connection, figures: list[VillageFigure], *, z: int, x: int, y: int,
+                 measure: str, bins: list[float]) -> bytes:
+    """The vector tile z/x/y of the villages in `figures` (village_values' answer for
+    the user's scope: a tile reads no household row itself), classed by `bins`."""
     if not bins:
         raise VillageRequestError("class breaks are needed")
-    statement = sql("villages/tile").format(
-        figures=figures_sql(catalogue, subject, measure), value=_VALUE[measure])
-    data = conn.execute(text(statement), {
-        **_params(round_id, area, k), "z": z, "x": x, "y": y, "bins": [float(b) for b in bins],
-        "top": len(bins) - 1, "rate": measure in RATES, "min_n": min_households()}).scalar()
+    if measure not in MEASURES:
+        raise VillageRequestError(f"unknown measure {measure!r}")
+    data = conn.execute(text(sql("villages/tile")), {
+        "z": z, "x": x, "y": y, "vids": [f.vid for f in figures],
+        "lons": [f.lon for f in figures], "lats": [f.lat for f in figures],
+        "surveyed": [f.surveyed for f in figures], "values": [f.value for f in figures],
+        "bins": [float(b) for b in bins], "top": len(bins) - 1, "rate": measure in RATES,
+        "min_n": min_households()}).scalar()
     return bytes(data or b"")

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from chipao.domain.scope import PUBLIC, Role, Scope
 from components import choropleth as cp
 from geodata import serve
-from geodata.village_tiles import MIMETYPE
+from geodata.village_tiles import MIMETYPE, village_figures
 from queries import villages
 from queries.catalogue import load_catalogue
 from queries.db import owner, scoped_read
@@ -195,9 +195,29 @@ def test_a_public_viewer_gets_no_village_figures(client, store):
         assert conn.execute(text(f"SELECT count(*) FROM ({statement}) AS f"),  # noqa: S608
                             {"round": ROUND[0], "k": 0.3, "lo": "TH",
                              "hi": "TH99999999"}).scalar_one() == 0
-        assert villages.village_tile(conn, PUBLIC, catalogue, z=12, x=0, y=0,
-                                     round_id=ROUND[0], area=TAMBON, subject="overall",
-                                     measure="count", bins=[5.0]) == b""
+        figures = villages.village_values(conn, PUBLIC, catalogue, round_id=ROUND[0],
+                                          area=TAMBON, subject="overall", measure="count")
+        assert figures == []
+        assert villages.village_tile(conn, figures, z=12, x=0, y=0, measure="count",
+                                     bins=[5.0]) == b""
+
+
+def test_a_views_figures_are_read_once_for_its_tiles_and_per_user(store):
+    """The page's answer and the tiles after it share one reading of the households
+    (the tile URL's k is the page's, rounded), per user and data version."""
+    view = {"round_id": ROUND[0], "area": TAMBON, "subject": "overall", "measure": "share"}
+    twin = Scope("village-district-2", Role.DISTRICT, DISTRICT.areas)  # same areas
+    with scoped_read(DISTRICT) as conn:
+        catalogue = load_catalogue(conn)
+        page = village_figures(conn, DISTRICT, catalogue, k=1 / 3, version=7, **view)
+        assert village_figures(conn, DISTRICT, catalogue, k=0.3333, version="7",
+                               **view) is page
+        newer = village_figures(conn, DISTRICT, catalogue, k=1 / 3, version=8, **view)
+        assert newer is not page and newer == page
+        assert village_figures(conn, DISTRICT, catalogue, k=0.5, version=7,
+                               **view) is not page
+    with scoped_read(twin) as conn:
+        assert village_figures(conn, twin, catalogue, k=1 / 3, version=7, **view) is not page
 
 
 def test_tiles_are_private_cacheable_and_checked(client, store):

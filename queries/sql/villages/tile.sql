@@ -1,14 +1,17 @@
--- One Mapbox vector tile (layer 'villages') of the villages of an area whose point lies
--- in tile z/x/y: per village its code (vid) and class index (c) by the legend's class
--- breaks (:bins, ascending; the index is the number of breaks below the value, at most
--- the last class, as components/choropleth.class_index computes it), −1 for a rate
--- over too few households (0 < surveyed < :min_n), none for no figure.
--- Placeholders: figures (the statement of figures.sql), value (a row's figure).
+-- One Mapbox vector tile (layer 'villages') of villages whose point lies in tile z/x/y,
+-- from their figures as arrays aligned by village (the figures village_values read
+-- under the user's scope): per village its code (vid) and class index (c) by the
+-- legend's class breaks (:bins, ascending; the index is the number of breaks below the
+-- value, at most the last class, as components/choropleth.class_index computes it), −1
+-- for a rate over too few households (0 < surveyed < :min_n), none for no figure.
 WITH box AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
-fig AS ({figures}),
 val AS (
-    SELECT vid, ST_Transform(point, 3857) AS point, surveyed, {value} AS value
-    FROM fig WHERE point IS NOT NULL
+    SELECT v.vid, v.surveyed, v.value,
+           ST_Transform(ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326), 3857) AS point
+    FROM unnest(CAST(:vids AS text[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]),
+                CAST(:surveyed AS int[]), CAST(:values AS float8[]))
+         AS v(vid, lon, lat, surveyed, value)
+    WHERE v.lon IS NOT NULL AND v.lat IS NOT NULL
 )
 SELECT ST_AsMVT(t, 'villages', 4096, 'geom')
 FROM (
