@@ -30,6 +30,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (trig === "shell-round.value" && value !== null && value !== undefined) {
         if (fromUrl === String(value)) { return [nu, nu]; }
         params.set("round", String(value));
+        // a map that fetched this round's view ahead draws it now (40-chipao-map.js)
+        document.dispatchEvent(new CustomEvent("chipao:round-chosen",
+                                               {detail: {value: String(value)}}));
         return ["?" + params.toString(), nu];
       }
       const valid = new Set((Array.isArray(options) ? options : []).map(function (o) {

@@ -16,6 +16,7 @@
   const MAX_LABELS = 100;         // more areas than this in view: no names (zoom in)
   const CACHED_GEOMETRIES = 6;    // sources kept for back/forth drill-down
   const VILLAGES = "villages";    // the village level's source, tile layer and circle layer
+  const ROUND_CONTROL = "shell-round";  // components/shell_ids.py: the round selector
   const OUTLINE = "outline";      // the selected and the focused area's outline (source, layer)
   const AREAS = "areas";          // the layer of the areas' vector tiles (geodata/serve.py)
   const TILE_MAX_ZOOM = 10;       // … served up to this zoom, over-zoomed beyond
@@ -490,6 +491,29 @@
     if (inst.aheadLegend) { inst.aheadLegend.hidden = true; inst.aheadLegend.replaceChildren(); }
   }
 
+  // draws the view of `control` = `value` if it was fetched ahead; false if not
+  function drawAhead(inst, control, value) {
+    const url = (inst.values.ahead[control] || {})[String(value)];
+    const data = url && inst.ahead.get(url);
+    if (!data || data.key === inst.values.key || data.geometry !== inst.spec.geometry) {
+      return false;
+    }
+    showAhead(inst, data);
+    return true;
+  }
+
+  // The shell's round selector (assets/20-chipao.js says when one is chosen): a new
+  // round is a new address, and Dash holds the page's callbacks until its pages router
+  // has answered for it, so the map hears of the choice from this event, not Dash.
+  document.addEventListener("chipao:round-chosen", function (e) {
+    for (const id of Object.keys(maps)) {
+      const inst = maps[id]._inst;
+      if (inst && inst.values && inst.values.ahead && inst.spec) {
+        drawAhead(inst, ROUND_CONTROL, e.detail.value);
+      }
+    }
+  });
+
   function ahead() {
     const nu = window.dash_clientside.no_update;
     const storeId = arguments[arguments.length - 1];
@@ -498,13 +522,7 @@
     const inst = storeId && maps[storeId.map] && maps[storeId.map]._inst;
     if (!trig || !inst || !inst.values || !inst.values.ahead || !inst.spec) { return nu; }
     const control = trig.prop_id.slice(0, trig.prop_id.lastIndexOf("."));
-    const url = (inst.values.ahead[control] || {})[String(trig.value)];
-    const data = url && inst.ahead.get(url);
-    if (data && data.key !== inst.values.key && data.geometry === inst.spec.geometry) {
-      showAhead(inst, data);
-    } else {
-      fetchNow(inst, control, trig.value);
-    }
+    if (!drawAhead(inst, control, trig.value)) { fetchNow(inst, control, trig.value); }
     return nu;
   }
 

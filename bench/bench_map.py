@@ -463,7 +463,7 @@ def _page_settled(page) -> None:
     page.wait_for_selector("#map-panel-trend-chart .main-svg", timeout=120_000)
 
 
-AHEAD_SWITCHES = ("dimension", "measure")  # the controls the component fetches ahead for
+AHEAD_SWITCHES = ("dimension", "measure", "round")  # the controls it fetches ahead for
 VILLAGE_DISTRICT = "TH3001"  # Mueang Nakhon Ratchasima: the district the drill-down opens
 
 

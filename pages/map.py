@@ -13,7 +13,7 @@ browser fetches once per level and subtree (geodata/serve.py, components/map_vie
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 from urllib.parse import urlencode
@@ -397,7 +397,7 @@ class _Drawn(NamedTuple):
 
 
 def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
-          compare: bool, catalogue) -> _Drawn:
+          compare: bool, catalogue, round_years: Sequence[int] = ()) -> _Drawn:
     numbers = [a.value for a in values.areas]
     insufficient = [a.insufficient for a in values.areas]
     known = [v for v, few in zip(numbers, insufficient, strict=True) if not few]
@@ -431,7 +431,7 @@ def _draw(values: mpi.MapValues, state: MapState, scope: Scope, lang: Lang,
         ranks, values.ranked, state.sel, label=_hover_label(state, lang, compare),
         rank_note=t("map.rank_top_change" if compare else "map.rank_top", lang),
         few_note=t("map.too_few_short", lang), legend=legend,
-        ahead=_ahead_links(state, catalogue) if ahead else None,
+        ahead=_ahead_links(state, catalogue, round_years) if ahead else None,
         drill=_drill_link(state) if ahead else None,
         on_demand=_on_demand_links(state) if ahead else None)
     return _Drawn(classes, z, legend, fmt, map_values)
@@ -447,13 +447,13 @@ def _drill_link(state: MapState) -> dict | None:
     return {"path": AHEAD_DRILL_PATH, "params": below.params()}
 
 
-def _ahead_links(state: MapState, catalogue) -> dict[str, dict[str, str]]:
+def _ahead_links(state: MapState, catalogue, round_years: Sequence[int] = ()
+                 ) -> dict[str, dict[str, str]]:
     """The views a user is likely to ask for next — every dimension (and overall) and
-    every measure of this view — by control and value, as /map/ahead URLs (not the
-    shell's round selector: a new round is a new address, and Dash holds every callback
-    of the page until its pages router has answered for it): the component
-    fetches them after it has painted and draws one at once when its control is chosen,
-    before the server's answer (which then replaces it)."""
+    every measure of this view, and the rounds just before and after it (the shell's
+    selector; not in a comparison) — by control and value, as /map/ahead URLs: the
+    component fetches them after it has painted and draws one at once when its control
+    is chosen, before the server's answer (which then replaces it)."""
     first_dim = next((f"dim:{d.code}" for d in catalogue.dimensions), None)
     choices = {ids.SUBJECT: ["overall", *[f"dim:{d.code}" for d in catalogue.dimensions]],
                ids.MEASURE: list(MEASURES)}
@@ -463,6 +463,12 @@ def _ahead_links(state: MapState, catalogue) -> dict[str, dict[str, str]]:
             nxt = _next_state(state, control, value, first_dim)
             if nxt is not None and nxt != state:
                 links.setdefault(control, {})[value] = AHEAD_PATH + nxt.query()
+    years = sorted(round_years)
+    if state.compare is None and state.round in years:
+        at = years.index(state.round)
+        for year in years[max(at - 1, 0):at] + years[at + 1:at + 2]:
+            links.setdefault(shell_ids.ROUND, {})[str(year)] = (
+                AHEAD_PATH + replace(state, round=year).query())
     return links
 
 
@@ -508,7 +514,8 @@ def ahead_values(params, scope: Scope, lang: Lang, with_spec: bool = False) -> d
         compare = _round_for(rounds, state.compare) if state.compare else None
         values = _area_values(conn, scope, catalogue, state, current_round, compare)
         bounds = mpi.area_bounds(conn, state.level, state.area) if with_spec else None
-    drawn = _draw(values, state, scope, lang, compare is not None, catalogue).values
+    drawn = _draw(values, state, scope, lang, compare is not None, catalogue,
+                  [r.year_be for r in rounds]).values
     if not with_spec:
         return drawn
     return {"spec": _spec(state, values, bounds, lang), "values": drawn}
@@ -561,7 +568,7 @@ def compute_view(params, scope: Scope, lang: Lang, shown_geometry: str | None,
         card_data = (mpi.has_welfare_card_data(conn, current_round.round_id)
                      if state.measure == "target_poor" else True)
 
-    drawn = _draw(values, state, scope, lang, compare is not None, catalogue)
+    drawn = _draw(values, state, scope, lang, compare is not None, catalogue, round_years)
     locations = [a.pcode for a in values.areas]
     spec = _spec(state, values, bounds, lang) if new_geometry else dash.no_update
     source = pick(current_round.source_th, current_round.source_en, lang)

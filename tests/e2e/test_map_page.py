@@ -491,6 +491,29 @@ def test_a_view_fetched_ahead_is_drawn_before_the_server_answers(map_page, live_
     assert map_page.errors == []
 
 
+def test_the_round_before_is_fetched_ahead_and_drawn_before_the_router_answers(map_page,
+                                                                             live_server):
+    """The rounds next to the view's are fetched ahead too: choosing one in the shell's
+    selector draws it at once, while the page's router and callbacks are still held."""
+    _open(map_page, live_server, "?level=3&round=2566", 11)
+    map_page.wait_for_selector(f"{FRAME}[data-map-ahead]", state="attached", timeout=20_000)
+    before_states = _states(map_page)
+
+    def choose():
+        map_page.click("#shell-round")
+        map_page.click("label.dash-dropdown-option:has(input[value='2565'])")
+
+    held = _drawn_while_held(map_page, choose)
+    assert "round=2565" in map_page.get_attribute(FRAME, "data-ahead")
+    drawn = _states(map_page)
+    assert drawn != before_states
+    _drawn_as_the_server_answers(drawn, "?level=3&round=2565")
+    _release_until_answered(map_page, held, "round=2565", 11)
+    assert _states(map_page) == drawn
+    assert "2565" in map_page.inner_text("#map-caption")
+    assert map_page.errors == []
+
+
 def test_a_typed_cut_off_is_fetched_at_once_and_drawn_before_the_page_answers(map_page,
                                                                             live_server):
     """The cut-off k can be any number, so no view of it is fetched ahead: once typed,
